@@ -1,0 +1,193 @@
+"""The public entry point: ``contrastive_sc(adata)`` — raw counts in, embedding and clusters out (scanpy style)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+import torch
+
+from . import cluster
+from .ensemble import embed, make_encoders
+from .preprocess import preprocess
+from .train import train_contrastive
+from .validation import check_counts
+
+#: Defaults chosen by measurement on the six shared real data sets (see the book's real-data chapter).
+DEFAULTS = {
+    "n_genes": 1500,
+    "n_models": 3,
+    "hidden": (256, 64, 32),
+    "epochs": 50,
+    "batch_size": 256,
+    "lr": 1e-3,
+    "keep": 0.2,
+    "temperature": 0.07,
+    "mask": "batch",
+    "n_neighbors": 15,
+    "resolution": 1.0,
+}
+CLUSTERINGS = ("leiden", "kmeans")
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """``"auto"`` → CUDA when available, else CPU. An explicit ``"cuda"`` without a GPU raises instead of falling back."""
+    if str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("device='cuda' was requested but PyTorch sees no CUDA device; use device='cpu' or 'auto'.")
+    return device
+
+
+def fit_embedding(
+    adata: ad.AnnData,
+    *,
+    n_genes: int = DEFAULTS["n_genes"],
+    n_models: int = DEFAULTS["n_models"],
+    hidden: Sequence[int] = DEFAULTS["hidden"],
+    epochs: int = DEFAULTS["epochs"],
+    batch_size: int = DEFAULTS["batch_size"],
+    lr: float = DEFAULTS["lr"],
+    keep: float = DEFAULTS["keep"],
+    temperature: float = DEFAULTS["temperature"],
+    mask: str = DEFAULTS["mask"],
+    seed: int = 0,
+    device: str | torch.device = "auto",
+    layer: str | None = None,
+    progress: bool = True,
+) -> tuple[np.ndarray, dict]:
+    """Preprocess raw counts and train the encoder ensemble; return the concatenated embedding and a record.
+
+    The record holds the resolved parameters (``params``), the loss per epoch and model (``loss``) and the seconds
+    spent preprocessing and training (``timings``). See :func:`contrastive_sc` for the parameters.
+    """
+    dev = resolve_device(device)
+    t0 = time.perf_counter()
+    pre = preprocess(adata, n_genes=n_genes, layer=layer)
+    x = torch.from_numpy(pre.X).to(dev)
+    t1 = time.perf_counter()
+    models = make_encoders(n_models, x.shape[1], hidden=hidden, seed=seed, device=dev)
+    history = train_contrastive(models, x, epochs=epochs, batch_size=batch_size, lr=lr, keep=keep,
+                                temperature=temperature, mask=mask, seed=seed, progress=progress)
+    embedding = embed(models, x).cpu().numpy()
+    t2 = time.perf_counter()
+    params = {
+        "n_genes": int(n_genes), "n_genes_kept": int(pre.n_vars), "n_models": int(n_models), "hidden": list(hidden),
+        "epochs": int(epochs), "batch_size": int(batch_size), "lr": float(lr), "keep": float(keep),
+        "temperature": float(temperature), "mask": mask, "seed": int(seed), "device": str(dev), "layer": layer,
+    }
+    record = {"params": params, "loss": history, "timings": {"preprocess": t1 - t0, "train": t2 - t1}}
+    return embedding, record
+
+
+def contrastive_sc(
+    adata: ad.AnnData,
+    *,
+    n_genes: int = DEFAULTS["n_genes"],
+    n_models: int = DEFAULTS["n_models"],
+    hidden: Sequence[int] = DEFAULTS["hidden"],
+    epochs: int = DEFAULTS["epochs"],
+    batch_size: int = DEFAULTS["batch_size"],
+    lr: float = DEFAULTS["lr"],
+    keep: float = DEFAULTS["keep"],
+    temperature: float = DEFAULTS["temperature"],
+    mask: str = DEFAULTS["mask"],
+    clustering: str = "leiden",
+    n_neighbors: int = DEFAULTS["n_neighbors"],
+    resolution: float = DEFAULTS["resolution"],
+    n_clusters: int | None = None,
+    seed: int = 0,
+    device: str | torch.device = "auto",
+    layer: str | None = None,
+    key_added: str = "csc",
+    progress: bool = True,
+    copy: bool = False,
+) -> ad.AnnData | None:
+    """Contrastive self-supervised clustering of single cells :cite:p:`ciortan2021contrastive`.
+
+    Preprocesses raw counts (:func:`csc_core.preprocess.preprocess`), trains ``n_models`` MLP encoders with the
+    NT-Xent loss on two gene-dropout views of every cell, concatenates their embeddings and clusters them with
+    Leiden (no number of clusters needed) or KMeans.
+
+    Parameters
+    ----------
+    adata
+        Raw counts, cells × genes, in ``X`` (or ``layers[layer]``). ``X`` is never modified.
+    n_genes
+        Highly variable genes kept (paper: 1500 on real data, 500 on simulated data).
+    n_models
+        Encoders in the ensemble (paper: 3).
+    hidden
+        Layer sizes of each encoder; the last is the embedding size.
+    epochs
+        Training passes over the cells.
+    batch_size
+        Cells per minibatch.
+    lr
+        Adam learning rate.
+    keep
+        Share of genes each augmented view keeps (the paper finds ≤ 0.2 works best).
+    temperature
+        NT-Xent temperature.
+    mask
+        ``"batch"`` (one random gene subset per view and minibatch, fast) or ``"cell"`` (each cell its own subset).
+    clustering
+        ``"leiden"`` or ``"kmeans"`` (needs ``n_clusters``).
+    n_neighbors
+        Neighbours of the kNN graph Leiden runs on.
+    resolution
+        Leiden resolution; higher gives more clusters.
+    n_clusters
+        Number of clusters for KMeans.
+    seed
+        Seeds initialisation, minibatches, augmentation and clustering. Same seed ⇒ same result on CPU.
+    device
+        ``"auto"`` (CUDA when present), ``"cpu"`` or ``"cuda"``.
+    layer
+        Read counts from ``adata.layers[layer]``.
+    key_added
+        Prefix of the fields written.
+    progress
+        Show a progress bar over epochs.
+    copy
+        Return a modified copy instead of writing into ``adata``.
+
+    Returns
+    -------
+    ``None`` (or the copy if ``copy=True``); writes
+
+    ``adata.obsm["X_{key_added}"]``
+        The concatenated embedding, cells × (n_models · hidden[-1]).
+    ``adata.obs["{key_added}_cluster"]``
+        Cluster labels (categorical).
+    ``adata.uns[key_added]``
+        ``params`` (every parameter, defaults resolved), ``loss`` (per epoch and encoder), ``timings`` (seconds).
+    """
+    if clustering not in CLUSTERINGS:
+        raise ValueError(f"clustering must be one of {CLUSTERINGS}, got {clustering!r}.")
+    if clustering == "kmeans" and n_clusters is None:
+        raise ValueError("clustering='kmeans' needs n_clusters (the number of clusters).")
+    counts = adata.X if layer is None else adata.layers[layer]
+    check_counts(counts, min_cells=max(n_neighbors + 1, n_clusters or 0, 2) if clustering == "leiden"
+                 else max(n_clusters, 2))
+    adata = adata.copy() if copy else adata
+    embedding, record = fit_embedding(
+        adata, n_genes=n_genes, n_models=n_models, hidden=hidden, epochs=epochs, batch_size=batch_size, lr=lr,
+        keep=keep, temperature=temperature, mask=mask, seed=seed, device=device, layer=layer, progress=progress,
+    )
+    t0 = time.perf_counter()
+    if clustering == "leiden":
+        labels = cluster.leiden(embedding, n_neighbors=n_neighbors, resolution=resolution, seed=seed)
+    else:
+        labels = cluster.kmeans(embedding, n_clusters=n_clusters, seed=seed)
+    record["timings"]["cluster"] = time.perf_counter() - t0
+    record["params"].update(clustering=clustering, n_neighbors=int(n_neighbors), resolution=float(resolution),
+                            n_clusters=None if n_clusters is None else int(n_clusters))
+    adata.obsm[f"X_{key_added}"] = embedding
+    adata.obs[f"{key_added}_cluster"] = pd.Categorical(labels.astype(str), categories=[str(c) for c in np.unique(labels)])
+    adata.uns[key_added] = record
+    return adata if copy else None

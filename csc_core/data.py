@@ -1,0 +1,186 @@
+"""Real scRNA-seq data sets, fetched with pooch and verified before they are read.
+
+The registry (``data/registry.csv`` in the repository) lists every file of the paper's Table 1 with its public URL
+and its sha256 — or, for the few files whose sha256 is not published, its git blob id. A file is read only after its
+hash has been checked; a file that fails the check raises and is never used.
+
+Set ``CSC_DATA_DIR`` to use another cache folder (for example a folder where the files already are: nothing is
+downloaded then).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import anndata as ad
+import h5py
+import numpy as np
+import pandas as pd
+import pooch
+import scipy.sparse as sp
+
+__all__ = ["available", "load", "fetch", "read_h5", "info", "DataHashError"]
+
+ENV_VAR = "CSC_DATA_DIR"
+_REPO_DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+class DataHashError(ValueError):
+    """A data file does not have the hash the registry promises."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One registered file."""
+
+    name: str
+    file: str
+    url: str
+    sha256: str
+    git_blob: str
+    n_cells: int
+    n_genes: int
+    n_types: int
+    paper_dataset: str
+    source: str
+
+
+def _registry_path() -> Path:
+    # In a wheel the registry is shipped inside the package; in a checkout it lives in data/.
+    packaged = Path(__file__).with_name("registry.csv")
+    return packaged if packaged.exists() else _REPO_DATA / "registry.csv"
+
+
+def _read_registry() -> dict[str, Entry]:
+    with open(_registry_path(), newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    return {
+        r["name"]: Entry(**{**r, "n_cells": int(r["n_cells"]), "n_genes": int(r["n_genes"]), "n_types": int(r["n_types"])})
+        for r in rows
+    }
+
+
+REGISTRY = _read_registry()
+
+
+def _cache_dir() -> Path:
+    # A checkout keeps its downloads beside the registry (git-ignored); an installed package uses the OS cache.
+    default = _REPO_DATA / "cache" if (_REPO_DATA / "registry.csv").exists() else pooch.os_cache("csc")
+    return Path(os.environ.get(ENV_VAR) or default)
+
+
+def available() -> list[str]:
+    """Names of every registered data set (whether or not it is already downloaded)."""
+    return list(REGISTRY)
+
+
+def info(name: str) -> Entry:
+    """The registry entry of ``name``; raises ``KeyError`` listing valid names if unknown."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise KeyError(f"Unknown data set {name!r}. Valid names: {', '.join(available())}.") from None
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _git_blob_id(path: Path) -> str:
+    # git's object id: SHA-1 of b"blob <size>\0" + content; verifies a download as well as a sha256 does.
+    h = hashlib.sha1(f"blob {path.stat().st_size}\0".encode())
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _verify(path: Path, entry: Entry) -> str:
+    """Check ``path`` against the registry; return its sha256. Raises :class:`DataHashError` on mismatch."""
+    if entry.sha256:
+        actual, expected, kind = _sha256(path), entry.sha256, "sha256"
+    else:
+        actual, expected, kind = _git_blob_id(path), entry.git_blob, "git blob id"
+    if actual != expected:
+        raise DataHashError(
+            f"{path} fails its {kind} check (expected {expected}, got {actual}); the file was not used. "
+            f"Delete it to download it again from {entry.url}."
+        )
+    return actual if entry.sha256 else _sha256(path)
+
+
+def fetch(name: str) -> Path:
+    """Path of the verified local copy of data set ``name``, downloading it if needed."""
+    return _fetch_verified(name)[0]
+
+
+def _fetch_verified(name: str) -> tuple[Path, str]:
+    entry = info(name)
+    cache = _cache_dir()
+    local = cache / entry.file
+    if local.exists():  # pre-seeded or cached: check it ourselves, never let anything re-download over it
+        return local, _verify(local, entry)
+    fetcher = pooch.create(
+        path=cache, base_url="", registry={entry.file: f"sha256:{entry.sha256}" if entry.sha256 else None},
+        urls={entry.file: entry.url}, env=ENV_VAR, retry_if_failed=2,
+    )
+    path = Path(fetcher.fetch(entry.file, progressbar=False))  # pooch verifies sha256 when known
+    try:
+        return path, _verify(path, entry)  # blob-id files are checked here, after the download
+    except DataHashError:
+        path.unlink(missing_ok=True)
+        raise
+
+
+def read_h5(path: str | os.PathLike, *, name: str | None = None) -> ad.AnnData:
+    """Read a file in the scDeepCluster / scDCC layout (``X`` cells × genes counts, ``Y`` labels) as AnnData.
+
+    Returns raw counts as ``float32`` CSR with ``obs["cell_type"]`` (categorical) and generated cell/gene names.
+    """
+    with h5py.File(path, "r") as fh:
+        if "X" not in fh or "Y" not in fh:
+            raise ValueError(f"{path}: expected datasets 'X' and 'Y' (scDeepCluster layout), found {list(fh)}")
+        x = np.asarray(fh["X"][...], dtype=np.float32)
+        y = np.asarray(fh["Y"][...]).ravel()
+    if x.ndim != 2 or x.shape[0] != y.shape[0]:
+        raise ValueError(f"{path}: X has shape {x.shape} but Y has {y.shape[0]} labels")
+    labels = y.astype(int) if np.all(np.mod(y, 1) == 0) else y
+    prefix = name or Path(path).stem
+    adata = ad.AnnData(
+        X=sp.csr_matrix(x),
+        obs=pd.DataFrame(index=[f"{prefix}_cell{i}" for i in range(x.shape[0])]),
+        var=pd.DataFrame(index=[f"gene{j}" for j in range(x.shape[1])]),
+    )
+    adata.obs["cell_type"] = pd.Categorical(labels.astype(str), categories=[str(v) for v in np.unique(labels)])
+    return adata
+
+
+def load(name: str) -> ad.AnnData:
+    """Load a registered data set as raw counts.
+
+    Parameters
+    ----------
+    name
+        One of :func:`available`.
+
+    Returns
+    -------
+    AnnData with raw counts in ``X`` (``float32`` CSR), ``obs["cell_type"]`` (categorical) and
+    ``uns["dataset"]`` (name, file, source, url, sha256, paper name).
+    """
+    entry = info(name)
+    path, sha256 = _fetch_verified(name)
+    adata = read_h5(path, name=name)
+    adata.uns["dataset"] = {
+        "name": name, "file": entry.file, "source": entry.source, "url": entry.url,
+        "sha256": sha256, "paper_dataset": entry.paper_dataset,
+    }
+    return adata
