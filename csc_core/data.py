@@ -23,7 +23,7 @@ import pandas as pd
 import pooch
 import scipy.sparse as sp
 
-__all__ = ["available", "load", "fetch", "read_h5", "info", "DataHashError"]
+__all__ = ["available", "load", "fetch", "fetchable", "read_h5", "info", "DataHashError"]
 
 ENV_VAR = "CSC_DATA_DIR"
 _REPO_DATA = Path(__file__).resolve().parents[1] / "data"
@@ -120,6 +120,15 @@ def _verify(path: Path, entry: Entry) -> str:
 def fetch(name: str) -> Path:
     """Path of the verified local copy of data set ``name``, downloading it if needed."""
     return _fetch_verified(name)[0]
+
+
+def fetchable(name: str) -> bool:
+    """Whether data set ``name`` is here or can be downloaded now (False when offline); a bad hash still raises."""
+    try:
+        _fetch_verified(name)
+    except OSError:  # network errors (requests' ConnectionError is an OSError)
+        return False
+    return True
 
 
 def _fetch_verified(name: str) -> tuple[Path, str]:

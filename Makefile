@@ -1,0 +1,36 @@
+# Two commands do everything on a fresh machine (each builds the virtual environment .venv/ when missing):
+#   make book   execute the chapters (PROFILE=quick by default, PROFILE=paper for the full run) and render _build/html
+#   make test   run the test suite
+PYTHON  ?= python3
+VENV    ?= .venv
+TORCH   ?= torch==2.13.0
+PROFILE ?= quick
+PY      := $(VENV)/bin/python
+
+# Use the pre-seeded data folder beside the repository when there is one (offline build machines); otherwise
+# csc_core downloads into data/cache/. Set CSC_DATA_DIR yourself to use another folder.
+SHARED_DATA := $(abspath ../shared/data)
+export CSC_DATA_DIR ?= $(if $(wildcard $(SHARED_DATA)/*.h5),$(SHARED_DATA),)
+
+.PHONY: install book test bench-tune clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet "$(TORCH)"
+	$(PY) -m pip install --quiet -e ".[book,test]"
+	touch $@
+
+install: $(VENV)/.installed
+
+book: install
+	$(PY) -m csc_core.book --profile $(PROFILE)
+
+test: install
+	$(PY) -m pytest
+
+bench-tune: install
+	$(PY) -m bench.tune_defaults
+
+clean:
+	rm -rf _build

@@ -1,0 +1,130 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Real data: contrastive-sc against scanpy and PCA + KMeans
+#
+# This chapter runs contrastive-sc {cite:p}`ciortan2021contrastive` on the real data sets of the paper's Table 1 that
+# are public in the scDeepCluster and scDCC repositories, next to scanpy's standard Leiden pipeline
+# {cite:p}`wolf2018scanpy` and PCA + KMeans, with the same preprocessing and seeds. Every number is computed by the
+# code of `csc_core` when this notebook runs (or read back from the result table `results/real_data.csv` that earlier
+# runs wrote with the same settings); the paper's published values are drawn beside them.
+#
+# - **contrastive-sc**: Leiden on the kNN graph of the concatenated embeddings of 3 encoders. It is not told the
+#   number of cell types.
+# - **Ensemble K-means**: KMeans with the true number of types on the same embedding.
+# - **scanpy**: the same preprocessing, then 50 principal components → kNN graph → Leiden. Not told the number either.
+# - **PCA + KMeans**: KMeans with the true number of types on 50 principal components (the paper used 2).
+#
+# ```{admonition} Re-running this chapter
+# :class: tip
+# `profile = "quick"` runs two small data sets with one seed in a few minutes on 2 CPU cores; `profile = "paper"`
+# runs every available data set with seeds 0, 1, 2. From the repository root:
+#
+#     jupytext --to ipynb book/real_data/real_data.py -o - | \
+#       papermill - real_data_out.ipynb --cwd book/real_data -p profile paper
+#
+# Rows already in `results/real_data.csv` for the same settings are not recomputed.
+# ```
+
+# %% tags=["parameters"]
+profile = "quick"  # "quick" or "paper"
+datasets = None  # None: the profile's data sets
+seeds = None  # None: the profile's seeds
+device = "auto"  # "auto", "cpu" or "cuda"
+epochs = None  # None: csc_core's default
+n_genes = 1500
+umap_dataset = "10X_PBMC_select_2100_top2000"
+results_dir = None  # None: the repository's results/ folder
+
+# %%
+from functools import partial
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import scanpy as sc
+from IPython.display import display
+
+import csc_core
+from csc_core import benchmark, plotting
+from csc_core.book import find_root
+from csc_core.experiments import ResultStore, run_grid
+from csc_core.reference import paper_ari_for
+
+sc.settings.set_figure_params(dpi=80, facecolor="white", frameon=False)
+plt.rcParams["figure.dpi"] = 90
+
+PROFILES = {
+    "quick": {"datasets": ["10X_PBMC_select_2100_top2000", "worm_neuron_cell_select_2100"], "seeds": [0]},
+    "paper": {"datasets": csc_core.data.available(), "seeds": [0, 1, 2]},
+}
+plan = PROFILES[profile]
+datasets = datasets or [d for d in plan["datasets"] if csc_core.data.fetchable(d)]  # skip what cannot be downloaded
+seeds = seeds or plan["seeds"]
+root = find_root()
+results_dir = Path(results_dir) if results_dir else root / "results"
+settings = benchmark.csc_settings(n_genes=n_genes, epochs=epochs)
+print(f"profile={profile}  datasets={datasets}  seeds={seeds}\nsettings={settings}")
+
+# %% [markdown]
+# ## Running the grid
+# One task is one data set and one seed; each writes one row per method. Tasks whose rows are already stored are
+# skipped, so an interrupted run resumes.
+
+# %%
+store = ResultStore(results_dir / "real_data.csv")
+tasks = [{"dataset": d, "seed": s, **settings} for d in datasets for s in seeds]
+run_grid(tasks, partial(benchmark.real_data_rows, device=device), store, desc="real data")
+
+# %% [markdown]
+# ## ARI per data set
+# Bars are the mean over the seeds stored for these settings (dots: single seeds); the black crosses are the values
+# published with the paper (mean of its 3 runs; scanpy a single run). The 2000-gene PBMC and bladder files are the
+# scDCC cuts of the paper's full files, so they are compared with the paper's full-data rows.
+
+# %%
+measured = store.select(**settings)
+shown = [d for d in csc_core.data.available() if d in set(measured["dataset"])]
+paper = paper_ari_for(shown, benchmark.METHODS)
+plotting.ari_vs_paper(measured, paper, methods=benchmark.METHODS, datasets=shown,
+                      title="ARI on real data: measured (bars, dots) and published (✕)")
+plt.show()
+
+# %%
+table = benchmark.summary_table(measured, paper)
+display(table)
+
+# %% [markdown]
+# ## Wall time
+# Seconds from raw counts to labels on this machine (loading the file excluded): contrastive-sc's preprocessing,
+# training and clustering against scanpy's whole pipeline.
+
+# %%
+times = table.pivot_table(index="dataset", columns="method", values="seconds", observed=True)
+times["csc / scanpy"] = times[benchmark.CSC_LEIDEN] / times[benchmark.SCANPY]
+display(times.round(2))
+
+# %% [markdown]
+# ## The embedding, seen in two dimensions
+# A UMAP of the contrastive embedding (`obsm["X_csc"]`) of one data set, coloured by the published cell types and by
+# the Leiden clusters contrastive-sc found without knowing how many there are.
+
+# %%
+adata = csc_core.data.load(umap_dataset)
+csc_core.contrastive_sc(adata, n_genes=n_genes, seed=0, device=device, progress=False,
+                        **({"epochs": epochs} if epochs else {}))
+sc.pp.neighbors(adata, use_rep="X_csc", transformer="sklearn", random_state=0)
+sc.tl.umap(adata, random_state=0)
+sc.pl.umap(adata, color=["cell_type", "csc_cluster"], title=["published cell type", "contrastive-sc cluster"],
+           wspace=0.35)
+print(csc_core.metrics.scores(adata.obs["cell_type"], adata.obs["csc_cluster"]))

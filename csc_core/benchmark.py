@@ -1,0 +1,83 @@
+"""One data set, one seed: contrastive-sc and the reference pipelines, timed and scored — the unit of every grid."""
+
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+
+from . import baselines, cluster, data, metrics
+from .contrastive import DEFAULTS, fit_embedding
+
+#: Method names as the paper's result files spell them.
+CSC_LEIDEN, CSC_KMEANS, SCANPY, PCA_KMEANS = "contrastive-sc", "Ensemble K-means", "scanpy", "PCA + KMeans"
+METHODS = (CSC_LEIDEN, CSC_KMEANS, SCANPY, PCA_KMEANS)
+
+
+def real_data_rows(dataset: str, seed: int, *, n_genes: int = DEFAULTS["n_genes"], epochs: int = DEFAULTS["epochs"],
+                   n_neighbors: int = DEFAULTS["n_neighbors"], resolution: float = DEFAULTS["resolution"],
+                   device: str = "auto", methods=METHODS, **train_params) -> list[dict]:
+    """Score every method in ``methods`` on data set ``dataset`` with ``seed``.
+
+    ``train_params`` go to :func:`csc_core.fit_embedding` (e.g. ``batch_size``, ``keep``).
+
+    contrastive-sc trains once; its Leiden and KMeans rows share the embedding, and each row's ``seconds`` is
+    preprocessing + training + that clustering. ``seconds`` never includes loading the file.
+
+    Returns
+    -------
+    One dict per method: ``method``, ``ari``, ``nmi``, ``n_clusters``, ``n_types``, ``seconds``.
+    """
+    if isinstance(train_params.get("hidden"), str):  # as stored by csc_settings
+        train_params["hidden"] = tuple(int(h) for h in train_params["hidden"].split("-"))
+    adata = data.load(dataset)
+    truth = adata.obs["cell_type"].to_numpy()
+    k = adata.obs["cell_type"].nunique()
+    rows = []
+
+    def add(method, labels, seconds):
+        rows.append({"method": method, **metrics.scores(truth, labels), "n_types": k, "seconds": seconds})
+
+    if CSC_LEIDEN in methods or CSC_KMEANS in methods:
+        emb, rec = fit_embedding(adata, n_genes=n_genes, epochs=epochs, seed=seed, device=device, progress=False,
+                                 **train_params)
+        fit_s = rec["timings"]["preprocess"] + rec["timings"]["train"]
+        if CSC_LEIDEN in methods:
+            t = time.perf_counter()
+            labels = cluster.leiden(emb, n_neighbors=n_neighbors, resolution=resolution, seed=seed)
+            add(CSC_LEIDEN, labels, fit_s + time.perf_counter() - t)
+        if CSC_KMEANS in methods:
+            t = time.perf_counter()
+            add(CSC_KMEANS, cluster.kmeans(emb, n_clusters=k, seed=seed), fit_s + time.perf_counter() - t)
+    if SCANPY in methods:
+        t = time.perf_counter()
+        add(SCANPY, baselines.scanpy_leiden(adata, n_genes=n_genes, seed=seed), time.perf_counter() - t)
+    if PCA_KMEANS in methods:
+        t = time.perf_counter()
+        add(PCA_KMEANS, baselines.pca_kmeans(adata, n_clusters=k, n_genes=n_genes, seed=seed), time.perf_counter() - t)
+    return rows
+
+
+def csc_settings(**overrides) -> dict:
+    """Every setting that identifies a contrastive-sc result: the defaults with ``overrides`` applied.
+
+    Stored rows carry these columns, so rows from other settings are never mixed into a figure.
+    """
+    unknown = set(overrides) - set(DEFAULTS)
+    if unknown:
+        raise KeyError(f"Unknown settings {sorted(unknown)}; known: {sorted(DEFAULTS)}.")
+    settings = {**DEFAULTS, **{k: v for k, v in overrides.items() if v is not None}}
+    settings["hidden"] = "-".join(str(h) for h in settings["hidden"])  # one CSV cell
+    return settings
+
+
+def summary_table(measured: pd.DataFrame, paper: pd.DataFrame, methods=METHODS) -> pd.DataFrame:
+    """Per data set and method: mean ARI over seeds (± sd, n), the paper's ARI, the difference, mean seconds."""
+    g = measured[measured["method"].isin(methods)].groupby(["dataset", "method"])
+    table = g.agg(ari=("ari", "mean"), ari_sd=("ari", "std"), seeds=("seed", "nunique"),
+                  n_clusters=("n_clusters", "mean"), seconds=("seconds", "mean")).reset_index()
+    pub = paper.rename(columns={"ari": "paper_ari"})[["dataset", "method", "paper_ari"]]
+    table = table.merge(pub, on=["dataset", "method"], how="left")
+    table["vs_paper"] = table["ari"] - table["paper_ari"]
+    table["method"] = pd.Categorical(table["method"], categories=list(methods), ordered=True)
+    return table.sort_values(["dataset", "method"]).reset_index(drop=True).round(3)

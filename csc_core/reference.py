@@ -1,0 +1,41 @@
+"""The paper's published ARI values (authors' result files), used as marks beside what the book measures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .data import REGISTRY
+
+_FILE = "paper_ari.csv"
+
+
+def _path() -> Path:
+    packaged = Path(__file__).with_name(_FILE)  # shipped inside a wheel
+    return packaged if packaged.exists() else Path(__file__).resolve().parents[1] / "data" / _FILE
+
+
+def paper_ari(category: str | None = None) -> pd.DataFrame:
+    """Published ARI (mean over the paper's 3 runs; scanpy and scDeepCluster single runs).
+
+    Columns: ``category`` (real / balanced / imbalanced), ``dataset``, ``n_clusters``, ``dropout_mid``, ``method``,
+    ``ari``. Real data sets also get ``name``: the matching names of :func:`csc_core.data.available` (a published
+    row can match several local files, e.g. the paper's full 10X PBMC and our 2000-gene cut of it).
+    """
+    df = pd.read_csv(_path())
+    if category is not None:
+        df = df[df["category"] == category].reset_index(drop=True)
+    return df
+
+
+def paper_ari_for(names, methods=None) -> pd.DataFrame:
+    """Published real-data ARI rows for our data set ``names`` (column ``dataset`` holds our name)."""
+    real = paper_ari("real")
+    rows = []
+    for name in names:
+        sub = real[real["dataset"] == REGISTRY[name].paper_dataset].copy()
+        sub["dataset"] = name
+        rows.append(sub)
+    out = pd.concat(rows, ignore_index=True) if rows else real.iloc[0:0]
+    return out if methods is None else out[out["method"].isin(methods)].reset_index(drop=True)
