@@ -66,7 +66,7 @@ def execute(source: Path, output: Path, *, parameters: dict | None = None, timeo
     nb = jupytext.read(source)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     output.parent.mkdir(parents=True, exist_ok=True)
-    partial = output.with_name(f".{output.name}.partial")
+    partial = output.with_name(f".{output.stem}.partial.ipynb")
     try:
         papermill.execute_notebook(
             nb, str(partial), parameters=parameters or {}, kernel_name="python3", cwd=str(source.parent),

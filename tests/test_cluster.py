@@ -1,0 +1,39 @@
+import numpy as np
+import pytest
+
+from csc_core import cluster, metrics
+
+
+@pytest.fixture
+def blobs():
+    rng = np.random.default_rng(0)
+    centres = np.eye(4, 8) * 10
+    labels = np.repeat(np.arange(4), 30)
+    return centres[labels] + rng.normal(size=(120, 8)), labels
+
+
+def test_leiden_recovers_separated_groups_without_k(blobs):
+    x, truth = blobs
+    assert metrics.scores(truth, cluster.leiden(x, n_neighbors=10, resolution=0.5))["ari"] > 0.95
+
+
+def test_leiden_is_seeded(blobs):
+    x, _ = blobs
+    np.testing.assert_array_equal(cluster.leiden(x, seed=3), cluster.leiden(x, seed=3))
+
+
+def test_kmeans_recovers_separated_groups(blobs):
+    x, truth = blobs
+    assert metrics.scores(truth, cluster.kmeans(x, n_clusters=4))["ari"] == pytest.approx(1.0)
+
+
+def test_too_few_cells_for_the_graph_raises():
+    with pytest.raises(ValueError, match="Too few cells"):
+        cluster.leiden(np.zeros((5, 2)), n_neighbors=15)
+
+
+def test_metrics_of_a_perfect_and_a_relabelled_clustering():
+    truth = np.array([0, 0, 1, 1, 2, 2])
+    s = metrics.scores(truth, np.array([5, 5, 3, 3, 9, 9]))
+    assert s == {"ari": pytest.approx(1.0), "nmi": pytest.approx(1.0), "n_clusters": 3}
+    assert metrics.scores(truth, np.zeros(6))["ari"] == pytest.approx(0.0)
