@@ -20,21 +20,25 @@ import torch
 from csc_core import cluster, data, fit_embedding, metrics
 from csc_core.experiments import ResultStore, run_grid
 
-TRAINING = [  # (epochs, mask, batch_size, keep)
-    dict(epochs=50, mask="batch", batch_size=256, keep=0.2),
-    dict(epochs=20, mask="batch", batch_size=256, keep=0.2),
-    dict(epochs=100, mask="batch", batch_size=256, keep=0.2),
-    dict(epochs=50, mask="cell", batch_size=256, keep=0.2),
+TRAINING = [
+    dict(epochs=50, mask="batch", batch_size=256, keep=0.2, lr=1e-3),
+    dict(epochs=20, mask="batch", batch_size=256, keep=0.2, lr=1e-3),
+    dict(epochs=100, mask="batch", batch_size=256, keep=0.2, lr=1e-3),
+    dict(epochs=50, mask="cell", batch_size=256, keep=0.2, lr=1e-3),  # the paper's per-cell augmentation
+    dict(epochs=50, mask="batch", batch_size=128, keep=0.2, lr=1e-3),
+    dict(epochs=50, mask="batch", batch_size=512, keep=0.2, lr=1e-3),
+    dict(epochs=50, mask="batch", batch_size=256, keep=0.2, lr=3e-3),
+    dict(epochs=50, mask="batch", batch_size=256, keep=0.2, lr=1e-2),
 ]
 NEIGHBORS = [10, 15, 30]
 RESOLUTIONS = [0.2, 0.3, 0.5, 0.7, 1.0]
 OUT = Path(__file__).parent / "results" / "tune_defaults.csv"
 
 
-def _run(dataset, seed, epochs, mask, batch_size, keep):
+def _run(dataset, seed, epochs, mask, batch_size, keep, lr):
     adata = data.load(dataset)
     truth = adata.obs["cell_type"].to_numpy()
-    emb, rec = fit_embedding(adata, epochs=epochs, mask=mask, batch_size=batch_size, keep=keep, seed=seed,
+    emb, rec = fit_embedding(adata, epochs=epochs, mask=mask, batch_size=batch_size, keep=keep, lr=lr, seed=seed,
                              progress=False)
     train_s = rec["timings"]["preprocess"] + rec["timings"]["train"]
     rows = []

@@ -81,3 +81,14 @@ def summary_table(measured: pd.DataFrame, paper: pd.DataFrame, methods=METHODS) 
     table["vs_paper"] = table["ari"] - table["paper_ari"]
     table["method"] = pd.Categorical(table["method"], categories=list(methods), ordered=True)
     return table.sort_values(["dataset", "method"]).reset_index(drop=True).round(3)
+
+
+def training_comparison(tuning: pd.DataFrame, *, n_neighbors: int, resolution: float) -> pd.DataFrame:
+    """Mean Leiden ARI per data set for each training setting of ``bench/tune_defaults`` at one graph setting."""
+    rows = tuning[(tuning["clustering"] == "leiden") & (tuning["n_neighbors"] == n_neighbors)
+                  & (tuning["resolution"] == resolution)]
+    setting = [c for c in ("mask", "epochs", "batch_size", "lr") if c in rows.columns]
+    table = rows.pivot_table(index=setting, columns="dataset", values="ari", aggfunc="mean")
+    table["mean"] = table.mean(axis=1)
+    table["train seconds"] = rows.groupby(setting)["train_seconds"].median()
+    return table.round(3)

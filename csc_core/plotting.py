@@ -23,7 +23,7 @@ def ari_vs_paper(measured: pd.DataFrame, paper: pd.DataFrame, *, methods=None, d
     sns.barplot(data=measured, x="dataset", y="ari", hue="method", order=datasets, hue_order=methods,
                 errorbar=None, alpha=0.8, ax=ax)
     sns.stripplot(data=measured, x="dataset", y="ari", hue="method", order=datasets, hue_order=methods,
-                  dodge=True, color="0.25", size=3, legend=False, ax=ax)
+                  dodge=True, palette={m: "0.25" for m in methods}, size=3, legend=False, ax=ax)
     published = paper.set_index(["dataset", "method"])["ari"]
     for container, method in zip(ax.containers, methods):
         for bar, dataset in zip(container, datasets):

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 from torch import nn
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .augment import drop_genes, sample_genes
 from .loss import nt_xent
