@@ -90,5 +90,4 @@ def training_comparison(tuning: pd.DataFrame, *, n_neighbors: int, resolution: f
     setting = [c for c in ("mask", "epochs", "batch_size", "lr") if c in rows.columns]
     table = rows.pivot_table(index=setting, columns="dataset", values="ari", aggfunc="mean")
     table["mean"] = table.mean(axis=1)
-    table["train seconds"] = rows.groupby(setting)["train_seconds"].median()
     return table.round(3)

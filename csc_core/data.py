@@ -124,14 +124,19 @@ def fetch(name: str) -> Path:
 
 def fetchable(name: str) -> bool:
     """Whether data set ``name`` is here or can be downloaded now (False when offline); a bad hash still raises."""
+    logger = pooch.get_logger()
+    level = logger.level
+    logger.setLevel("ERROR")  # a probe: no download chatter
     try:
-        _fetch_verified(name)
+        _fetch_verified(name, retries=0)
     except OSError:  # network errors (requests' ConnectionError is an OSError)
         return False
+    finally:
+        logger.setLevel(level)
     return True
 
 
-def _fetch_verified(name: str) -> tuple[Path, str]:
+def _fetch_verified(name: str, retries: int = 2) -> tuple[Path, str]:
     entry = info(name)
     cache = _cache_dir()
     local = cache / entry.file
@@ -139,7 +144,7 @@ def _fetch_verified(name: str) -> tuple[Path, str]:
         return local, _verify(local, entry)
     fetcher = pooch.create(
         path=cache, base_url="", registry={entry.file: f"sha256:{entry.sha256}" if entry.sha256 else None},
-        urls={entry.file: entry.url}, env=ENV_VAR, retry_if_failed=2,
+        urls={entry.file: entry.url}, env=ENV_VAR, retry_if_failed=retries,
     )
     path = Path(fetcher.fetch(entry.file, progressbar=False))  # pooch verifies sha256 when known
     try:

@@ -88,7 +88,7 @@ store = ResultStore(results_dir / "real_data.csv")
 tasks = [{"dataset": d, "seed": s, **settings} for d in datasets for s in seeds]
 n_new = sum(not store.contains(t) for t in tasks)
 print(f"{len(tasks)} tasks: {len(tasks) - n_new} read back from {store.path.name}, {n_new} to run")
-run_grid(tasks, partial(benchmark.real_data_rows, device=device), store, progress=False)
+_ = run_grid(tasks, partial(benchmark.real_data_rows, device=device), store, progress=False)
 
 # %% [markdown]
 # ## ARI per data set
@@ -107,6 +107,21 @@ plt.show()
 # %%
 table = benchmark.summary_table(measured, paper)
 display(table)
+
+# %% [markdown]
+# In words — computed from the table above, wins and losses alike:
+
+# %%
+mean_ari = table.pivot_table(index="dataset", columns="method", values="ari", observed=True)
+csc, scanpy_ari = mean_ari[benchmark.CSC_LEIDEN], mean_ari[benchmark.SCANPY]
+published = paper.pivot_table(index="dataset", columns="method", values="ari").reindex(mean_ari.index)
+print(f"contrastive-sc (Leiden, k-free): mean ARI {csc.mean():.3f} over {len(csc)} data sets "
+      f"(paper's values for the same data sets: {published[benchmark.CSC_LEIDEN].mean():.3f}).")
+print(f"  at or above the paper's published value on {(csc >= published[benchmark.CSC_LEIDEN]).sum()} of {len(csc)};")
+print(f"  above scanpy (same run, same preprocessing) on {(csc > scanpy_ari).sum()} of {len(csc)} "
+      f"(scanpy mean {scanpy_ari.mean():.3f});")
+print(f"  above Ensemble K-means, which is told the true k, on "
+      f"{(csc > mean_ari[benchmark.CSC_KMEANS]).sum()} of {len(csc)}.")
 
 # %% [markdown]
 # ## Wall time
@@ -140,7 +155,29 @@ print(csc_core.metrics.scores(adata.obs["cell_type"], adata.obs["csc_cluster"]))
 # 0, 1, 2 — one setting for every data set, never a per-data-set choice. The benchmark
 # `python -m bench.tune_defaults` trains the ensemble with several training settings and clusters each embedding with
 # Leiden over a grid of neighbours × resolutions; its table is committed in `bench/results/tune_defaults.csv` and
-# read back here (this cell does not recompute it).
+# read back here (this cell does not recompute it). The rule: the highest mean Leiden ARI over the 18 runs, and among
+# the settings within 0.01 of it, the cheapest.
+#
+# What the measurement showed (mean ARI over 6 data sets × 3 seeds; the tables below hold every value):
+#
+# - **The Leiden resolution matters most.** At the paper's resolution 1.0 the contrastive embedding is cut into far
+#   more clusters than there are cell types (worm: about 28 for 10 types) and the mean ARI is 0.51–0.55; at 0.3 it is
+#   0.64–0.66, and 0.5 is close behind. The default is **0.3**.
+# - **Neighbours** (10, 15, 30) change little at resolution 0.3 (0.641–0.654); **30** was best.
+# - **Epochs**: 20 is clearly worse; 50 and 100 are alike (0.654 and 0.608 at the chosen graph, 0.638 and 0.663 at
+#   resolution 0.5), so **50**, the cheaper.
+# - **Augmentation**: one random gene subset per view and minibatch (`mask="batch"`) is as accurate as the paper's
+#   per-cell masks (`"cell"`: 0.623 vs 0.654 at the chosen graph, 0.640 vs 0.638 at resolution 0.5) and trains several
+#   times faster, because the first layer then multiplies only the kept 20 % of its input columns.
+# - **Learning rate** 1e-3, 3e-3, 1e-2 and **batch size** 128, 256 are within noise of each other (0.643–0.664);
+#   batch 512 is a little worse (0.623). The best mean was lr **1e-2**, batch **256**.
+#
+# ```{admonition} Caveat: chosen and reported on the same runs
+# :class: warning
+# These settings were picked on the same data sets and seeds that the figures above report, so the table above is
+# somewhat optimistic: the differences between the good settings (±0.01) are smaller than the seed-to-seed spread.
+# The simulated-data chapters are the out-of-sample check of the same defaults.
+# ```
 
 # %%
 tuning_path = root / "bench" / "results" / "tune_defaults.csv"
