@@ -34,7 +34,7 @@ def ari_vs_paper(measured: pd.DataFrame, paper: pd.DataFrame, *, methods=None, d
     ax.set_ylim(0, 1)
     ax.set_ylabel("ARI")
     ax.set_xlabel("")
-    ax.tick_params(axis="x", rotation=20)
+    plt.setp(ax.get_xticklabels(), rotation=25, ha="right", rotation_mode="anchor")
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     if title:
         ax.set_title(title)
@@ -44,9 +44,11 @@ def ari_vs_paper(measured: pd.DataFrame, paper: pd.DataFrame, *, methods=None, d
 def tuning_heatmap(table: pd.DataFrame, *, ax=None, title: str | None = None):
     """Mean ARI over data sets and seeds for each kNN size × Leiden resolution (rows of ``bench/tune_defaults``)."""
     grid = table.pivot_table(index="n_neighbors", columns="resolution", values="ari", aggfunc="mean")
+    grid.index = grid.index.astype(int)
     if ax is None:
         _, ax = plt.subplots(figsize=(1.2 * grid.shape[1] + 2, 0.8 * grid.shape[0] + 1.5))
     sns.heatmap(grid, annot=True, fmt=".3f", cmap="viridis", cbar_kws={"label": "mean ARI"}, ax=ax)
+    ax.grid(False)
     ax.set_xlabel("Leiden resolution")
     ax.set_ylabel("neighbours in the kNN graph")
     if title:

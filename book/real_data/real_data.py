@@ -53,7 +53,6 @@ from functools import partial
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import pandas as pd
 import scanpy as sc
 from IPython.display import display
 
@@ -132,6 +131,8 @@ print(f"  above Ensemble K-means, which is told the true k, on "
 times = table.pivot_table(index="dataset", columns="method", values="seconds", observed=True)
 times["csc / scanpy"] = times[benchmark.CSC_LEIDEN] / times[benchmark.SCANPY]
 display(times.round(2))
+print(f"contrastive-sc takes {times['csc / scanpy'].min():.0f}–{times['csc / scanpy'].max():.0f}× the wall time of "
+      "scanpy's whole pipeline here; nearly all of it is training the encoders.")
 
 # %% [markdown]
 # ## The embedding, seen in two dimensions
@@ -180,15 +181,16 @@ print(csc_core.metrics.scores(adata.obs["cell_type"], adata.obs["csc_cluster"]))
 # ```
 
 # %%
-tuning_path = root / "bench" / "results" / "tune_defaults.csv"
-tuning = pd.read_csv(tuning_path) if tuning_path.exists() else pd.DataFrame()
+tuning_store = ResultStore(root / "bench" / "results" / "tune_defaults.csv")
+tuning = tuning_store.load()
 defaults = csc_core.DEFAULTS
+training = {k: defaults[k] for k in ("epochs", "mask", "batch_size", "lr")}
 if not tuning.empty:
-    chosen = tuning[(tuning["epochs"] == defaults["epochs"]) & (tuning["mask"] == defaults["mask"])
-                    & (tuning["clustering"] == "leiden")]
-    plotting.tuning_heatmap(chosen, title=f"mean ARI, {defaults['epochs']} epochs, mask={defaults['mask']!r}")
+    chosen = tuning_store.select(clustering="leiden", **training)
+    plotting.tuning_heatmap(chosen, title="mean ARI with the default training ({})".format(
+        ", ".join(f"{k}={v}" for k, v in training.items())))
     plt.show()
     display(benchmark.training_comparison(tuning, n_neighbors=defaults["n_neighbors"],
                                           resolution=defaults["resolution"]))
 else:
-    print(f"{tuning_path} not found: run `python -m bench.tune_defaults` to produce it.")
+    print(f"{tuning_store.path} not found: run `python -m bench.tune_defaults` to produce it.")
