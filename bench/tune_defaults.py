@@ -29,6 +29,9 @@ TRAINING = [
     dict(epochs=50, mask="batch", batch_size=512, keep=0.2, lr=1e-3),
     dict(epochs=50, mask="batch", batch_size=256, keep=0.2, lr=3e-3),
     dict(epochs=50, mask="batch", batch_size=256, keep=0.2, lr=1e-2),
+    dict(epochs=10, mask="batch", batch_size=256, keep=0.2, lr=1e-2),  # fewer epochs at the faster learning rate
+    dict(epochs=20, mask="batch", batch_size=256, keep=0.2, lr=1e-2),
+    dict(epochs=30, mask="batch", batch_size=256, keep=0.2, lr=1e-2),
 ]
 NEIGHBORS = [10, 15, 30]
 RESOLUTIONS = [0.2, 0.3, 0.5, 0.7, 1.0]

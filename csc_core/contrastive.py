@@ -168,7 +168,8 @@ def contrastive_sc(
     ``adata.obs["{key_added}_cluster"]``
         Cluster labels (categorical).
     ``adata.uns[key_added]``
-        ``params`` (every parameter, defaults resolved), ``loss`` (per epoch and encoder), ``timings`` (seconds).
+        ``params`` (every parameter, defaults resolved), ``loss`` (per epoch and encoder), ``timings`` (seconds of
+        each stage: ``preprocess``, ``train``, ``graph`` (Leiden only), ``cluster``).
     """
     if clustering not in CLUSTERINGS:
         raise ValueError(f"clustering must be one of {CLUSTERINGS}, got {clustering!r}.")
@@ -182,12 +183,13 @@ def contrastive_sc(
         adata, n_genes=n_genes, n_models=n_models, hidden=hidden, epochs=epochs, batch_size=batch_size, lr=lr,
         keep=keep, temperature=temperature, mask=mask, seed=seed, device=device, layer=layer, progress=progress,
     )
-    t0 = time.perf_counter()
     if clustering == "leiden":
-        labels = cluster.leiden(embedding, n_neighbors=n_neighbors, resolution=resolution, seed=seed)
+        labels = cluster.leiden(embedding, n_neighbors=n_neighbors, resolution=resolution, seed=seed,
+                                timings=record["timings"])
     else:
+        t0 = time.perf_counter()
         labels = cluster.kmeans(embedding, n_clusters=n_clusters, seed=seed)
-    record["timings"]["cluster"] = time.perf_counter() - t0
+        record["timings"]["cluster"] = time.perf_counter() - t0
     record["params"].update(clustering=clustering, n_neighbors=int(n_neighbors), resolution=float(resolution),
                             n_clusters=None if n_clusters is None else int(n_clusters))
     adata.obsm[f"X_{key_added}"] = embedding

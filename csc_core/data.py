@@ -154,7 +154,7 @@ def _fetch_verified(name: str, retries: int = 2) -> tuple[Path, str]:
         raise
 
 
-def read_h5(path: str | os.PathLike, *, name: str | None = None) -> ad.AnnData:
+def read_h5(path: str | os.PathLike, *, name: str | None = None, chunk_bytes: int = 64 << 20) -> ad.AnnData:
     """Read a file in the scDeepCluster / scDCC layout (``X`` cells × genes counts, ``Y`` labels) as AnnData.
 
     Returns raw counts as ``float32`` CSR with ``obs["cell_type"]`` (categorical) and generated cell/gene names.
@@ -162,14 +162,17 @@ def read_h5(path: str | os.PathLike, *, name: str | None = None) -> ad.AnnData:
     with h5py.File(path, "r") as fh:
         if "X" not in fh or "Y" not in fh:
             raise ValueError(f"{path}: expected datasets 'X' and 'Y' (scDeepCluster layout), found {list(fh)}")
-        x = np.asarray(fh["X"][...], dtype=np.float32)
-        y = np.asarray(fh["Y"][...]).ravel()
-    if x.ndim != 2 or x.shape[0] != y.shape[0]:
-        raise ValueError(f"{path}: X has shape {x.shape} but Y has {y.shape[0]} labels")
+        dset, y = fh["X"], np.asarray(fh["Y"][...]).ravel()
+        if dset.ndim != 2 or dset.shape[0] != y.shape[0]:
+            raise ValueError(f"{path}: X has shape {dset.shape} but Y has {y.shape[0]} labels")
+        # the files store dense (often float64) matrices: convert slab by slab so no dense copy of the whole is made
+        step = max(1, chunk_bytes // (8 * dset.shape[1]))
+        x = sp.vstack([sp.csr_matrix(np.asarray(dset[i:i + step], dtype=np.float32))
+                       for i in range(0, dset.shape[0], step)], format="csr")
     labels = y.astype(int) if np.all(np.mod(y, 1) == 0) else y
     prefix = name or Path(path).stem
     adata = ad.AnnData(
-        X=sp.csr_matrix(x),
+        X=x,
         obs=pd.DataFrame(index=[f"{prefix}_cell{i}" for i in range(x.shape[0])]),
         var=pd.DataFrame(index=[f"gene{j}" for j in range(x.shape[1])]),
     )

@@ -19,6 +19,7 @@ def test_writes_embedding_clusters_and_params(adata):
     assert params["epochs"] == 5 and params["n_models"] == 3 and params["clustering"] == "leiden"
     assert params["temperature"] == csc_core.DEFAULTS["temperature"] and params["device"] == "cpu"
     assert adata.uns["csc"]["loss"].shape == (5, 3)
+    assert set(adata.uns["csc"]["timings"]) == {"preprocess", "train", "graph", "cluster"}
     assert (adata.X != before).nnz == 0  # X untouched
 
 

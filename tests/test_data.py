@@ -96,3 +96,10 @@ def test_real_file_loads_with_published_shape():
     adata = data.load("worm_neuron_cell")
     assert adata.shape == (4186, 13488)
     assert adata.obs["cell_type"].nunique() == 10
+
+
+def test_reading_in_slabs_gives_the_same_matrix(tmp_path):
+    x, _ = _write_h5(tmp_path / "t.h5", n_cells=23, n_genes=7)
+    slabs = data.read_h5(tmp_path / "t.h5", chunk_bytes=8 * 7 * 5)  # 5 rows at a time
+    np.testing.assert_array_equal(slabs.X.toarray(), x)
+    np.testing.assert_array_equal(slabs.X.toarray(), data.read_h5(tmp_path / "t.h5").X.toarray())

@@ -1,0 +1,122 @@
+"""Wall time per stage, peak memory and ARI of contrastive-sc (defaults) and scanpy's standard pipeline, same run.
+
+Each measurement runs in a fresh process (so its peak RSS is its own) after a warm-up on a tiny synthetic data set
+(so numba's one-off compilation is not timed). Rows are appended to ``bench/results/speed.csv`` and the latest run is
+written as a table with the machine's description to ``bench/results/speed.md``. Quote the csc / scanpy ratio, not
+absolute seconds: these machines are noisy.
+
+    python -m bench speed [--datasets ...] [--seeds 0 1 2] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import platform
+import resource
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+OUT = Path(__file__).parent / "results"
+METHODS = ("contrastive-sc", "scanpy")
+
+
+def _tiny_counts():
+    import anndata as ad
+
+    rng = np.random.default_rng(0)
+    return ad.AnnData(rng.poisson(2.0, size=(60, 40)).astype(np.float32))
+
+
+def _job(method: str, dataset: str, seed: int, threads: int) -> dict:
+    """One measurement, in its own process."""
+    import torch
+
+    import csc_core
+    from csc_core import baselines, metrics
+
+    torch.set_num_threads(threads)
+    warm = _tiny_counts()  # compile numba kernels and load libraries outside the timings
+    csc_core.contrastive_sc(warm, n_genes=40, epochs=1, n_neighbors=5, progress=False)
+    baselines.scanpy_leiden(warm, n_genes=40, n_pcs=5, n_neighbors=5)
+
+    t0 = time.perf_counter()
+    adata = csc_core.data.load(dataset)
+    load = time.perf_counter() - t0
+    if method == "contrastive-sc":
+        csc_core.contrastive_sc(adata, seed=seed, progress=False)
+        labels, timings = adata.obs["csc_cluster"], dict(adata.uns["csc"]["timings"])
+    else:
+        timings = {}
+        labels = baselines.scanpy_leiden(adata, seed=seed, timings=timings)
+    return {
+        "method": method, "dataset": dataset, "seed": seed, "threads": threads, "load": load, **timings,
+        "total": sum(timings.values()), "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        **metrics.scores(adata.obs["cell_type"], labels),
+    }
+
+
+def machine() -> dict:
+    """What the numbers were measured on."""
+    import scanpy
+    import torch
+
+    cpu = platform.processor()
+    if Path("/proc/cpuinfo").exists():
+        names = [line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                 if line.startswith("model name")]
+        cpu = names[0] if names else cpu
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "torch": torch.__version__,
+            "scanpy": scanpy.__version__, "cuda": torch.cuda.is_available()}
+
+
+def report(rows: pd.DataFrame, info: dict) -> str:
+    """A markdown table: stages, totals, peak memory and ARI per data set, and the csc / scanpy ratio."""
+    stages = [c for c in ("load", "preprocess", "train", "pca", "graph", "cluster", "total", "peak_rss_mb", "ari")
+              if c in rows.columns]
+    mean = rows.groupby(["dataset", "method"])[stages].mean()
+    ratio = (mean.xs("contrastive-sc", level="method")["total"] / mean.xs("scanpy", level="method")["total"])
+    lines = [f"# Speed benchmark ({info['when']})", "",
+             "Machine: " + ", ".join(f"{k} {v}" for k, v in info.items() if k != "when"), "",
+             f"Seeds: {sorted(int(s) for s in rows['seed'].unique())}; mean per data set. Seconds; `total` excludes `load`.", "",
+             mean.round(3).to_markdown(), "", "csc / scanpy end-to-end wall time:", "",
+             ratio.round(2).rename("csc / scanpy").to_frame().to_markdown(), ""]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> None:
+    from csc_core import data
+    from csc_core.experiments import ResultStore
+
+    p = argparse.ArgumentParser(prog="python -m bench speed", description=__doc__.splitlines()[0])
+    p.add_argument("--datasets", nargs="+", default=None)
+    p.add_argument("--seeds", type=int, nargs="+", default=[0])
+    p.add_argument("--threads", type=int, default=os.cpu_count())
+    args = p.parse_args(argv)
+    datasets = args.datasets or [n for n in data.available() if data.fetchable(n)]
+    info = {"when": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), **machine(), "threads": args.threads}
+    rows = []
+    ctx = mp.get_context("spawn")
+    for dataset in datasets:
+        for seed in args.seeds:
+            for method in METHODS:
+                with ctx.Pool(1) as pool:  # a fresh process per measurement: its own peak RSS
+                    row = pool.apply(_job, (method, dataset, seed, args.threads))
+                print(f"{dataset:32s} seed {seed} {method:15s} {row['total']:7.2f} s  ARI {row['ari']:.3f}", flush=True)
+                rows.append({"run": info["when"], **row})
+    table = pd.DataFrame(rows)
+    ResultStore(OUT / "speed.csv").add(table.to_dict("records"))
+    text = report(table, info)
+    tmp = OUT / ".speed.md.tmp"
+    tmp.write_text(text)
+    os.replace(tmp, OUT / "speed.md")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
