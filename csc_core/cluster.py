@@ -6,34 +6,55 @@ import time
 
 import anndata as ad
 import numpy as np
+import pandas as pd
 import scanpy as sc
+import scipy.sparse as sp
 from sklearn.cluster import KMeans
 
 
-def knn_graph(embedding: np.ndarray, *, n_neighbors: int = 15, seed: int = 0) -> ad.AnnData:
-    """An AnnData holding the kNN graph of ``embedding`` (cells × dims) in ``obsp`` (scanpy's ``neighbors``).
+#: Above this many cells the kNN search is approximate (pynndescent); below, exact (scikit-learn).
+EXACT_KNN_MAX_CELLS = 20_000
 
-    Exact neighbours (``transformer="sklearn"``) and UMAP connectivities.
+
+def knn_graph(embedding: np.ndarray, *, n_neighbors: int = 15, seed: int = 0) -> sp.csr_matrix:
+    """UMAP connectivities of the kNN graph of ``embedding`` (cells × dims), as scanpy's ``pp.neighbors`` makes them.
+
+    Up to :data:`EXACT_KNN_MAX_CELLS` cells this *is* scanpy's ``pp.neighbors`` with exact neighbours
+    (``transformer="sklearn"``). Above, exact search is quadratic and scanpy 1.11's approximate path fails with
+    current scipy (``'csr_array' object has no attribute 'getnnz'``), so pynndescent finds the neighbours here and the
+    connectivities are computed as scanpy computes them (umap's fuzzy simplicial set, each cell counted among its own
+    ``n_neighbors``).
     """
-    n = embedding.shape[0]
+    x = np.asarray(embedding, dtype=np.float32)
+    n = x.shape[0]
     if n <= n_neighbors:
         raise ValueError(f"Too few cells for a {n_neighbors}-nearest-neighbour graph: got {n}.")
-    graph = ad.AnnData(obsm={"X_emb": np.asarray(embedding, dtype=np.float32)}, obs={"i": np.arange(n)})
-    sc.pp.neighbors(graph, use_rep="X_emb", n_neighbors=n_neighbors, transformer="sklearn", random_state=seed)
-    return graph
+    if n <= EXACT_KNN_MAX_CELLS:
+        holder = ad.AnnData(obsm={"X_emb": x}, obs=pd.DataFrame(index=np.arange(n).astype(str)))
+        sc.pp.neighbors(holder, use_rep="X_emb", n_neighbors=n_neighbors, transformer="sklearn", random_state=seed)
+        return holder.obsp["connectivities"]
+    from pynndescent import NNDescent
+    from umap.umap_ import fuzzy_simplicial_set
+
+    idx, dists = NNDescent(x, n_neighbors=n_neighbors, random_state=seed, n_jobs=-1).neighbor_graph
+    graph, _, _ = fuzzy_simplicial_set(sp.coo_matrix((n, 1)), n_neighbors, None, None, knn_indices=idx,
+                                       knn_dists=dists, set_op_mix_ratio=1.0, local_connectivity=1.0)
+    return graph.tocsr()
 
 
-def leiden_on_graph(graph: ad.AnnData, *, resolution: float = 1.0, seed: int = 0) -> np.ndarray:
+def leiden_on_graph(graph: sp.spmatrix, *, resolution: float = 1.0, seed: int = 0) -> np.ndarray:
     """Leiden communities of a graph built by :func:`knn_graph`; every argument explicit (igraph flavour)."""
-    sc.tl.leiden(graph, resolution=resolution, flavor="igraph", n_iterations=2, directed=False, random_state=seed)
-    return graph.obs["leiden"].astype(int).to_numpy()
+    holder = ad.AnnData(obs=pd.DataFrame(index=np.arange(graph.shape[0]).astype(str)))
+    sc.tl.leiden(holder, adjacency=graph, resolution=resolution, flavor="igraph", n_iterations=2, directed=False,
+                 random_state=seed)
+    return holder.obs["leiden"].astype(int).to_numpy()
 
 
 def leiden(embedding: np.ndarray, *, n_neighbors: int = 15, resolution: float = 1.0, seed: int = 0,
            timings: dict | None = None) -> np.ndarray:
     """Leiden communities of the kNN graph of ``embedding`` (cells × dims); integer labels.
 
-    scanpy builds the graph (:func:`knn_graph`) and runs Leiden with igraph (:func:`leiden_on_graph`). If
+    Builds the graph (:func:`knn_graph`) and runs scanpy's Leiden with igraph (:func:`leiden_on_graph`). If
     ``timings`` is given, the seconds of each step are stored in it under ``"graph"`` and ``"cluster"``.
     """
     t0 = time.perf_counter()

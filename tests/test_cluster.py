@@ -37,3 +37,18 @@ def test_metrics_of_a_perfect_and_a_relabelled_clustering():
     s = metrics.scores(truth, np.array([5, 5, 3, 3, 9, 9]))
     assert s == {"ari": pytest.approx(1.0), "nmi": pytest.approx(1.0), "n_clusters": 3}
     assert metrics.scores(truth, np.zeros(6))["ari"] == pytest.approx(0.0)
+
+
+def test_approximate_graph_matches_scanpys_construction(monkeypatch, blobs):
+    # on well-separated data pynndescent finds the exact neighbours, so both paths must give the same graph
+    x, _ = blobs
+    exact = cluster.knn_graph(x, n_neighbors=10)
+    monkeypatch.setattr(cluster, "EXACT_KNN_MAX_CELLS", 50)
+    approximate = cluster.knn_graph(x, n_neighbors=10)
+    assert abs(exact - approximate).max() < 1e-4
+
+
+def test_large_data_uses_the_approximate_search_and_still_clusters(monkeypatch, blobs):
+    x, truth = blobs
+    monkeypatch.setattr(cluster, "EXACT_KNN_MAX_CELLS", 50)  # force pynndescent on 120 cells
+    assert metrics.scores(truth, cluster.leiden(x, n_neighbors=10, resolution=0.5))["ari"] > 0.95
