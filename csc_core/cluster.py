@@ -72,3 +72,31 @@ def kmeans(embedding: np.ndarray, *, n_clusters: int, seed: int = 0, n_init: int
     if n_clusters < 1 or n_clusters > n:
         raise ValueError(f"n_clusters must be between 1 and the number of cells ({n}), got {n_clusters}.")
     return KMeans(n_clusters=n_clusters, n_init=n_init, random_state=seed).fit_predict(np.asarray(embedding))
+
+
+def coassociation(labelings) -> sp.csr_matrix:
+    """Share of the clusterings in ``labelings`` that put each pair of cells together (sparse, zero diagonal).
+
+    The matrix holds one entry per pair of cells that share a cluster at least once, so its size grows with the
+    square of the cluster sizes: meant for the paper's data sizes (thousands of cells), not for millions.
+    """
+    labelings = [np.asarray(lab) for lab in labelings]
+    if not labelings:
+        raise ValueError("Need at least one clustering.")
+    n = labelings[0].shape[0]
+    if any(lab.shape != (n,) for lab in labelings):
+        raise ValueError("Every clustering must label the same cells.")
+    total = sp.csr_matrix((n, n))
+    for lab in labelings:
+        _, codes = np.unique(lab, return_inverse=True)
+        member = sp.csr_matrix((np.ones(n), (np.arange(n), codes)), shape=(n, codes.max() + 1))
+        total = total + member @ member.T
+    total = (total / len(labelings)).tocsr()
+    total.setdiag(0)
+    total.eliminate_zeros()
+    return total
+
+
+def coassociation_leiden(labelings, *, resolution: float = 1.0, seed: int = 0) -> np.ndarray:
+    """The paper's variant S3: Leiden communities of the co-association graph of several clusterings."""
+    return leiden_on_graph(coassociation(labelings), resolution=resolution, seed=seed)

@@ -52,3 +52,27 @@ def test_large_data_uses_the_approximate_search_and_still_clusters(monkeypatch, 
     x, truth = blobs
     monkeypatch.setattr(cluster, "EXACT_KNN_MAX_CELLS", 50)  # force pynndescent on 120 cells
     assert metrics.scores(truth, cluster.leiden(x, n_neighbors=10, resolution=0.5))["ari"] > 0.95
+
+
+def test_coassociation_counts_how_often_pairs_share_a_cluster():
+    c = cluster.coassociation([np.array([0, 0, 1, 1]), np.array([5, 5, 5, 7])]).toarray()
+    expected = np.array([[0, 1, 0.5, 0], [1, 0, 0.5, 0], [0.5, 0.5, 0, 0.5], [0, 0, 0.5, 0]])
+    np.testing.assert_allclose(c, expected)
+
+
+def test_coassociation_leiden_recovers_the_consensus(blobs):
+    _, truth = blobs
+    rng = np.random.default_rng(0)
+    noisy = []
+    for _ in range(5):  # each clustering mislabels 10 % of the cells at random
+        lab = truth.copy()
+        flip = rng.random(lab.size) < 0.1
+        lab[flip] = rng.integers(0, 4, flip.sum())
+        noisy.append(lab)
+    consensus = cluster.coassociation_leiden(noisy, resolution=0.5)
+    assert metrics.scores(truth, consensus)["ari"] > max(metrics.scores(truth, n)["ari"] for n in noisy)
+
+
+def test_coassociation_rejects_mismatched_clusterings():
+    with pytest.raises(ValueError, match="same cells"):
+        cluster.coassociation([np.zeros(3), np.zeros(4)])
