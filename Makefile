@@ -12,7 +12,7 @@ PY      := $(VENV)/bin/python
 SHARED_DATA := $(abspath ../shared/data)
 export CSC_DATA_DIR ?= $(if $(wildcard $(SHARED_DATA)/*.h5),$(SHARED_DATA),)
 
-.PHONY: install book test bench-tune clean
+.PHONY: install book test bench-tune bench-speed clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,10 @@ test: install
 	$(PY) -m pytest
 
 bench-tune: install
-	$(PY) -m bench.tune_defaults
+	$(PY) -m bench tune
+
+bench-speed: install
+	$(PY) -m bench speed --seeds 0 1 2
 
 clean:
 	rm -rf _build
