@@ -176,8 +176,7 @@ def contrastive_sc(
     if clustering == "kmeans" and n_clusters is None:
         raise ValueError("clustering='kmeans' needs n_clusters (the number of clusters).")
     counts = adata.X if layer is None else adata.layers[layer]
-    check_counts(counts, min_cells=max(n_neighbors + 1, n_clusters or 0, 2) if clustering == "leiden"
-                 else max(n_clusters, 2))
+    check_counts(counts, min_cells=n_neighbors + 1 if clustering == "leiden" else max(n_clusters, 2))
     adata = adata.copy() if copy else adata
     embedding, record = fit_embedding(
         adata, n_genes=n_genes, n_models=n_models, hidden=hidden, epochs=epochs, batch_size=batch_size, lr=lr,

@@ -102,9 +102,10 @@ def train_contrastive(
             for m in models:
                 z1, z2 = _views(m, xb, keep=keep, mask=mask, generator=generator)
                 losses.append(nt_xent(z1, z2, temperature))
+            stacked = torch.stack(losses)
             optimizer.zero_grad(set_to_none=True)
-            torch.stack(losses).sum().backward()
+            stacked.sum().backward()
             optimizer.step()
-            history[epoch] += torch.stack(losses).detach().cpu().numpy() / len(batches)
+            history[epoch] += stacked.detach().cpu().numpy() / len(batches)
         bar.set_postfix(loss=f"{history[epoch].mean():.3f}")
     return history
