@@ -78,15 +78,18 @@ def splat(
     dropout_mid: float = 0.0,
     dropout_shape: float = -1.0,
     seed: int = 0,
+    keep_true_counts: bool = True,
 ) -> ad.AnnData:
     """Simulate counts with the Splat model (splatter's ``splatSimulate(method="groups")``).
 
     Parameters are splatter's, in snake_case (``nCells`` → ``n_cells``, ``de.facScale`` → ``de_fac_scale``, …);
     the ``de_*`` parameters may be one value or one per group. ``dropout_type`` is ``"none"`` or ``"experiment"``.
+    ``keep_true_counts=False`` drops the pre-dropout layer (half the memory; for large simulations).
 
     Returns
     -------
-    AnnData with raw counts (``float32`` CSR) in ``X``, ``layers["true_counts"]`` (before dropout),
+    AnnData with raw counts (``float32`` CSR) in ``X``, ``layers["true_counts"]`` (before dropout, unless
+    ``keep_true_counts=False``),
     ``obs["cell_type"]`` (categorical ``Group1`` …), ``obs["lib_size"]``, ``var["base_mean"]``, ``var["outlier"]``,
     ``var["de_fac_group{k}"]``, and ``uns["splat"]`` with the parameters, the realised ``dropout_rate`` (zeros added
     by dropout / non-zero true counts) and the ``zero_fraction`` of ``X``.
@@ -145,9 +148,11 @@ def splat(
 
     with ThreadPoolExecutor(max_workers=max(1, min(os.cpu_count() or 1, 4))) as pool:
         parts = list(pool.map(chunk, range(-(-n_cells // _CHUNK))))
-    truth, counts = [p[0] for p in parts], [p[1] for p in parts]
-    nonzero_true = sum(t.nnz for t in truth)
+    counts = [p[1] for p in parts]
+    nonzero_true = sum(p[0].nnz for p in parts)
     dropped = nonzero_true - sum(o.nnz for o in counts)
+    true_counts = sp.vstack([p[0] for p in parts], format="csr") if keep_true_counts else None
+    del parts
 
     x = sp.vstack(counts, format="csr")
     names = [f"Group{g + 1}" for g in range(n_groups)]
@@ -157,7 +162,7 @@ def splat(
                        index=[f"Gene{j + 1}" for j in range(n_genes)])
     for g in range(n_groups):
         var[f"de_fac_group{g + 1}"] = de_facs[g]
-    adata = ad.AnnData(X=x, obs=obs, var=var, layers={"true_counts": sp.vstack(truth, format="csr")})
+    adata = ad.AnnData(X=x, obs=obs, var=var, layers={"true_counts": true_counts} if keep_true_counts else None)
     params["group_prob"] = group_prob.tolist()
     adata.uns["splat"] = {
         "params": {k: (list(v) if isinstance(v, tuple) else v) for k, v in params.items()},

@@ -98,3 +98,11 @@ def test_bad_arguments_raise():
         paper_dataset("balanced", 5, 0)
     with pytest.raises(ValueError, match="dropout_type"):
         splat(10, 10, dropout_type="batch")
+
+
+def test_dropping_the_true_counts_layer_changes_nothing_else():
+    full = splat(150, 200, dropout_type="experiment", seed=5)
+    lean = splat(150, 200, dropout_type="experiment", seed=5, keep_true_counts=False)
+    assert "true_counts" not in lean.layers
+    assert (full.X != lean.X).nnz == 0
+    assert lean.uns["splat"]["dropout_rate"] == full.uns["splat"]["dropout_rate"]
