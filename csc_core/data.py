@@ -86,21 +86,21 @@ def info(name: str) -> Entry:
         raise KeyError(f"Unknown data set {name!r}. Valid names: {', '.join(available())}.") from None
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
+def _digest(h, path: Path) -> str:
+    """Feed the file to hash object ``h`` in 1 MiB chunks; return the hex digest."""
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def _sha256(path: Path) -> str:
+    return _digest(hashlib.sha256(), path)
 
 
 def _git_blob_id(path: Path) -> str:
     # git's object id: SHA-1 of b"blob <size>\0" + content; verifies a download as well as a sha256 does.
-    h = hashlib.sha1(f"blob {path.stat().st_size}\0".encode())
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+    return _digest(hashlib.sha1(f"blob {path.stat().st_size}\0".encode()), path)
 
 
 def _verify(path: Path, entry: Entry) -> str:
