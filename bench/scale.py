@@ -10,14 +10,14 @@ data). Rows go to ``bench/results/scale.csv``; a least-squares line of seconds a
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
 import resource
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
+
+from bench.isolated import run_isolated
 
 OUT = Path(__file__).parent / "results" / "scale.csv"
 
@@ -60,8 +60,7 @@ def main(argv=None) -> None:
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     store = ResultStore(OUT)
     for n in args.cells:
-        with mp.get_context("spawn").Pool(1) as pool:
-            row = pool.apply(_job, (n, args.seed))
+        row = run_isolated(_job, n, args.seed)
         store.add([{"run": when, **row}])
         print(f"{n:>9,d} cells: csc {row['csc_total']:8.1f} s (train {row['train']:.1f} s), "
               f"peak RSS {row['peak_rss_gb']:.1f} GB, ARI {row['ari']:.3f}", flush=True)

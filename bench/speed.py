@@ -11,7 +11,6 @@ absolute seconds: these machines are noisy.
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
 import os
 import platform
 import resource
@@ -21,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from bench.isolated import run_isolated
 
 OUT = Path(__file__).parent / "results"
 METHODS = ("contrastive-sc", "scanpy")
@@ -101,12 +102,10 @@ def main(argv=None) -> None:
     datasets = args.datasets or [n for n in data.available() if data.fetchable(n)]
     info = {"when": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), **machine(), "threads": args.threads}
     rows = []
-    ctx = mp.get_context("spawn")
     for dataset in datasets:
         for seed in args.seeds:
             for method in METHODS:
-                with ctx.Pool(1) as pool:  # a fresh process per measurement: its own peak RSS
-                    row = pool.apply(_job, (method, dataset, seed, args.threads))
+                row = run_isolated(_job, method, dataset, seed, args.threads)  # its own peak RSS
                 print(f"{dataset:32s} seed {seed} {method:15s} {row['total']:7.2f} s  ARI {row['ari']:.3f}", flush=True)
                 rows.append({"run": info["when"], **row})
     table = pd.DataFrame(rows)
