@@ -3,17 +3,24 @@
 Every chapter writes its numbers through :class:`ResultStore`: one CSV, one row per measurement, rewritten
 atomically (write a temporary file, then rename) so a killed run never leaves a half-written table, and tasks
 whose rows are already stored are skipped, so an interrupted grid resumes where it stopped.
+
+:func:`run_grid` runs the missing tasks one after another, on local processes (joblib) or on a Dask distributed
+cluster. Workers only compute; this process alone writes, each task's rows as soon as they arrive, under a file lock
+so that two grids sharing one table cannot overwrite each other's rows.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 import pandas as pd
+from filelock import FileLock
 from tqdm import tqdm
+
+BACKENDS = ("serial", "joblib", "dask")
 
 
 def _normalise(value):
@@ -36,6 +43,7 @@ class ResultStore:
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
+        self._lock = FileLock(self.path.with_name(f".{self.path.name}.lock"))
 
     def load(self) -> pd.DataFrame:
         """All stored rows (an empty frame if nothing is stored yet)."""
@@ -54,12 +62,15 @@ class ResultStore:
         return bool(hit.any())
 
     def add(self, rows: Iterable[Mapping]) -> None:
-        """Append ``rows`` and rewrite the file atomically."""
+        """Append ``rows`` and rewrite the file atomically (under a lock shared by every process using the file)."""
         new = pd.DataFrame(list(rows))
         if new.empty:
             return
-        table = pd.concat([self.load(), new], ignore_index=True)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._lock:  # read-modify-write: without the lock two writers could each drop the other's rows
+            self._write(pd.concat([self.load(), new], ignore_index=True))
+
+    def _write(self, table: pd.DataFrame) -> None:
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "w", newline="") as fh:
@@ -81,17 +92,79 @@ class ResultStore:
         return df.reset_index(drop=True)
 
 
+def _results(todo: list[dict], run: Callable[..., list[dict]], backend: str, n_jobs: int,
+             scheduler: str | None) -> Iterator[tuple[dict, list[dict]]]:
+    """Yield ``(task, rows)`` as tasks finish, in whatever order they finish."""
+    if backend == "serial":
+        for task in todo:
+            yield task, run(**task)
+    elif backend == "joblib":
+        from joblib import Parallel, delayed, parallel_config
+
+        # one BLAS/torch thread per worker: n_jobs processes × all cores each would oversubscribe the machine
+        with parallel_config(backend="loky", inner_max_num_threads=max(1, (os.cpu_count() or 1) // n_jobs)):
+            results = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
+                delayed(_tagged)(run, task) for task in todo)
+            yield from results
+    else:
+        from distributed import Client, as_completed
+
+        client = Client(scheduler) if isinstance(scheduler, str) else scheduler
+        if client is None:
+            raise ValueError("backend='dask' needs scheduler: a scheduler address or a distributed.Client.")
+        futures = [client.submit(_tagged, run, task, pure=False) for task in todo]
+        try:
+            for future in as_completed(futures):
+                yield future.result()
+        finally:
+            client.cancel(futures)
+            if isinstance(scheduler, str):
+                client.close()
+
+
+def _tagged(run: Callable[..., list[dict]], task: dict) -> tuple[dict, list[dict]]:
+    return task, run(**task)
+
+
 def run_grid(tasks: Iterable[Mapping], run: Callable[..., list[dict]], store: ResultStore, *,
+             backend: str = "serial", n_jobs: int = 2, scheduler=None,
              progress: bool = True, desc: str = "grid") -> pd.DataFrame:
     """Run ``run(**task)`` for every task whose rows are not yet in ``store``; return the rows of all tasks.
 
     ``run`` returns a list of rows (dicts); each row is stored together with the task's parameters, and all rows of
-    one task are written at once, so a task is either wholly stored or not at all.
+    one task are written at once, as soon as the task finishes, so a task is either wholly stored or not at all and
+    an interrupted grid — serial or parallel — resumes with only the missing tasks.
+
+    Parameters
+    ----------
+    tasks
+        Keyword arguments of ``run``, one mapping per task.
+    run
+        The measurement; for ``"joblib"`` and ``"dask"`` it must be picklable (a module-level function or a
+        :func:`functools.partial` of one).
+    store
+        Where rows go.
+    backend
+        ``"serial"`` (in this process), ``"joblib"`` (``n_jobs`` local processes) or ``"dask"`` (a Dask distributed
+        cluster at ``scheduler``).
+    n_jobs
+        Local worker processes for ``"joblib"``.
+    scheduler
+        For ``"dask"``: the scheduler address (``"tcp://host:8786"``) or a connected ``distributed.Client``.
+    progress
+        Show a progress bar over tasks.
+    desc
+        Label of the progress bar.
     """
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}.")
     tasks = [dict(t) for t in tasks]
     todo = [t for t in tasks if not store.contains(t)]
-    for task in tqdm(todo, desc=desc, disable=not progress or not todo):
-        store.add({**task, **row} for row in run(**task))
+    bar = tqdm(total=len(todo), desc=desc, disable=not progress or not todo)
+    for task, rows in _results(todo, run, backend, n_jobs, scheduler):
+        store.add({**task, **row} for row in rows)
+        bar.update()
+    bar.close()
     frames = [store.select(**t) for t in tasks]
     frames = [f for f in frames if not f.empty]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

@@ -46,4 +46,95 @@ def test_a_failed_write_leaves_the_previous_table_intact(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         store.add([{"k": 2, "v": 2.0}])
     assert (tmp_path / "r.csv").read_bytes() == before
-    assert [p.name for p in tmp_path.iterdir()] == ["r.csv"]  # no temporary file left behind
+    assert [p.name for p in tmp_path.iterdir() if not p.name.endswith(".lock")] == ["r.csv"]  # no temporary file left
+
+
+# --- parallel grids: workers compute in other processes, so the task function must travel by value --------------
+def _slow_square(dataset, seed, calls_dir, fail_on=None):
+    import pathlib
+    import time
+
+    calls = pathlib.Path(calls_dir)
+    (calls / f"{dataset}-{seed}-{len(list(calls.iterdir()))}").touch()
+    if fail_on is not None and (dataset, seed) == tuple(fail_on) and (calls / "fail").exists():
+        raise RuntimeError("worker crashed")
+    time.sleep(0.05 * seed)
+    return [{"method": "m", "ari": seed**2 / 100}]
+
+
+@pytest.fixture
+def by_value():
+    import sys
+
+    import cloudpickle  # what both loky (joblib) and distributed pickle functions with
+
+    module = sys.modules[__name__]  # not importable by the workers under --import-mode=importlib
+    cloudpickle.register_pickle_by_value(module)
+    yield
+    cloudpickle.unregister_pickle_by_value(module)
+
+
+def _tasks(calls_dir, **extra):
+    return [{"dataset": d, "seed": s, "calls_dir": str(calls_dir), **extra} for d in "ab" for s in range(3)]
+
+
+def test_joblib_grid_gives_the_serial_rows_and_resumes_after_a_worker_fails(tmp_path, by_value):
+    calls = tmp_path / "calls"
+    calls.mkdir()
+    serial = run_grid(_tasks(calls), _slow_square, ResultStore(tmp_path / "serial.csv"), progress=False)
+
+    store = ResultStore(tmp_path / "parallel.csv")
+    (calls / "fail").touch()
+    tasks = _tasks(calls, fail_on=("b", 2))
+    with pytest.raises(RuntimeError, match="worker crashed"):
+        run_grid(tasks, _slow_square, store, backend="joblib", n_jobs=2, progress=False)
+    stored = store.load()
+    done = set(zip(stored["dataset"], stored["seed"]))
+    assert ("b", 2) not in done and len(stored) == len(done)  # whole tasks only, never the crashed one
+    (calls / "fail").unlink()
+    before = {p.name for p in calls.iterdir()}
+    out = run_grid(tasks, _slow_square, store, backend="joblib", n_jobs=2, progress=False)
+    ran_again = {p.name.rsplit("-", 1)[0] for p in calls.iterdir() if p.name not in before}
+    assert ran_again == {f"{d}-{s}" for d in "ab" for s in range(3)} - {f"{d}-{s}" for d, s in done}
+    key = ["dataset", "seed"]
+    assert out.sort_values(key)[["ari"]].to_numpy().tolist() == serial.sort_values(key)[["ari"]].to_numpy().tolist()
+
+
+def test_dask_grid_on_a_local_cluster(tmp_path, by_value):
+    distributed = pytest.importorskip("distributed")
+    calls = tmp_path / "calls"
+    calls.mkdir()
+    store = ResultStore(tmp_path / "r.csv")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as lc:
+        with distributed.Client(lc) as client:
+            out = run_grid(_tasks(calls), _slow_square, store, backend="dask", scheduler=client, progress=False)
+            assert len({p.name for p in calls.iterdir()}) == 6
+            again = run_grid(_tasks(calls), _slow_square, store, backend="dask", scheduler=lc.scheduler_address,
+                             progress=False)
+    assert len(list(calls.iterdir())) == 6  # everything was stored, nothing ran twice
+    assert sorted(out["ari"]) == sorted(again["ari"]) == sorted(s**2 / 100 for _ in "ab" for s in range(3))
+
+
+def _add_rows(path, start):
+    store = ResultStore(path)
+    for i in range(start, start + 15):
+        store.add([{"i": i}])
+
+
+def test_concurrent_writers_never_lose_rows(tmp_path):
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    procs = [ctx.Process(target=_add_rows, args=(tmp_path / "r.csv", start)) for start in (0, 100, 200)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+    assert sorted(ResultStore(tmp_path / "r.csv").load()["i"]) == [s + i for s in (0, 100, 200) for i in range(15)]
+
+
+def test_unknown_backend_and_missing_scheduler_are_named(tmp_path):
+    with pytest.raises(ValueError, match="backend must be one of"):
+        run_grid([{"a": 1}], lambda a: [], ResultStore(tmp_path / "r.csv"), backend="spark")
+    with pytest.raises(ValueError, match="needs scheduler"):
+        run_grid([{"a": 1}], lambda a: [], ResultStore(tmp_path / "r.csv"), backend="dask")
