@@ -11,7 +11,7 @@ import pandas as pd
 import torch
 
 from . import cluster
-from .ensemble import embed, make_encoders
+from .ensemble import EncoderEnsemble, embed
 from .preprocess import preprocess
 from .train import train_contrastive
 from .validation import check_counts
@@ -73,10 +73,10 @@ def fit_embedding(
     pre = preprocess(adata, n_genes=n_genes, layer=layer)
     x = torch.from_numpy(pre.X).to(dev)
     t1 = time.perf_counter()
-    models = make_encoders(n_models, x.shape[1], hidden=hidden, seed=seed, device=dev)
-    history = train_contrastive(models, x, epochs=epochs, batch_size=batch_size, lr=lr, keep=keep,
+    ensemble = EncoderEnsemble(n_models, x.shape[1], hidden, seed=seed).to(dev)
+    history = train_contrastive(ensemble, x, epochs=epochs, batch_size=batch_size, lr=lr, keep=keep,
                                 temperature=temperature, mask=mask, seed=seed, progress=progress)
-    embedding = embed(models, x).cpu().numpy()
+    embedding = embed(ensemble, x).cpu().numpy()
     t2 = time.perf_counter()
     params = {
         "n_genes": int(n_genes), "n_genes_kept": int(pre.n_vars), "n_models": int(n_models), "hidden": list(hidden),

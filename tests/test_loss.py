@@ -77,3 +77,12 @@ def test_mismatched_shapes_raise():
 def test_cuda_matches_cpu():
     a, b = torch.randn(8, 4), torch.randn(8, 4)
     assert torch.allclose(nt_xent(a.cuda(), b.cuda()).cpu(), nt_xent(a, b), atol=1e-5)
+
+
+def test_batched_form_equals_one_problem_at_a_time():
+    g = torch.Generator().manual_seed(3)
+    z1, z2 = torch.randn(4, 9, 5, generator=g, dtype=torch.float64), torch.randn(4, 9, 5, generator=g, dtype=torch.float64)
+    batched = nt_xent(z1, z2, 0.2)
+    assert batched.shape == (4,)
+    for k in range(4):
+        assert torch.allclose(batched[k], nt_xent_reference(z1[k], z2[k], 0.2), rtol=1e-9)

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from csc_core.ensemble import embed, make_encoders
+from csc_core.ensemble import EncoderEnsemble, embed, make_encoders
 from csc_core.train import minibatches, train_contrastive
 
 
@@ -19,21 +19,65 @@ def test_encoders_differ_and_are_seeded():
     assert not torch.equal(a[0].linears[0].weight, a[1].linears[0].weight)
 
 
+@pytest.mark.parametrize("hidden", [(8, 4), (16, 8, 4)])
+@pytest.mark.parametrize("train", [True, False])
+def test_ensemble_is_its_encoders_side_by_side(hidden, train):
+    ens = EncoderEnsemble(3, 10, hidden, seed=5)
+    encoders = make_encoders(3, 10, hidden=hidden, seed=5)  # the same initialisation, one module each
+    x = torch.randn(3, 7, 10)
+    if not train:  # give BatchNorm running statistics that are not the initial ones
+        for _ in range(2):
+            ens.train()(x)
+            [e.train()(x[k]) for k, e in enumerate(encoders)]
+    ens.train(train), [e.train(train) for e in encoders]
+    z = ens(x)
+    for k, enc in enumerate(encoders):
+        assert torch.allclose(z[k], enc(x[k]), atol=1e-6)
+        assert torch.allclose(z[k], ens.encoders()[k](x[k]), atol=1e-6)  # unstacking gives the same function
+
+
+def test_ensemble_gene_subsets_equal_zeroing_the_other_genes():
+    ens = EncoderEnsemble(2, 12, (8, 4)).eval()
+    x = torch.randn(5, 12)
+    genes = torch.tensor([[0, 3, 4], [2, 3, 11]])
+    for k in range(2):
+        zeroed = torch.zeros_like(x)
+        zeroed[:, genes[k]] = x[:, genes[k]]
+        assert torch.allclose(ens(x[:, genes].transpose(0, 1), genes)[k], ens(zeroed)[k], atol=1e-6)
+
+
 def test_embed_concatenates_the_models():
-    models = make_encoders(3, 10, hidden=(8, 4))
-    assert embed(models, torch.randn(5, 10)).shape == (5, 12)
+    ens = EncoderEnsemble(3, 10, (8, 4))
+    x = torch.randn(5, 10)
+    z = embed(ens, x, chunk_size=2)
+    assert z.shape == (5, 12)
+    assert torch.allclose(z[:, 4:8], ens.encoders()[1].eval()(x), atol=1e-6)
 
 
-def test_training_changes_the_weights_and_reports_loss():
-    models = make_encoders(2, 12, hidden=(8, 4))
-    w0 = models[1].linears[0].weight.clone()
-    hist = train_contrastive(models, torch.randn(40, 12), epochs=3, batch_size=16, progress=False)
+@pytest.mark.parametrize("mask", ["batch", "cell"])
+def test_training_changes_every_encoder_and_reports_loss(mask):
+    ens = EncoderEnsemble(2, 12, (8, 4))
+    w0 = ens.weights[0].detach().clone()
+    hist = train_contrastive(ens, torch.randn(40, 12), epochs=3, batch_size=16, mask=mask, progress=False)
     assert hist.shape == (3, 2) and (hist > 0).all()
-    assert not torch.equal(models[1].linears[0].weight, w0)
+    assert not torch.equal(ens.weights[0][0], w0[0]) and not torch.equal(ens.weights[0][1], w0[1])
+
+
+def test_encoders_of_an_ensemble_learn_independently():
+    # making encoder 1 very different must not change how encoder 0 trains: nothing but the minibatch order is shared
+    x = torch.randn(30, 12)
+    a = EncoderEnsemble(2, 12, (8, 4), seed=1)
+    b = EncoderEnsemble(2, 12, (8, 4), seed=1)
+    with torch.no_grad():
+        b.weights[0][1].mul_(3.0)  # a very different second encoder
+    train_contrastive(a, x, epochs=1, batch_size=30, progress=False, seed=0)
+    train_contrastive(b, x, epochs=1, batch_size=30, progress=False, seed=0)
+    assert torch.allclose(a.weights[0][0], b.weights[0][0], atol=1e-6)
+    assert not torch.allclose(a.weights[0][1], b.weights[0][1])
 
 
 def test_rejects_bad_arguments():
-    models = make_encoders(1, 4, hidden=(4, 2))
+    models = EncoderEnsemble(1, 4, (4, 2))
     with pytest.raises(ValueError, match="mask"):
         train_contrastive(models, torch.randn(10, 4), epochs=1, mask="gene", progress=False)
     with pytest.raises(ValueError, match="epochs"):
