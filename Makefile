@@ -12,7 +12,7 @@ PY      := $(VENV)/bin/python
 SHARED_DATA := $(abspath ../shared/data)
 export CSC_DATA_DIR ?= $(if $(wildcard $(SHARED_DATA)/*.h5),$(SHARED_DATA),)
 
-.PHONY: install book test bench-tune bench-speed clean
+.PHONY: install book test bench-tune bench-speed bench-scale clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,9 @@ bench-tune: install
 
 bench-speed: install
 	$(PY) -m bench speed --seeds 0 1 2
+
+bench-scale: install
+	$(PY) -m bench scale
 
 clean:
 	rm -rf _build

@@ -18,20 +18,12 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from bench.isolated import run_isolated
 
 OUT = Path(__file__).parent / "results"
-METHODS = ("contrastive-sc", "scanpy")
-
-
-def _tiny_counts():
-    import anndata as ad
-
-    rng = np.random.default_rng(0)
-    return ad.AnnData(rng.poisson(2.0, size=(60, 40)).astype(np.float32))
+METHODS = ("contrastive-sc", "scanpy")  # csc_core.cost.CSC, csc_core.cost.SCANPY
 
 
 def _job(method: str, dataset: str, seed: int, threads: int) -> dict:
@@ -39,27 +31,16 @@ def _job(method: str, dataset: str, seed: int, threads: int) -> dict:
     import torch
 
     import csc_core
-    from csc_core import baselines, metrics
+    from csc_core import cost
 
     torch.set_num_threads(threads)
-    warm = _tiny_counts()  # compile numba kernels and load libraries outside the timings
-    csc_core.contrastive_sc(warm, n_genes=40, epochs=1, n_neighbors=5, progress=False)
-    baselines.scanpy_leiden(warm, n_genes=40, n_pcs=5, n_neighbors=5)
-
+    cost.warm_up()  # compile numba kernels and load libraries outside the timings
     t0 = time.perf_counter()
     adata = csc_core.data.load(dataset)
     load = time.perf_counter() - t0
-    if method == "contrastive-sc":
-        csc_core.contrastive_sc(adata, seed=seed, progress=False)
-        labels, timings = adata.obs["csc_cluster"], dict(adata.uns["csc"]["timings"])
-    else:
-        timings = {}
-        labels = baselines.scanpy_leiden(adata, seed=seed, timings=timings)
-    return {
-        "method": method, "dataset": dataset, "seed": seed, "threads": threads, "load": load, **timings,
-        "total": sum(timings.values()), "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        **metrics.scores(adata.obs["cell_type"], labels),
-    }
+    (row,) = cost.time_pipelines(adata, seed=seed, methods=(method,))
+    return {"dataset": dataset, "threads": threads, "load": load, **row,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
 def machine() -> dict:
@@ -80,8 +61,10 @@ def report(rows: pd.DataFrame, info: dict) -> str:
     """A markdown table: stages, totals, peak memory and ARI per data set, and the csc / scanpy ratio."""
     stages = [c for c in ("load", "preprocess", "train", "pca", "graph", "cluster", "total", "peak_rss_mb", "ari")
               if c in rows.columns]
+    from csc_core.cost import speed_ratio
+
     mean = rows.groupby(["dataset", "method"])[stages].mean()
-    ratio = (mean.xs("contrastive-sc", level="method")["total"] / mean.xs("scanpy", level="method")["total"])
+    ratio = speed_ratio(rows)
     lines = [f"# Speed benchmark ({info['when']})", "",
              "Machine: " + ", ".join(f"{k} {v}" for k, v in info.items() if k != "when"), "",
              f"Seeds: {sorted(int(s) for s in rows['seed'].unique())}; mean per data set. Seconds; `total` excludes `load`.", "",

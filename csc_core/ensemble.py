@@ -71,8 +71,9 @@ class EncoderEnsemble(nn.Module):
             zero (its first layer is restricted to those rows).
         """
         w0 = self.weights[0]
-        if genes is not None:
-            w0 = w0[torch.arange(self.n_models, device=genes.device).unsqueeze(1), genes]  # (K, genes', h)
+        if genes is not None:  # rows genes[k] of encoder k's first layer, as one index_select on the stacked rows
+            offsets = torch.arange(self.n_models, device=genes.device).unsqueeze(1) * self.n_genes
+            w0 = w0.reshape(-1, w0.shape[2]).index_select(0, (genes + offsets).flatten()).view(*genes.shape, -1)
         h = torch.baddbmm(self.biases[0], x, w0) if x.ndim == 3 else torch.matmul(x, w0) + self.biases[0]
         for norm, w, b in zip(self.norms, self.weights[1:], self.biases[1:]):
             k, n, width = h.shape

@@ -68,3 +68,44 @@ def ari_by_setting(table: pd.DataFrame, *, x: str, hue: str = "dataset", ax=None
     if title:
         ax.set_title(title)
     return ax
+
+
+def stage_times(table: pd.DataFrame, *, ax=None, title: str | None = None):
+    """Stacked horizontal bars: seconds of each stage per data set and method (``csc_core.cost.stage_table``)."""
+    stages = [c for c in table.columns if c != "total"]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 0.45 * len(table) + 1))
+    labels = [f"{d} · {m}" for d, m in table.index]
+    left = np.zeros(len(table))
+    colors = sns.color_palette("tab10", len(stages))
+    for stage, color in zip(stages, colors):
+        values = table[stage].fillna(0).to_numpy()
+        ax.barh(labels, values, left=left, color=color, label=stage)
+        left += values
+    ax.invert_yaxis()
+    ax.set_xlabel("seconds (raw counts → labels)")
+    ax.legend(loc="lower right", frameon=False)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def scaling(rows: pd.DataFrame, *, fit: tuple[float, float] | None = None, title: str | None = None):
+    """Wall time (with a fitted line) and peak memory against the number of cells, on log–log axes."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
+    left.loglog(rows["n_cells"], rows["csc_total"], "o-", label="contrastive-sc, total")
+    if "train" in rows:
+        left.loglog(rows["n_cells"], rows["train"], "s--", label="training")
+    if fit is not None:
+        grid = np.geomspace(rows["n_cells"].min(), rows["n_cells"].max(), 50)
+        left.loglog(grid, fit[0] * grid + fit[1], ":", color="0.3", label="linear fit")
+    left.set_xlabel("cells")
+    left.set_ylabel("seconds")
+    left.legend(frameon=False)
+    right.loglog(rows["n_cells"], rows["peak_rss_gb"], "o-")
+    right.set_xlabel("cells")
+    right.set_ylabel("peak resident memory (GB)")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig

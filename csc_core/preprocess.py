@@ -34,7 +34,8 @@ def preprocess(adata: ad.AnnData, *, n_genes: int = 1500, layer: str | None = No
     check_counts(counts)
     if n_genes < 1:
         raise ValueError(f"n_genes must be positive, got {n_genes}.")
-    x = sp.csr_matrix(counts, dtype=np.float32) if sp.issparse(counts) else sp.csr_matrix(np.asarray(counts, np.float32))
+    # an explicit copy: the scanpy steps below work in place, and a float32 CSR input would otherwise be shared
+    x = sp.csr_matrix(counts, dtype=np.float32, copy=True)
     work = ad.AnnData(X=x, obs=adata.obs[[]].copy(), var=adata.var[[]].copy())
     sc.pp.filter_genes(work, min_counts=1)
     sc.pp.normalize_total(work)  # target_sum=None: the median library size

@@ -144,12 +144,12 @@ def splat(
             drop_prob = 1.0 / (1.0 + np.exp(-dropout_shape * (eta - dropout_mid)))
             observed.data[crng.random(drop_prob.size) < drop_prob] = 0
             observed.eliminate_zeros()
-        return true, observed
+        return (true if keep_true_counts else None), observed, true.nnz
 
     with ThreadPoolExecutor(max_workers=max(1, min(os.cpu_count() or 1, 4))) as pool:
         parts = list(pool.map(chunk, range(-(-n_cells // _CHUNK))))
     counts = [p[1] for p in parts]
-    nonzero_true = sum(p[0].nnz for p in parts)
+    nonzero_true = sum(p[2] for p in parts)
     dropped = nonzero_true - sum(o.nnz for o in counts)
     true_counts = sp.vstack([p[0] for p in parts], format="csr") if keep_true_counts else None
     del parts

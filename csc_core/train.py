@@ -37,11 +37,17 @@ def _views(ensemble: EncoderEnsemble, xb: torch.Tensor, *, keep: float, mask: st
     for _ in range(2):
         if mask == "batch":  # each encoder keeps one gene subset for the whole minibatch: a gather, not a mask
             genes = torch.stack([sample_genes(n_genes, keep, generator=generator, device=xb.device) for _ in range(k)])
-            out.append(ensemble(xb[:, genes.flatten()].view(n, k, -1).transpose(0, 1), genes))
+            out.append(ensemble(xb.index_select(1, genes.flatten()).view(n, k, -1).transpose(0, 1), genes))
         else:  # every cell of every encoder's view draws its own genes (the paper's augmentation)
             dropped = drop_genes(xb.repeat(k, 1), keep, generator=generator)
             out.append(ensemble(dropped.view(k, n, n_genes)))
     return out
+
+
+def epochs_for(n_cells: int, *, epochs: int, min_steps: int, batch_size: int) -> int:
+    """Epochs to run: ``epochs``, or more if that many passes give fewer than ``min_steps`` minibatches."""
+    per_epoch = max(1, -(-n_cells // batch_size))
+    return max(epochs, -(-min_steps // per_epoch))
 
 
 def train_contrastive(
@@ -49,6 +55,7 @@ def train_contrastive(
     x: torch.Tensor,
     *,
     epochs: int,
+    min_steps: int = 0,
     batch_size: int = 256,
     lr: float = 1e-3,
     keep: float = 0.2,
@@ -67,6 +74,9 @@ def train_contrastive(
         Preprocessed expression, cells × genes, ``float32``.
     epochs
         Passes over the cells.
+    min_steps
+        Train at least this many optimizer steps, adding epochs when ``epochs`` passes over a small data set would
+        give fewer (each encoder learns from its number of steps more than from its number of passes).
     batch_size
         Cells per minibatch (each gives ``2 * batch_size`` embeddings to NT-Xent).
     lr
@@ -85,7 +95,7 @@ def train_contrastive(
 
     Returns
     -------
-    Mean loss per epoch and encoder, shape ``(epochs, K)``.
+    Mean loss per epoch and encoder, shape ``(epochs run, K)``.
     """
     if mask not in MASKS:
         raise ValueError(f"mask must be one of {MASKS}, got {mask!r}.")
@@ -93,6 +103,7 @@ def train_contrastive(
         raise ValueError(f"epochs must be at least 1, got {epochs}.")
     if x.shape[0] < 2:
         raise ValueError(f"Need at least 2 cells to train, got {x.shape[0]}.")
+    epochs = epochs_for(x.shape[0], epochs=epochs, min_steps=min_steps, batch_size=batch_size)
     generator = torch.Generator().manual_seed(seed)  # CPU generator: same draws on every device
     # fused Adam: one kernel for all parameters instead of a dozen small ops per tensor
     optimizer = torch.optim.Adam(ensemble.parameters(), lr=lr, fused=True)

@@ -9,7 +9,7 @@ from csc_core.reference import paper_ari, paper_ari_for
 def test_settings_resolve_defaults_and_reject_unknown_names():
     s = benchmark.csc_settings(epochs=7, n_genes=None)
     assert s["epochs"] == 7 and s["n_genes"] == csc_core.DEFAULTS["n_genes"]
-    assert s["hidden"] == "256-64-32"
+    assert benchmark.csc_settings(hidden=(256, 64, 32))["hidden"] == "256-64-32"  # one CSV cell
     with pytest.raises(KeyError, match="epoch"):
         benchmark.csc_settings(epoch=7)
 

@@ -7,7 +7,7 @@ import torch
 import csc_core
 from csc_core.contrastive import resolve_device
 
-FAST = dict(n_genes=40, epochs=5, batch_size=32, n_neighbors=10, progress=False)
+FAST = dict(n_genes=40, epochs=5, min_steps=0, batch_size=32, n_neighbors=10, progress=False)
 
 
 def test_writes_embedding_clusters_and_params(adata):

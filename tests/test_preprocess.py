@@ -31,7 +31,10 @@ def test_keeps_scanpy_highly_variable_genes(adata):
     assert out.uns["preprocess"]["params"]["n_genes_kept"] == 20
 
 
-def test_does_not_touch_the_input(adata):
+@pytest.mark.parametrize("as_type", [None, np.float32, np.int32])
+def test_does_not_touch_the_input(adata, as_type):
+    if as_type is not None:  # float32 CSR is what the simulator and most .h5ad files hold: no copy would be made
+        adata.X = sp.csr_matrix(adata.X, dtype=as_type)
     before = adata.X.copy()
     preprocess(adata, n_genes=20)
     assert (adata.X != before).nnz == 0 and adata.obsm == {} and list(adata.var.columns) == []

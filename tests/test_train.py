@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from csc_core.ensemble import EncoderEnsemble, embed, make_encoders
-from csc_core.train import minibatches, train_contrastive
+from csc_core.train import epochs_for, minibatches, train_contrastive
 
 
 @pytest.mark.parametrize("n, batch", [(10, 4), (257, 256), (256, 256), (3, 256), (1000, 300)])
@@ -84,3 +84,19 @@ def test_rejects_bad_arguments():
         train_contrastive(models, torch.randn(10, 4), epochs=0, progress=False)
     with pytest.raises(ValueError, match="at least 2 cells"):
         train_contrastive(models, torch.randn(1, 4), epochs=1, progress=False)
+
+
+@pytest.mark.parametrize("n, epochs, min_steps, batch, expected", [
+    (2100, 10, 500, 128, 30),  # 17 minibatches per epoch: 30 epochs reach 500 steps
+    (4186, 10, 500, 128, 16),
+    (100_000, 10, 500, 128, 10),  # already far more steps than the minimum
+    (50, 3, 0, 256, 3),
+])
+def test_small_data_sets_get_enough_steps(n, epochs, min_steps, batch, expected):
+    assert epochs_for(n, epochs=epochs, min_steps=min_steps, batch_size=batch) == expected
+
+
+def test_min_steps_adds_epochs_to_the_loss_history():
+    ens = EncoderEnsemble(1, 6, (4, 2))
+    hist = train_contrastive(ens, torch.randn(20, 6), epochs=2, min_steps=12, batch_size=10, progress=False)
+    assert hist.shape == (6, 1)

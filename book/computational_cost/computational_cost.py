@@ -1,0 +1,118 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Computational cost
+#
+# How long contrastive-sc takes next to scanpy's standard pipeline (normalise → PCA → neighbours → Leiden) on the same
+# data, where the time goes, and how it grows with the number of cells, up to a million.
+#
+# The tables come from the benchmarks in `bench/` (`python -m bench speed`, `python -m bench scale`), which run every
+# measurement in a fresh process after compiling numba's kernels, and store their rows in `bench/results/`. This
+# chapter reads them back; with `measure_here = True` it also times both pipelines on one data set on *your* machine.
+# Quote the ratios rather than the seconds: shared machines are noisy.
+#
+# ```{admonition} Re-running this chapter
+# :class: tip
+#     jupytext --to ipynb book/computational_cost/computational_cost.py -o - | \
+#       papermill - cost_out.ipynb --cwd book/computational_cost -p measure_here True
+#
+# and, to refresh the stored tables (minutes, and about 20 minutes for the million cells):
+#
+#     python -m bench speed --seeds 0 1 2
+#     python -m bench scale --cells 10000 30000 100000 300000 1000000
+# ```
+
+# %% tags=["parameters"]
+profile = "quick"  # "quick": time `dataset` here with seed 0; "paper": with seeds 0, 1, 2
+seeds = None  # None: the profile's seeds
+device = "auto"  # "auto", "cpu" or "cuda"
+measure_here = True  # time both pipelines on `dataset` in this kernel
+dataset = "worm_neuron_cell"
+
+# %%
+# %matplotlib inline
+import matplotlib.pyplot as plt
+import pandas as pd
+from IPython.display import Markdown, display
+
+import csc_core
+from csc_core import cost, plotting
+from csc_core.book import find_root
+from csc_core.experiments import ResultStore
+
+plt.rcParams["figure.dpi"] = 90
+seeds = seeds or {"quick": [0], "paper": [0, 1, 2]}[profile]
+root = find_root()
+speed = ResultStore(root / "bench" / "results" / "speed.csv").load()
+scale = ResultStore(root / "bench" / "results" / "scale.csv").load()
+runs = sorted(speed["run"].unique())
+print(f"speed benchmark runs stored: {runs}")
+
+# %% [markdown]
+# ## Where the time goes, before and after
+#
+# The first stored run measured the first implementation (3 encoders of 256 → 64 → 32 units trained one after the
+# other, 50 epochs of minibatches of 256); the latest run measures today's defaults (`csc_core.DEFAULTS`). Seconds
+# from raw counts to labels, loading excluded, mean over the seeds of each run.
+
+# %%
+first, latest = speed[speed["run"] == runs[0]], speed[speed["run"] == runs[-1]]
+ratios = pd.DataFrame({"first implementation": cost.speed_ratio(first), "current defaults": cost.speed_ratio(latest)})
+display(Markdown("**End-to-end wall time of contrastive-sc ÷ scanpy's pipeline, same run**"))
+display(ratios.round(2))
+plotting.stage_times(cost.stage_table(latest), title=f"Seconds per stage, current defaults ({runs[-1]})")
+plt.show()
+
+# %% [markdown]
+# Accuracy was not traded for this speed: the mean ARI of the same runs, per data set.
+
+# %%
+ari = pd.DataFrame({
+    "first implementation": first[first["method"] == cost.CSC].groupby("dataset")["ari"].mean(),
+    "current defaults": latest[latest["method"] == cost.CSC].groupby("dataset")["ari"].mean(),
+    "scanpy": latest[latest["method"] == cost.SCANPY].groupby("dataset")["ari"].mean(),
+})
+display(ari.round(3))
+seeds = {name: sorted(int(s) for s in rows["seed"].unique()) for name, rows in (("first", first), ("latest", latest))}
+print(f"seeds: {seeds}")
+
+# %% [markdown]
+# ## On this machine
+# Both pipelines on one data set, in this kernel, after a warm-up that compiles numba's kernels.
+
+# %%
+if measure_here:
+    cost.warm_up()
+    adata = csc_core.data.load(dataset)
+    here = pd.DataFrame([row for s in seeds for row in cost.time_pipelines(adata, seed=s, device=device)])
+    here["dataset"] = dataset
+    display(here.groupby("method")[[c for c in here.columns if c not in ("method", "dataset")]].mean().round(3))
+    print(f"contrastive-sc / scanpy here, {dataset}, seeds {seeds}: {cost.speed_ratio(here).iloc[0]:.2f}×")
+
+# %% [markdown]
+# ## A million cells
+#
+# Splat-simulated data sets of 10,000 to 1,000,000 cells × 2,500 genes (4 groups, about 4,000 counts per cell), each
+# run in a fresh process with the defaults and 500 highly variable genes; wall time of every stage and peak resident
+# memory. Above 20,000 cells the kNN graph is approximate (pynndescent).
+
+# %%
+latest_scale = scale[scale["run"] == scale["run"].max()].sort_values("n_cells")
+display(latest_scale.set_index("n_cells")[["simulate", "preprocess", "train", "graph", "cluster", "csc_total",
+                                          "peak_rss_gb", "ari"]].round(2))
+slope, intercept, r2 = cost.linear_fit(latest_scale["n_cells"], latest_scale["csc_total"])
+print(f"seconds ≈ {slope * 1e3:.3f} ms per cell × cells + {intercept:.1f} s   (R² = {r2:.4f}, "
+      f"{len(latest_scale)} sizes, run {latest_scale['run'].iloc[0]})")
+plotting.scaling(latest_scale, fit=(slope, intercept))
+plt.show()

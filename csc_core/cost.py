@@ -1,0 +1,71 @@
+"""Computational cost: time contrastive-sc and scanpy's standard pipeline stage by stage, and summarise the results.
+
+Used by ``bench/`` (which runs each measurement in a fresh process and stores the rows) and by the book's
+"Computational cost" chapter (which reads those rows back, and can measure the reader's own machine).
+"""
+
+from __future__ import annotations
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+
+from . import baselines, metrics
+from .contrastive import contrastive_sc
+
+CSC, SCANPY = "contrastive-sc", "scanpy"
+STAGES = ("preprocess", "train", "pca", "graph", "cluster")
+
+
+def time_pipelines(adata: ad.AnnData, *, seed: int = 0, methods=(CSC, SCANPY), device: str = "auto",
+                   label_key: str = "cell_type", **csc_params) -> list[dict]:
+    """Run each method on ``adata`` in this process and return one row each: seconds per stage, total, ARI.
+
+    ``total`` is raw counts → labels (loading excluded). Call it once on a tiny data set first if numba's one-off
+    compilation should not be timed. ``csc_params`` go to :func:`csc_core.contrastive_sc`.
+    """
+    rows = []
+    for method in methods:
+        if method == CSC:
+            run = adata.copy()
+            contrastive_sc(run, seed=seed, device=device, progress=False, **csc_params)
+            labels, timings = run.obs["csc_cluster"], dict(run.uns["csc"]["timings"])
+        elif method == SCANPY:
+            timings = {}
+            labels = baselines.scanpy_leiden(adata, seed=seed, timings=timings)
+        else:
+            raise ValueError(f"method must be one of {(CSC, SCANPY)}, got {method!r}.")
+        row = {"method": method, "seed": seed, **timings, "total": sum(timings.values())}
+        if label_key in adata.obs:
+            row.update(metrics.scores(adata.obs[label_key], labels))
+        rows.append(row)
+    return rows
+
+
+def warm_up() -> None:
+    """Compile numba's kernels (scanpy, pynndescent) on a tiny data set, so that later timings exclude it."""
+    rng = np.random.default_rng(0)
+    tiny = ad.AnnData(rng.poisson(2.0, size=(60, 40)).astype(np.float32))
+    time_pipelines(tiny, n_genes=40, epochs=1, n_neighbors=5)
+
+
+def stage_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """Mean seconds of each stage and in total, per data set and method (rows as :func:`time_pipelines` returns)."""
+    cols = [c for c in (*STAGES, "total") if c in rows.columns]
+    return rows.groupby(["dataset", "method"], observed=True)[cols].mean()
+
+
+def speed_ratio(rows: pd.DataFrame) -> pd.Series:
+    """Mean end-to-end seconds of contrastive-sc divided by scanpy's, per data set."""
+    total = rows.pivot_table(index="dataset", columns="method", values="total", aggfunc="mean")
+    return (total[CSC] / total[SCANPY]).rename("csc / scanpy")
+
+
+def linear_fit(x, y) -> tuple[float, float, float]:
+    """Least-squares line ``y ≈ slope · x + intercept`` and its R²."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    slope, intercept = np.polyfit(x, y, 1)
+    residual = y - (slope * x + intercept)
+    r2 = 1.0 - (residual**2).sum() / ((y - y.mean()) ** 2).sum()
+    return float(slope), float(intercept), float(r2)
+

@@ -1,0 +1,39 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from csc_core import cost
+
+
+def test_linear_fit_recovers_a_line_and_scores_noise_lower():
+    x = np.array([1e4, 3e4, 1e5, 3e5, 1e6])
+    slope, intercept, r2 = cost.linear_fit(x, 2e-3 * x + 5)
+    assert slope == pytest.approx(2e-3) and intercept == pytest.approx(5) and r2 == pytest.approx(1.0)
+    _, _, r2_curved = cost.linear_fit(x, 1e-9 * x**2)
+    assert r2_curved < 0.99
+
+
+def test_time_pipelines_times_every_stage_and_scores_both_methods(adata):
+    rows = cost.time_pipelines(adata, seed=0, n_genes=30, epochs=2, n_neighbors=10)
+    by_method = {r["method"]: r for r in rows}
+    assert set(by_method) == {cost.CSC, cost.SCANPY}
+    assert {"preprocess", "train", "graph", "cluster"} <= set(by_method[cost.CSC])
+    assert {"preprocess", "pca", "graph", "cluster"} <= set(by_method[cost.SCANPY])
+    for r in rows:
+        stages = [v for k, v in r.items() if k in cost.STAGES]
+        assert all(v >= 0 for v in stages) and r["total"] == pytest.approx(sum(stages))
+        assert 0.5 < r["ari"] <= 1.0  # three well-separated types
+    assert "X_csc" not in adata.obsm  # the caller's AnnData is left alone
+    with pytest.raises(ValueError, match="method must be one of"):
+        cost.time_pipelines(adata, methods=("umap",))
+
+
+def test_stage_table_and_ratio():
+    rows = pd.DataFrame([
+        {"dataset": "d", "method": cost.CSC, "seed": 0, "train": 3.0, "total": 4.0},
+        {"dataset": "d", "method": cost.CSC, "seed": 1, "train": 5.0, "total": 6.0},
+        {"dataset": "d", "method": cost.SCANPY, "seed": 0, "pca": 1.0, "total": 2.0},
+    ])
+    assert cost.speed_ratio(rows)["d"] == pytest.approx(2.5)
+    table = cost.stage_table(rows)
+    assert table.loc[("d", cost.CSC), "train"] == pytest.approx(4.0)
