@@ -1,10 +1,10 @@
-"""``python -m bench <name> [options]``: run one benchmark (speed, tune, scale)."""
+"""``python -m bench <name> [options]``: run one benchmark (speed, tune, tune-speed, scale)."""
 
 import sys
 
-from bench import scale, speed, tune_defaults
+from bench import scale, speed, tune_defaults, tune_speed
 
-BENCHMARKS = {"speed": speed.main, "tune": tune_defaults.main, "scale": scale.main}
+BENCHMARKS = {"speed": speed.main, "tune": tune_defaults.main, "tune-speed": tune_speed.main, "scale": scale.main}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in BENCHMARKS:

@@ -7,7 +7,7 @@ import time
 import pandas as pd
 
 from . import baselines, cluster, data, metrics
-from .contrastive import DEFAULTS, fit_embedding
+from .contrastive import DEFAULTS, fit_embedding, resolve_settings
 
 #: Method names as the paper's result files spell them.
 CSC_LEIDEN, CSC_KMEANS, SCANPY, PCA_KMEANS = "contrastive-sc", "Ensemble K-means", "scanpy", "PCA + KMeans"
@@ -63,10 +63,7 @@ def csc_settings(**overrides) -> dict:
 
     Stored rows carry these columns, so rows from other settings are never mixed into a figure.
     """
-    unknown = set(overrides) - set(DEFAULTS)
-    if unknown:
-        raise KeyError(f"Unknown settings {sorted(unknown)}; known: {sorted(DEFAULTS)}.")
-    settings = {**DEFAULTS, **{k: v for k, v in overrides.items() if v is not None}}
+    settings = resolve_settings("default", **overrides)
     settings["hidden"] = "-".join(str(h) for h in settings["hidden"])  # one CSV cell
     return settings
 
@@ -83,11 +80,19 @@ def summary_table(measured: pd.DataFrame, paper: pd.DataFrame, methods=METHODS) 
     return table.sort_values(["dataset", "method"]).reset_index(drop=True).round(3)
 
 
-def training_comparison(tuning: pd.DataFrame, *, n_neighbors: int, resolution: float) -> pd.DataFrame:
-    """Mean Leiden ARI per data set for each training setting of ``bench/tune_defaults`` at one graph setting."""
-    rows = tuning[(tuning["clustering"] == "leiden") & (tuning["n_neighbors"] == n_neighbors)
-                  & (tuning["resolution"] == resolution)]
-    setting = [c for c in ("mask", "epochs", "batch_size", "lr") if c in rows.columns]
+def training_comparison(tuning: pd.DataFrame, *, n_neighbors: int, resolution: float,
+                        settings=("mask", "epochs", "batch_size", "lr")) -> pd.DataFrame:
+    """Mean Leiden ARI per data set for each training setting of a tuning grid at one graph setting.
+
+    ``settings`` are the columns that tell the training settings apart. When the grid stored ``train_seconds``, their
+    mean over every run of a setting is added as a column.
+    """
+    rows = tuning[(tuning["n_neighbors"] == n_neighbors) & (tuning["resolution"] == resolution)]
+    if "clustering" in rows.columns:
+        rows = rows[rows["clustering"] == "leiden"]
+    setting = [c for c in settings if c in rows.columns]
     table = rows.pivot_table(index=setting, columns="dataset", values="ari", aggfunc="mean")
     table["mean"] = table.mean(axis=1)
+    if "train_seconds" in rows.columns:
+        table["train seconds"] = rows.groupby(setting)["train_seconds"].mean()
     return table.round(3)

@@ -129,3 +129,18 @@ def test_explicit_cuda_without_gpu_raises_instead_of_falling_back():
 def test_runs_on_cuda(adata):
     csc_core.contrastive_sc(adata, device="cuda", **FAST)
     assert adata.uns["csc"]["params"]["device"].startswith("cuda")
+
+
+def test_paper_preset_fills_every_setting_not_given(adata):
+    csc_core.contrastive_sc(adata, settings="paper", n_genes=40, epochs=1, progress=False)
+    params = adata.uns["csc"]["params"]
+    paper = csc_core.PAPER
+    assert params["settings"] == "paper" and params["epochs"] == 1 and params["n_genes"] == 40  # explicit wins
+    for key in ("hidden", "batch_size", "lr", "mask", "n_neighbors", "resolution", "keep"):
+        assert params[key] == (list(paper[key]) if key == "hidden" else paper[key])
+    assert adata.obsm["X_csc"].shape[1] == 3 * paper["hidden"][-1]
+
+
+def test_unknown_preset_is_named(adata):
+    with pytest.raises(ValueError, match="settings must be one of"):
+        csc_core.contrastive_sc(adata, settings="fast", progress=False)
