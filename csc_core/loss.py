@@ -21,11 +21,10 @@ def nt_xent(z1: torch.Tensor, z2: torch.Tensor, temperature: float = 0.07) -> to
     batched = z1.ndim == 3
     if not batched:
         z1, z2 = z1.unsqueeze(0), z2.unsqueeze(0)
-    z1, z2 = F.normalize(z1, dim=2), F.normalize(z2, dim=2)
-    z = torch.cat([z1, z2], dim=1)  # (K, 2N, d)
+    k, n, _ = z1.shape
+    z = F.normalize(torch.cat([z1, z2], dim=1), dim=2)
     logits = torch.bmm(z, z.transpose(1, 2)) / temperature
     logits.diagonal(dim1=1, dim2=2).fill_(float("-inf"))  # a sample is not its own negative
-    positive = (z1 * z2).sum(dim=2) / temperature  # (K, N): the same for both anchors of a pair
-    # cross-entropy with the positive as target, written as logsumexp − positive: cheaper backward than nll_loss
-    loss = torch.logsumexp(logits, dim=2).mean(dim=1) - positive.mean(dim=1)
+    target = torch.cat([torch.arange(n, 2 * n), torch.arange(n)]).to(z.device).repeat(k)
+    loss = F.cross_entropy(logits.reshape(k * 2 * n, 2 * n), target, reduction="none").view(k, 2 * n).mean(1)
     return loss if batched else loss[0]

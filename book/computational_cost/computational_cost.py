@@ -116,3 +116,25 @@ print(f"seconds ≈ {slope * 1e3:.3f} ms per cell × cells + {intercept:.1f} s  
       f"{len(latest_scale)} sizes, run {latest_scale['run'].iloc[0]})")
 plotting.scaling(latest_scale, fit=(slope, intercept))
 plt.show()
+
+# %% [markdown]
+# ## Grids on more than one core or machine
+#
+# Every figure of the paper is a grid of independent runs (data set × seed × setting). `csc_core.experiments.run_grid`
+# skips the runs already stored in a result table and can hand the rest to local worker processes (joblib) or to a
+# Dask distributed cluster; the workers only compute, and this process writes each run's rows as soon as it finishes
+# (under a file lock), so an interrupted parallel grid resumes exactly like a serial one:
+#
+# ```python
+# from functools import partial
+# from csc_core import benchmark
+# from csc_core.experiments import ResultStore, run_grid
+#
+# tasks = [{"dataset": d, "seed": s, **benchmark.csc_settings()} for d in datasets for s in (0, 1, 2)]
+# store = ResultStore("results/real_data.csv")
+# run_grid(tasks, benchmark.real_data_rows, store, backend="joblib", n_jobs=2)          # this machine
+# run_grid(tasks, benchmark.real_data_rows, store, backend="dask", scheduler="tcp://scheduler:8786")  # a cluster
+# ```
+#
+# With joblib each worker gets `cores ÷ n_jobs` threads, so two workers on two cores do not fight over them. One run
+# already keeps two cores busy while it trains, so the gain is on machines with many cores and on clusters.
