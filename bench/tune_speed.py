@@ -7,6 +7,12 @@ because the seed-to-seed spread (±0.05 ARI on single data sets) is larger than 
 clustered with Leiden (30 neighbours) at resolutions 0.3 and 0.5. Rows go to ``bench/results/tune_speed.csv``;
 rerunning skips what is stored.
 
+Provenance of the committed table: the rows were measured on 2026-11-24 on the 2-core CPU machine with an exploration
+script that ran exactly these settings through the same ``EncoderEnsemble`` training code (commit c9115a5, whose
+training is bit-identical to the current code: rerunning worm_neuron_cell seeds 0–4 gives the same ARIs to the last
+digit), with the preprocessing cached between settings; ``train_seconds`` there includes embedding the cells and is
+indicative only. "first defaults" has seeds 0–2 only. Running this module recomputes any row that is missing.
+
     python -m bench tune-speed [--seeds 0 1 2 3 4] [--datasets ...]
 """
 
