@@ -105,7 +105,7 @@ def fit_embedding(
                          mask=mask)
     dev = resolve_device(device)
     t0 = time.perf_counter()
-    pre = preprocess(adata, n_genes=s["n_genes"], layer=layer)
+    pre = preprocess(adata, n_genes=s["n_genes"], layer=layer, seed=seed)
     x = torch.from_numpy(pre.X).to(dev)
     t1 = time.perf_counter()
     ensemble = EncoderEnsemble(s["n_models"], x.shape[1], s["hidden"], seed=seed).to(dev)

@@ -50,3 +50,16 @@ def test_reads_a_layer(adata):
 def test_rejects_zero_genes_requested(adata):
     with pytest.raises(ValueError, match="n_genes"):
         preprocess(adata, n_genes=0)
+
+
+def test_large_data_ranks_genes_on_a_subsample_but_normalises_every_cell_by_all_its_genes(adata, monkeypatch):
+    import csc_core.preprocess as pp
+
+    monkeypatch.setattr(pp, "HVG_MAX_CELLS", 50)  # the fixture has 120 cells
+    out = preprocess(adata, n_genes=20)
+    assert out.shape == (adata.n_obs, 20) and out.uns["preprocess"]["params"]["hvg_cells"] == 50
+    counts = adata.X.toarray().astype(np.float64)
+    lib = counts.sum(1, keepdims=True)  # totals over all 60 genes, not over the 20 kept
+    logged = np.log1p(counts / lib * np.median(lib))[:, [adata.var_names.get_loc(g) for g in out.var_names]]
+    np.testing.assert_allclose(out.X, (logged - logged.mean(0)) / logged.std(0, ddof=1), atol=1e-4)
+    assert preprocess(adata, n_genes=20).var_names.equals(out.var_names)  # same seed, same subsample

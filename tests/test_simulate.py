@@ -106,3 +106,17 @@ def test_dropping_the_true_counts_layer_changes_nothing_else():
     assert "true_counts" not in lean.layers
     assert (full.X != lean.X).nnz == 0
     assert lean.uns["splat"]["dropout_rate"] == full.uns["splat"]["dropout_rate"]
+
+
+def test_row_stacking_equals_scipy_vstack_and_frees_the_blocks():
+    import scipy.sparse as sp
+
+    from csc_core.simulate import _stack_rows
+
+    rng = np.random.default_rng(0)
+    blocks = [sp.random(n, 7, density=0.3, format="csr", dtype=np.float32, random_state=rng) for n in (5, 0, 3, 9)]
+    expected = sp.vstack(blocks, format="csr")
+    stacked = _stack_rows(list_ := list(blocks))
+    assert list_ == []  # emptied as it went
+    assert stacked.shape == expected.shape and (stacked != expected).nnz == 0
+    assert stacked.indices.dtype == np.int32
