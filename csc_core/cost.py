@@ -69,3 +69,9 @@ def linear_fit(x, y) -> tuple[float, float, float]:
     r2 = 1.0 - (residual**2).sum() / ((y - y.mean()) ** 2).sum()
     return float(slope), float(intercept), float(r2)
 
+
+
+def complete_runs(rows: pd.DataFrame) -> list[str]:
+    """The benchmark runs (``run`` column) that cover every data set any run covered, oldest first."""
+    coverage = rows.groupby("run")["dataset"].nunique()
+    return sorted(coverage.index[coverage == coverage.max()])

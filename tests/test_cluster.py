@@ -76,3 +76,16 @@ def test_coassociation_leiden_recovers_the_consensus(blobs):
 def test_coassociation_rejects_mismatched_clusterings():
     with pytest.raises(ValueError, match="same cells"):
         cluster.coassociation([np.zeros(3), np.zeros(4)])
+
+
+def test_lean_leiden_for_large_graphs_agrees_with_scanpys_and_is_seeded(monkeypatch):
+    rng = np.random.default_rng(1)
+    labels = np.repeat(np.arange(6), 60)
+    x = (np.eye(6, 10) * 4)[labels] + rng.normal(size=(360, 10))  # overlapping enough that Leiden has work to do
+    graph = cluster.knn_graph(x, n_neighbors=15)
+    via_scanpy = cluster.leiden_on_graph(graph, resolution=0.5, seed=2)
+    monkeypatch.setattr(cluster, "EXACT_KNN_MAX_CELLS", 100)  # the graph-from-arrays path on 360 cells
+    lean = cluster.leiden_on_graph(graph, resolution=0.5, seed=2)
+    np.testing.assert_array_equal(lean, cluster.leiden_on_graph(graph, resolution=0.5, seed=2))
+    assert metrics.scores(via_scanpy, lean)["ari"] > 0.9
+    assert metrics.scores(labels, lean)["ari"] > 0.8

@@ -37,3 +37,8 @@ def test_stage_table_and_ratio():
     assert cost.speed_ratio(rows)["d"] == pytest.approx(2.5)
     table = cost.stage_table(rows)
     assert table.loc[("d", cost.CSC), "train"] == pytest.approx(4.0)
+
+
+def test_complete_runs_skip_partial_ones():
+    rows = pd.DataFrame({"run": ["a", "a", "b", "c", "c"], "dataset": ["x", "y", "x", "x", "y"]})
+    assert cost.complete_runs(rows) == ["a", "c"]

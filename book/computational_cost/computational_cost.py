@@ -56,8 +56,8 @@ seeds = seeds or {"quick": [0], "paper": [0, 1, 2]}[profile]
 root = find_root()
 speed = ResultStore(root / "bench" / "results" / "speed.csv").load()
 scale = ResultStore(root / "bench" / "results" / "scale.csv").load()
-runs = sorted(speed["run"].unique())
-print(f"speed benchmark runs stored: {runs}")
+runs = cost.complete_runs(speed)  # runs over every data set, oldest first
+print(f"complete speed benchmark runs stored: {runs}")
 
 # %% [markdown]
 # ## Where the time goes, before and after
