@@ -1,4 +1,4 @@
-"""The book's structure, and the real-data chapter executed end to end through papermill with tiny parameters."""
+"""The book's structure, and chapters executed end to end through papermill with small parameters."""
 
 import json
 from pathlib import Path
@@ -54,3 +54,18 @@ def test_real_data_chapter_runs_through_papermill(tmp_path):
     rows = pd.read_csv(tmp_path / "results" / "real_data.csv")
     assert set(rows["method"]) == {"contrastive-sc", "Ensemble K-means", "scanpy", "PCA + KMeans"}
     assert (rows["epochs"] == 2).all() and rows["ari"].between(-1, 1).all()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not shared_data_available("10X_PBMC_select_2100_top2000"), reason="data not available offline")
+def test_computational_cost_chapter_runs_through_papermill(tmp_path):
+    out = book.execute(
+        ROOT / "book" / "computational_cost" / "computational_cost.py", tmp_path / "cost.ipynb",
+        parameters={"dataset": "10X_PBMC_select_2100_top2000", "seeds": [0, 1]},
+    )
+    nb = json.loads(out.read_text())
+    outputs = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    assert sum("image/png" in o.get("data", {}) for o in outputs) >= 2  # stage bars and the scaling curves
+    text = "".join("".join(o.get("text", "")) for o in outputs)
+    assert "contrastive-sc / scanpy here, 10X_PBMC_select_2100_top2000, seeds [0, 1]" in text

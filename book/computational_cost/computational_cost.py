@@ -84,8 +84,8 @@ ari = pd.DataFrame({
     "scanpy": latest[latest["method"] == cost.SCANPY].groupby("dataset")["ari"].mean(),
 })
 display(ari.round(3))
-seeds = {name: sorted(int(s) for s in rows["seed"].unique()) for name, rows in (("first", first), ("latest", latest))}
-print(f"seeds: {seeds}")
+run_seeds = {name: sorted(int(s) for s in rows["seed"].unique()) for name, rows in (("first", first), ("latest", latest))}
+print(f"seeds of each run: {run_seeds}")
 
 # %% [markdown]
 # ## On this machine

@@ -83,6 +83,7 @@ print(f"profile={profile}  datasets={datasets}  seeds={seeds}\nsettings={setting
 # skipped, so an interrupted run resumes.
 
 # %%
+csc_core.cost.warm_up()  # compile numba's kernels first, so the first task's seconds do not include it
 store = ResultStore(results_dir / "real_data.csv")
 tasks = [{"dataset": d, "seed": s, **settings} for d in datasets for s in seeds]
 n_new = sum(not store.contains(t) for t in tasks)
