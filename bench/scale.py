@@ -64,7 +64,7 @@ def main(argv=None) -> None:
     rows = store.select(run=when)  # fit this run only: earlier runs used other settings
     if rows["n_cells"].nunique() >= 2:
         slope, intercept, r2 = linear_fit(rows["n_cells"].to_numpy(float), rows["csc_total"].to_numpy(float))
-        print(f"seconds ≈ {slope * 1e3:.3f} ms/cell × cells + {intercept:.1f} s  (R² = {r2:.4f})")
+        print(f"seconds ≈ {slope * 1e3:.3f} ms/cell × cells {intercept:+.1f} s  (R² = {r2:.4f})")
 
 
 if __name__ == "__main__":

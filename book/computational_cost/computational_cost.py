@@ -112,7 +112,7 @@ latest_scale = scale[scale["run"] == scale["run"].max()].sort_values("n_cells")
 display(latest_scale.set_index("n_cells")[["simulate", "preprocess", "train", "graph", "cluster", "csc_total",
                                           "peak_rss_gb", "ari"]].round(2))
 slope, intercept, r2 = cost.linear_fit(latest_scale["n_cells"], latest_scale["csc_total"])
-print(f"seconds ≈ {slope * 1e3:.3f} ms per cell × cells + {intercept:.1f} s   (R² = {r2:.4f}, "
+print(f"seconds ≈ {slope * 1e3:.3f} ms per cell × cells {intercept:+.1f} s   (R² = {r2:.4f}, "
       f"{len(latest_scale)} sizes, run {latest_scale['run'].iloc[0]})")
 plotting.scaling(latest_scale, fit=(slope, intercept))
 plt.show()
