@@ -23,7 +23,6 @@ import pandas as pd
 from bench.isolated import run_isolated
 
 OUT = Path(__file__).parent / "results"
-METHODS = ("contrastive-sc", "scanpy")  # csc_core.cost.CSC, csc_core.cost.SCANPY
 
 
 def _job(method: str, dataset: str, seed: int, threads: int) -> dict:
@@ -74,7 +73,7 @@ def report(rows: pd.DataFrame, info: dict) -> str:
 
 
 def main(argv=None) -> None:
-    from csc_core import data
+    from csc_core import cost, data
     from csc_core.experiments import ResultStore
 
     p = argparse.ArgumentParser(prog="python -m bench speed", description=__doc__.splitlines()[0])
@@ -87,7 +86,7 @@ def main(argv=None) -> None:
     rows = []
     for dataset in datasets:
         for seed in args.seeds:
-            for method in METHODS:
+            for method in (cost.CSC, cost.SCANPY):
                 row = run_isolated(_job, method, dataset, seed, args.threads)  # its own peak RSS
                 print(f"{dataset:32s} seed {seed} {method:15s} {row['total']:7.2f} s  ARI {row['ari']:.3f}", flush=True)
                 rows.append({"run": info["when"], **row})

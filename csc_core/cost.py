@@ -27,8 +27,7 @@ def time_pipelines(adata: ad.AnnData, *, seed: int = 0, methods=(CSC, SCANPY), d
     rows = []
     for method in methods:
         if method == CSC:
-            run = adata.copy()
-            contrastive_sc(run, seed=seed, device=device, progress=False, **csc_params)
+            run = contrastive_sc(adata, seed=seed, device=device, progress=False, copy=True, **csc_params)
             labels, timings = run.obs["csc_cluster"], dict(run.uns["csc"]["timings"])
         elif method == SCANPY:
             timings = {}

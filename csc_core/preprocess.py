@@ -52,7 +52,6 @@ def preprocess(adata: ad.AnnData, *, n_genes: int = 1500, layer: str | None = No
     check_counts(counts)
     if n_genes < 1:
         raise ValueError(f"n_genes must be positive, got {n_genes}.")
-    counts = counts if sp.issparse(counts) else sp.csr_matrix(np.asarray(counts, dtype=np.float32))
     counts = sp.csr_matrix(counts)  # no copy when it already is CSR
     totals = np.asarray(counts.sum(axis=1)).ravel().astype(np.float32)  # exact for integer counts below 2**24
     target = np.median(totals)  # normalize_total's default target: the median library size
