@@ -12,7 +12,7 @@ PY      := $(VENV)/bin/python
 SHARED_DATA := $(abspath ../shared/data)
 export CSC_DATA_DIR ?= $(if $(wildcard $(SHARED_DATA)/*.h5),$(SHARED_DATA),)
 
-.PHONY: install book test bench-tune bench-speed bench-scale clean
+.PHONY: install book test bench-tune bench-tune-resolution bench-speed bench-scale clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,9 @@ test: install
 
 bench-tune: install
 	$(PY) -m bench tune
+
+bench-tune-resolution: install
+	$(PY) -m bench tune-resolution
 
 bench-speed: install
 	$(PY) -m bench speed --seeds 0 1 2

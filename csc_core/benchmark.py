@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 import pandas as pd
 
 from . import baselines, cluster, data, metrics
@@ -96,3 +97,27 @@ def training_comparison(tuning: pd.DataFrame, *, n_neighbors: int, resolution: f
     if "train_seconds" in rows.columns:
         table["train seconds"] = rows.groupby(setting)["train_seconds"].mean()
     return table.round(3)
+
+
+def resolution_rules(table: pd.DataFrame, *, tolerance: float = cluster.SILHOUETTE_TOLERANCE,
+                     lowest: float = min(cluster.AUTO_RESOLUTIONS)) -> pd.DataFrame:
+    """Replay ways of choosing the Leiden resolution on a table of partitions (``bench/tune_resolution``'s rows).
+
+    For each data set × seed × ``n_neighbors``: fixed resolutions 0.3, 0.5 and the paper's 1.0; the best silhouette
+    over every resolution; ``"auto"`` — the lowest resolution from ``lowest`` up whose silhouette is within
+    ``tolerance`` of the best there (:func:`csc_core.cluster.pick_resolution`); and the oracle (best ARI: uses the
+    labels, an upper bound, never a method). One row per rule with the chosen ``resolution`` and its ``ari``.
+    """
+    rows = []
+    for (dataset, seed, k), g in table.groupby(["dataset", "seed", "n_neighbors"]):
+        g = g.sort_values("resolution").reset_index(drop=True)
+        sub = g[g["resolution"] >= lowest].reset_index(drop=True)
+        picks = {f"fixed {r:g}": g.index[np.isclose(g["resolution"], r)] for r in (0.3, 0.5, 1.0)}
+        picks = {name: g.loc[idx[0]] for name, idx in picks.items() if len(idx)}
+        picks["best silhouette"] = g.loc[g["silhouette"].idxmax()]
+        picks["auto"] = sub.loc[cluster.pick_resolution(sub["resolution"], sub["silhouette"], tolerance=tolerance)]
+        picks["oracle (uses labels)"] = g.loc[g["ari"].idxmax()]
+        for rule, row in picks.items():
+            rows.append(dict(dataset=dataset, seed=seed, n_neighbors=k, rule=rule, resolution=row["resolution"],
+                             ari=row["ari"], n_clusters=row["n_clusters"]))
+    return pd.DataFrame(rows)

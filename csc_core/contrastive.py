@@ -22,7 +22,9 @@ from .validation import check_counts
 #: show the tables): the highest mean Leiden ARI, preferring the cheaper setting among those within noise of it. A
 #: 64 → 32 encoder trained for 10 epochs of minibatches of 128 — at least 500 steps — trains 8× faster than the first
 #: defaults' 256 → 64 → 32 encoders over 50 epochs of 256 (worm: 2.1 s vs 16.9 s), with mean ARI 0.647 vs 0.664 over
-#: the six data sets (seeds 0-2; worm 0.594 vs 0.543; ``bench/results/speed.md``).
+#: the six data sets (seeds 0-2; worm 0.594 vs 0.543; ``bench/results/speed.md``). The resolution is chosen per data
+#: set without labels (``"auto"``: :func:`csc_core.cluster.select_resolution`; ``bench/tune_resolution.py``): a fixed
+#: 0.3 under-clustered the 2,100-cell worm set, where scanpy won (0.450 vs 0.498); with ``"auto"`` it gets 0.58.
 DEFAULTS = {
     "n_genes": 1500,
     "n_models": 3,
@@ -35,7 +37,7 @@ DEFAULTS = {
     "temperature": 0.07,
     "mask": "batch",
     "n_neighbors": 30,
-    "resolution": 0.3,
+    "resolution": "auto",
 }
 #: The paper's own settings (real data: the authors' code and supplement): 256 → 64 → 32 encoders, 100 epochs of 300
 #: cells, Adam 1e-3, per-cell gene dropout keeping 20 %, Leiden with 10 neighbours at resolution 1.
@@ -142,7 +144,7 @@ def contrastive_sc(
     mask: str | None = None,
     clustering: str = "leiden",
     n_neighbors: int | None = None,
-    resolution: float | None = None,
+    resolution: float | str | None = None,
     n_clusters: int | None = None,
     seed: int = 0,
     device: str | torch.device = "auto",
@@ -190,7 +192,9 @@ def contrastive_sc(
     n_neighbors
         Neighbours of the kNN graph Leiden runs on.
     resolution
-        Leiden resolution; higher gives more clusters.
+        Leiden resolution; higher gives more clusters. ``"auto"`` (the default) tries
+        :data:`csc_core.cluster.AUTO_RESOLUTIONS` and keeps the lowest whose partition's cosine silhouette on the
+        embedding is within 0.02 of the best (:func:`csc_core.cluster.select_resolution`; no labels are used).
     n_clusters
         Number of clusters for KMeans.
     seed
@@ -216,12 +220,16 @@ def contrastive_sc(
         Cluster labels (categorical).
     ``adata.uns[key_added]``
         ``params`` (every parameter, defaults resolved), ``loss`` (per epoch and encoder), ``timings`` (seconds of
-        each stage: ``preprocess``, ``train``, ``graph`` (Leiden only), ``cluster``).
+        each stage: ``preprocess``, ``train``, ``graph`` (Leiden only), ``cluster``) and, with
+        ``resolution="auto"``, ``resolution_scores`` (each resolution tried: ``n_clusters``, ``silhouette``,
+        ``chosen``).
     """
     if clustering not in CLUSTERINGS:
         raise ValueError(f"clustering must be one of {CLUSTERINGS}, got {clustering!r}.")
     graph = resolve_settings(settings, n_neighbors=n_neighbors, resolution=resolution)
     n_neighbors, resolution = graph["n_neighbors"], graph["resolution"]
+    if isinstance(resolution, str) and resolution != "auto":
+        raise ValueError(f"resolution must be a number or 'auto', got {resolution!r}.")
     if clustering == "kmeans" and n_clusters is None:
         raise ValueError("clustering='kmeans' needs n_clusters (the number of clusters).")
     counts = adata.X if layer is None else adata.layers[layer]
@@ -233,13 +241,18 @@ def contrastive_sc(
         layer=layer, progress=progress,
     )
     if clustering == "leiden":
+        scores = []
         labels = cluster.leiden(embedding, n_neighbors=n_neighbors, resolution=resolution, seed=seed,
-                                timings=record["timings"])
+                                timings=record["timings"], scores=scores)
+        if scores:
+            record["resolution_scores"] = {c: scores[0][c].tolist() for c in scores[0].columns}
     else:
         t0 = time.perf_counter()
         labels = cluster.kmeans(embedding, n_clusters=n_clusters, seed=seed)
         record["timings"]["cluster"] = time.perf_counter() - t0
-    record["params"].update(clustering=clustering, n_neighbors=int(n_neighbors), resolution=float(resolution),
+    if resolution != "auto":
+        resolution = float(resolution)
+    record["params"].update(clustering=clustering, n_neighbors=int(n_neighbors), resolution=resolution,
                             n_clusters=None if n_clusters is None else int(n_clusters))
     adata.obsm[f"X_{key_added}"] = embedding
     adata.obs[f"{key_added}_cluster"] = pd.Categorical(labels.astype(str), categories=[str(c) for c in np.unique(labels)])

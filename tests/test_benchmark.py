@@ -31,3 +31,12 @@ def test_published_values_cover_the_paper_grid():
     assert set(ref["category"]) == {"real", "balanced", "imbalanced"}
     real = paper_ari_for(["worm_neuron_cell", "10X_PBMC_top2000"], ["contrastive-sc"])
     assert dict(zip(real["dataset"], real["ari"])) == {"worm_neuron_cell": 0.352, "10X_PBMC_top2000": 0.627}
+
+
+def test_resolution_rules_replay_each_rule_on_stored_partitions():
+    table = pd.DataFrame(dict(dataset="d", seed=0, n_neighbors=30, resolution=[0.1, 0.3, 0.5, 1.0],
+                              silhouette=[0.50, 0.30, 0.31, 0.33], ari=[0.2, 0.6, 0.7, 0.4], n_clusters=[2, 5, 7, 12]))
+    picks = benchmark.resolution_rules(table, tolerance=0.02, lowest=0.3).set_index("rule")["resolution"]
+    assert picks["best silhouette"] == 0.1  # over every resolution
+    assert picks["auto"] == 0.5  # from 0.3 up: best 0.33, the lowest within 0.02 is 0.5
+    assert picks["oracle (uses labels)"] == 0.5 and picks["fixed 1"] == 1.0 and picks["fixed 0.3"] == 0.3

@@ -89,3 +89,70 @@ def test_lean_leiden_for_large_graphs_agrees_with_scanpys_and_is_seeded(monkeypa
     np.testing.assert_array_equal(lean, cluster.leiden_on_graph(graph, resolution=0.5, seed=2))
     assert metrics.scores(via_scanpy, lean)["ari"] > 0.9
     assert metrics.scores(labels, lean)["ari"] > 0.8
+
+
+def test_silhouette_equals_scikit_learns_definition():
+    from sklearn.metrics import pairwise_distances, silhouette_score
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(300, 6))
+    dist = pairwise_distances(x, metric="cosine")
+    for k in (2, 7, 60):  # 60 clusters of ~5 cells: some singletons, which score 0
+        labels = rng.integers(0, k, 300)
+        labels[0] = 999
+        assert cluster._silhouette(dist, labels) == pytest.approx(silhouette_score(dist, labels, metric="precomputed"))
+
+
+def test_cosine_silhouette_ranks_the_true_partition_first(blobs):
+    x, truth = blobs
+    rng = np.random.default_rng(0)
+    merged = np.where(truth == 3, 2, truth)
+    scores = cluster.cosine_silhouette(x, [truth, merged, rng.permutation(truth), np.zeros(120, int)], max_cells=80)
+    assert scores[0] > scores[1] > scores[2] and scores[3] == -1.0
+
+
+def test_pick_resolution_prefers_the_lowest_within_tolerance():
+    assert cluster.pick_resolution([0.3, 0.5, 1.0], [0.30, 0.31, 0.33], tolerance=0.02) == 1
+    assert cluster.pick_resolution([1.0, 0.5, 0.3], [0.33, 0.31, 0.30], tolerance=0.02) == 1  # order-free
+    assert cluster.pick_resolution([0.3, 0.5, 1.0], [0.30, 0.31, 0.33], tolerance=0.0) == 2
+    assert cluster.pick_resolution([0.3, 0.5, 1.0], [0.30, 0.31, 0.33], tolerance=0.05) == 0
+    with pytest.raises(ValueError, match="one silhouette per resolution"):
+        cluster.pick_resolution([0.3, 0.5], [0.1])
+
+
+def test_auto_resolution_finds_the_groups_and_reports_every_candidate(blobs):
+    x, truth = blobs
+    scores = []
+    labels = cluster.leiden(x, n_neighbors=10, resolution="auto", scores=scores)
+    assert metrics.scores(truth, labels)["ari"] > 0.95
+    table = scores[0]
+    assert list(table["resolution"]) == list(cluster.AUTO_RESOLUTIONS) and table["chosen"].sum() == 1
+    np.testing.assert_array_equal(labels, cluster.leiden(x, n_neighbors=10, resolution="auto"))  # seeded
+
+
+def test_auto_resolution_on_a_fine_structure_goes_above_the_lowest():
+    # 24 groups of 20 cells, close enough that at the lowest resolution Leiden merges some of them
+    rng = np.random.default_rng(0)
+    truth = np.repeat(np.arange(24), 20)
+    x = (rng.normal(size=(24, 16)) * 3 / np.sqrt(2))[truth] + rng.normal(size=(480, 16))
+    scores = []
+    labels = cluster.leiden(x, n_neighbors=15, resolution="auto", scores=scores)
+    low = cluster.leiden(x, n_neighbors=15, resolution=min(cluster.AUTO_RESOLUTIONS))
+    assert metrics.scores(truth, labels)["ari"] > metrics.scores(truth, low)["ari"]
+    assert scores[0].loc[scores[0]["chosen"], "resolution"].item() > min(cluster.AUTO_RESOLUTIONS)
+
+
+def test_auto_resolution_on_many_cells_chooses_on_a_sample(monkeypatch, blobs):
+    x, truth = blobs
+    calls = []
+    monkeypatch.setattr(cluster, "AUTO_MAX_CELLS", 60)
+    real = cluster.knn_graph
+    monkeypatch.setattr(cluster, "knn_graph", lambda e, **kw: calls.append(len(e)) or real(e, **kw))
+    labels = cluster.leiden(x, n_neighbors=10, resolution="auto")
+    assert calls == [120, 60]  # the whole graph, then the sample's
+    assert labels.shape == (120,) and metrics.scores(truth, labels)["ari"] > 0.95
+
+
+def test_unknown_resolution_word_raises(blobs):
+    with pytest.raises(ValueError, match="'auto'"):
+        cluster.leiden(blobs[0], resolution="best")

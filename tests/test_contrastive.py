@@ -144,3 +144,19 @@ def test_paper_preset_fills_every_setting_not_given(adata):
 def test_unknown_preset_is_named(adata):
     with pytest.raises(ValueError, match="settings must be one of"):
         csc_core.contrastive_sc(adata, settings="fast", progress=False)
+
+
+def test_default_resolution_is_chosen_without_labels_and_recorded(adata):
+    csc_core.contrastive_sc(adata, **FAST)
+    rec = adata.uns["csc"]
+    assert rec["params"]["resolution"] == "auto"
+    scores = pd.DataFrame(rec["resolution_scores"])
+    assert sum(scores["chosen"]) == 1
+    chosen = scores.loc[scores["chosen"], "n_clusters"].item()
+    assert adata.obs["csc_cluster"].nunique() == chosen
+
+
+def test_unknown_resolution_word_raises_before_training(adata, monkeypatch):
+    monkeypatch.setattr(csc_core.contrastive, "fit_embedding", lambda *a, **k: pytest.fail("trained first"))
+    with pytest.raises(ValueError, match="resolution must be a number or 'auto'"):
+        csc_core.contrastive_sc(adata, resolution="high", **FAST)
