@@ -16,11 +16,11 @@ METHODS = (CSC_LEIDEN, CSC_KMEANS, SCANPY, PCA_KMEANS)
 
 
 def real_data_rows(dataset: str, seed: int, *, n_genes: int = DEFAULTS["n_genes"], epochs: int = DEFAULTS["epochs"],
-                   n_neighbors: int = DEFAULTS["n_neighbors"], resolution: float = DEFAULTS["resolution"],
+                   n_neighbors: int = DEFAULTS["n_neighbors"], resolution: float | str = DEFAULTS["resolution"],
                    device: str = "auto", methods=METHODS, **train_params) -> list[dict]:
     """Score every method in ``methods`` on data set ``dataset`` with ``seed``.
 
-    ``train_params`` go to :func:`csc_core.fit_embedding` (e.g. ``batch_size``, ``keep``).
+    ``train_params`` go to :func:`csc_core.fit_embedding` (e.g. ``settings``, ``batch_size``, ``keep``).
 
     contrastive-sc trains once; its Leiden and KMeans rows share the embedding, and each row's ``seconds`` is
     preprocessing + training + that clustering. ``seconds`` never includes loading the file.
@@ -59,14 +59,30 @@ def real_data_rows(dataset: str, seed: int, *, n_genes: int = DEFAULTS["n_genes"
     return rows
 
 
-def csc_settings(**overrides) -> dict:
-    """Every setting that identifies a contrastive-sc result: the defaults with ``overrides`` applied.
+def csc_settings(preset: str = "default", **overrides) -> dict:
+    """Every setting that identifies a contrastive-sc result: the preset (``"default"`` or ``"paper"``, stored in the
+    ``settings`` column) with ``overrides`` applied.
 
     Stored rows carry these columns, so rows from other settings are never mixed into a figure.
     """
-    settings = resolve_settings("default", **overrides)
+    settings = {"settings": preset, **resolve_settings(preset, **overrides)}
     settings["hidden"] = "-".join(str(h) for h in settings["hidden"])  # one CSV cell
     return settings
+
+
+def real_data_grid(datasets, seeds, settings: dict, store, *, device: str = "auto", **grid) -> pd.DataFrame:
+    """Run :func:`real_data_rows` for every data set × seed not yet in ``store``; return the stored rows of
+    ``settings`` (``grid`` goes to :func:`csc_core.experiments.run_grid`, e.g. ``backend``)."""
+    from functools import partial
+
+    from .experiments import run_grid
+
+    tasks = [{"dataset": d, "seed": s, **settings} for d in datasets for s in seeds]
+    n_new = sum(not store.contains(t) for t in tasks)
+    print(f"{settings['settings']} settings: {len(tasks)} tasks, {len(tasks) - n_new} read back from "
+          f"{store.path.name}, {n_new} to run")
+    run_grid(tasks, partial(real_data_rows, device=device), store, **{"progress": False, **grid})
+    return store.select(**settings)
 
 
 def summary_table(measured: pd.DataFrame, paper: pd.DataFrame, methods=METHODS) -> pd.DataFrame:

@@ -39,6 +39,7 @@
 
 # %% tags=["parameters"]
 profile = "quick"  # "quick" or "paper"
+preset = "default"  # "default": csc_core's defaults; "paper": the paper's settings (csc_core.PAPER)
 datasets = None  # None: the profile's data sets
 seeds = None  # None: the profile's seeds
 device = "auto"  # "auto", "cpu" or "cuda"
@@ -49,7 +50,6 @@ results_dir = None  # None: the repository's results/ folder
 
 # %%
 # %matplotlib inline
-from functools import partial
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -59,7 +59,7 @@ from IPython.display import Markdown, display
 import csc_core
 from csc_core import benchmark, plotting
 from csc_core.book import find_root
-from csc_core.experiments import ResultStore, run_grid
+from csc_core.experiments import ResultStore
 from csc_core.reference import paper_ari_for
 
 sc.settings.set_figure_params(dpi=80, facecolor="white", frameon=False)
@@ -74,7 +74,7 @@ datasets = datasets or [d for d in plan["datasets"] if csc_core.data.fetchable(d
 seeds = seeds or plan["seeds"]
 root = find_root()
 results_dir = Path(results_dir) if results_dir else root / "results"
-settings = benchmark.csc_settings(n_genes=n_genes, epochs=epochs)
+settings = benchmark.csc_settings(preset, n_genes=n_genes, epochs=epochs)
 print(f"profile={profile}  datasets={datasets}  seeds={seeds}\nsettings={settings}")
 
 # %% [markdown]
@@ -85,10 +85,7 @@ print(f"profile={profile}  datasets={datasets}  seeds={seeds}\nsettings={setting
 # %%
 csc_core.cost.warm_up()  # compile numba's kernels first, so the first task's seconds do not include it
 store = ResultStore(results_dir / "real_data.csv")
-tasks = [{"dataset": d, "seed": s, **settings} for d in datasets for s in seeds]
-n_new = sum(not store.contains(t) for t in tasks)
-print(f"{len(tasks)} tasks: {len(tasks) - n_new} read back from {store.path.name}, {n_new} to run")
-_ = run_grid(tasks, partial(benchmark.real_data_rows, device=device), store, progress=False)
+measured = benchmark.real_data_grid(datasets, seeds, settings, store, device=device)
 
 # %% [markdown]
 # ## ARI per data set
@@ -97,12 +94,12 @@ _ = run_grid(tasks, partial(benchmark.real_data_rows, device=device), store, pro
 # scDCC cuts of the paper's full files, so they are compared with the paper's full-data rows.
 #
 # The stored table in `results/real_data.csv` was produced by `make book PROFILE=paper` (6 data sets × seeds 0, 1, 2,
-# the defaults shown above) on a 2-core AMD EPYC CPU without GPU; that execution of this chapter took under 5 minutes.
+# the defaults shown above; the chapter "Choosing the defaults" adds the paper preset) on a 2-core AMD EPYC CPU
+# without GPU; that execution of this chapter took under 5 minutes.
 # Mouse ES cells and the full-gene PBMC/bladder files are public but were not available offline where the table was
 # made; the paper profile picks them up wherever they can be downloaded.
 
 # %%
-measured = store.select(**settings)
 shown = [d for d in csc_core.data.available() if d in set(measured["dataset"])]
 paper = paper_ari_for(shown, benchmark.METHODS)
 plotting.ari_vs_paper(measured, paper, methods=benchmark.METHODS, datasets=shown,
@@ -147,73 +144,10 @@ print(f"contrastive-sc takes {times['csc / scanpy'].min():.1f}–{times['csc / s
 
 # %%
 adata = csc_core.data.load(umap_dataset)
-csc_core.contrastive_sc(adata, n_genes=n_genes, seed=0, device=device, progress=False,
-                        **({"epochs": epochs} if epochs else {}))
+csc_core.contrastive_sc(adata, settings=preset, n_genes=n_genes, epochs=epochs, seed=0, device=device,
+                        progress=False)
 sc.pp.neighbors(adata, use_rep="X_csc", transformer="sklearn", random_state=0)
 sc.tl.umap(adata, random_state=0)
 sc.pl.umap(adata, color=["cell_type", "csc_cluster"], title=["published cell type", "contrastive-sc cluster"],
            wspace=0.35)
 print(csc_core.metrics.scores(adata.obs["cell_type"], adata.obs["csc_cluster"]))
-
-# %% [markdown]
-# ## How the defaults were chosen
-#
-# `csc_core`'s defaults (`csc_core.DEFAULTS`) were set by measurement on all six data sets above — one setting for
-# every data set, never a per-data-set choice — in two rounds, each a benchmark in `bench/` whose table is committed in
-# `bench/results/` and read back here (these cells do not recompute them). The rule: the highest mean Leiden ARI, and
-# among the settings within noise of it, the cheapest.
-#
-# **Round 1, the graph and the training schedule** (`python -m bench tune`, `tune_defaults.csv`, seeds 0–2): the
-# paper's encoder (256 → 64 → 32) with several training settings, each embedding clustered with Leiden over a grid of
-# neighbours × resolutions.
-#
-# - **The Leiden resolution matters most.** At the paper's resolution 1.0 the contrastive embedding is cut into far
-#   more clusters than there are cell types (worm: about 28 for 10 types) and the mean ARI is 0.51–0.55; at 0.3 it is
-#   0.64–0.66, and 0.5 is close behind. The default is **0.3**.
-# - **Neighbours** (10, 15, 30) change little at resolution 0.3 (0.641–0.654); **30** was best.
-# - **Augmentation**: one random gene subset per view and minibatch (`mask="batch"`) is as accurate as the paper's
-#   per-cell masks (`"cell"`: 0.623 vs 0.654 at the chosen graph, 0.640 vs 0.638 at resolution 0.5) and trains several
-#   times faster, because the first layer then multiplies only the kept 20 % of its input columns.
-# - With this encoder, fewer epochs cost accuracy (at lr 1e-2, 10 / 20 / 30 / 50 epochs: 0.588 / 0.623 / 0.630 /
-#   0.664), so round 1 kept 50 epochs of minibatches of 256 — 25–30× the wall time of scanpy's pipeline.
-#
-# **Round 2, cheaper training** (`python -m bench tune-speed`, `tune_speed.csv`, seeds 0–4, because single data sets
-# move by ±0.05 ARI from seed to seed): smaller encoders, smaller minibatches, fewer epochs, and a minimum number of
-# optimizer steps. What it showed:
-#
-# - A **64 → 32** encoder is as good as 256 → 64 → 32 and 4–5× cheaper per step.
-# - What the encoders learn from is **optimizer steps**, not passes over the data: minibatches of **128** give twice
-#   the steps of 256 per epoch, and on the 2,100-cell subsets 10 epochs are too few steps; requiring **at least 500
-#   steps** (`min_steps`; 30 epochs there, 16 on the 4,000-cell sets) fixed that.
-# - 1000 genes instead of 1500 lose clearly (worm subset 0.37 vs 0.48).
-#
-# ```{admonition} Caveat: chosen and reported on the same data sets
-# :class: warning
-# These settings were picked on the same data sets that the figures above report, so the table above is somewhat
-# optimistic: the differences between the good settings are smaller than the seed-to-seed spread. The simulated-data
-# chapters are the out-of-sample check of the same defaults.
-# ```
-
-# %%
-defaults = csc_core.DEFAULTS
-tuning_store = ResultStore(root / "bench" / "results" / "tune_defaults.csv")
-speed_store = ResultStore(root / "bench" / "results" / "tune_speed.csv")
-if tuning_store.path.exists():
-    round1 = dict(epochs=50, mask="batch", batch_size=256, lr=1e-2)  # round 1's chosen training
-    plotting.tuning_heatmap(tuning_store.select(clustering="leiden", **round1),
-                            title="Round 1: mean ARI by graph setting, 256→64→32 encoders, 50 epochs of 256")
-    plt.show()
-    display(benchmark.training_comparison(tuning_store.load(), n_neighbors=defaults["n_neighbors"],
-                                          resolution=defaults["resolution"]))
-else:
-    print(f"{tuning_store.path} not found: run `python -m bench tune` to produce it.")
-
-# %%
-if speed_store.path.exists():
-    display(Markdown(f"**Round 2** at {defaults['n_neighbors']} neighbours, resolution {defaults['resolution']} "
-                     "(mean over the seeds stored; train seconds: mean over all data sets)"))
-    display(benchmark.training_comparison(
-        speed_store.load(), n_neighbors=defaults["n_neighbors"], resolution=defaults["resolution"],
-        settings=("hidden", "batch_size", "epochs", "min_steps", "n_genes")))
-else:
-    print(f"{speed_store.path} not found: run `python -m bench tune-speed` to produce it.")
