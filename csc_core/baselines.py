@@ -42,3 +42,8 @@ def pca_kmeans(adata, *, n_clusters: int, n_genes: int = 1500, n_comps: int = 50
     n_comps = min(n_comps, pre.n_obs - 1, pre.n_vars)
     pcs = PCA(n_components=n_comps, random_state=seed).fit_transform(pre.X)
     return cluster.kmeans(pcs, n_clusters=n_clusters, seed=seed)
+
+
+def kmeans_on_expression(adata, *, n_clusters: int, n_genes: int = 1500, seed: int = 0) -> np.ndarray:
+    """The paper's "KMeans": KMeans with the true number of clusters on the preprocessed expression matrix itself."""
+    return cluster.kmeans(preprocess(adata, n_genes=n_genes).X, n_clusters=n_clusters, seed=seed)

@@ -3,60 +3,93 @@
 from __future__ import annotations
 
 import time
+from functools import partial
 
 import numpy as np
 import pandas as pd
 
-from . import baselines, cluster, data, metrics
-from .contrastive import DEFAULTS, fit_embedding, resolve_settings
+from . import baselines, cluster, data, metrics, simulate
+from .cluster_network import train_cluster_network
+from .contrastive import DEFAULTS, fit_ensemble, resolve_settings
+from .ensemble import embed
 
 #: Method names as the paper's result files spell them.
 CSC_LEIDEN, CSC_KMEANS, SCANPY, PCA_KMEANS = "contrastive-sc", "Ensemble K-means", "scanpy", "PCA + KMeans"
+BASELINE_KMEANS, CLUSTER_NN, KMEANS = "Baseline k-means", "Cluster NN", "KMeans"
+#: Variants the paper describes without a published column: Leiden on one encoder, and the co-association (S3).
+BASELINE_LEIDEN, COASSOCIATION = "Baseline Leiden", "Co-association"
 METHODS = (CSC_LEIDEN, CSC_KMEANS, SCANPY, PCA_KMEANS)
+#: The clustering variants of Figure 3: (a) one encoder, (b) the clustering network, (c) the ensemble; (S3).
+VARIANTS = (BASELINE_KMEANS, BASELINE_LEIDEN, CLUSTER_NN, CSC_KMEANS, CSC_LEIDEN, COASSOCIATION)
+#: Everything run on the simulated data sets: the variants and the reference pipelines.
+SIMULATED_METHODS = (*VARIANTS, SCANPY, PCA_KMEANS, KMEANS)
+_ENSEMBLE_METHODS = set(VARIANTS)
 
 
-def real_data_rows(dataset: str, seed: int, *, n_genes: int = DEFAULTS["n_genes"], epochs: int = DEFAULTS["epochs"],
-                   n_neighbors: int = DEFAULTS["n_neighbors"], resolution: float | str = DEFAULTS["resolution"],
-                   device: str = "auto", methods=METHODS, **train_params) -> list[dict]:
-    """Score every method in ``methods`` on data set ``dataset`` with ``seed``.
+def method_rows(adata, seed: int, *, methods=METHODS, n_genes: int = DEFAULTS["n_genes"],
+                n_neighbors: int = DEFAULTS["n_neighbors"], resolution: float | str = DEFAULTS["resolution"],
+                network_epochs: int = 30, device: str = "auto", **train_params) -> list[dict]:
+    """Score every method in ``methods`` on ``adata`` (raw counts, ``obs["cell_type"]``) with ``seed``.
 
-    ``train_params`` go to :func:`csc_core.fit_embedding` (e.g. ``settings``, ``batch_size``, ``keep``).
-
-    contrastive-sc trains once; its Leiden and KMeans rows share the embedding, and each row's ``seconds`` is
-    preprocessing + training + that clustering. ``seconds`` never includes loading the file.
+    contrastive-sc trains one ensemble; every variant shares it: the ensemble's embedding (Leiden, KMeans), its first
+    encoder alone (variant a: KMeans, Leiden — encoders train independently, so this *is* a single encoder trained
+    alone), the clustering network fine-tuned from that encoder for ``network_epochs`` (variant b, told k), and the
+    co-association of the encoders' own Leiden partitions (S3, Leiden at resolution 1). A row's ``seconds`` is
+    preprocessing + training + that method's own clustering. ``train_params`` go to :func:`csc_core.fit_ensemble`
+    (``settings``, ``epochs``, ``batch_size``, …).
 
     Returns
     -------
     One dict per method: ``method``, ``ari``, ``nmi``, ``n_clusters``, ``n_types``, ``seconds``.
     """
+    unknown = set(methods) - set(SIMULATED_METHODS)
+    if unknown:
+        raise ValueError(f"Unknown methods {sorted(unknown)}; known: {list(SIMULATED_METHODS)}.")
     if isinstance(train_params.get("hidden"), str):  # as stored by csc_settings
         train_params["hidden"] = tuple(int(h) for h in train_params["hidden"].split("-"))
-    adata = data.load(dataset)
     truth = adata.obs["cell_type"].to_numpy()
     k = adata.obs["cell_type"].nunique()
     rows = []
 
-    def add(method, labels, seconds):
-        rows.append({"method": method, **metrics.scores(truth, labels), "n_types": k, "seconds": seconds})
+    def timed(method, run, base=0.0):
+        if method in methods:
+            t = time.perf_counter()
+            labels = run()
+            rows.append({"method": method, **metrics.scores(truth, labels), "n_types": k,
+                         "seconds": base + time.perf_counter() - t})
 
-    if CSC_LEIDEN in methods or CSC_KMEANS in methods:
-        emb, rec = fit_embedding(adata, n_genes=n_genes, epochs=epochs, seed=seed, device=device, progress=False,
-                                 **train_params)
-        fit_s = rec["timings"]["preprocess"] + rec["timings"]["train"]
-        if CSC_LEIDEN in methods:
-            t = time.perf_counter()
-            labels = cluster.leiden(emb, n_neighbors=n_neighbors, resolution=resolution, seed=seed)
-            add(CSC_LEIDEN, labels, fit_s + time.perf_counter() - t)
-        if CSC_KMEANS in methods:
-            t = time.perf_counter()
-            add(CSC_KMEANS, cluster.kmeans(emb, n_clusters=k, seed=seed), fit_s + time.perf_counter() - t)
-    if SCANPY in methods:
+    if _ENSEMBLE_METHODS & set(methods):
+        ensemble, x, rec = fit_ensemble(adata, n_genes=n_genes, seed=seed, device=device, progress=False,
+                                        **train_params)
         t = time.perf_counter()
-        add(SCANPY, baselines.scanpy_leiden(adata, n_genes=n_genes, seed=seed), time.perf_counter() - t)
-    if PCA_KMEANS in methods:
-        t = time.perf_counter()
-        add(PCA_KMEANS, baselines.pca_kmeans(adata, n_clusters=k, n_genes=n_genes, seed=seed), time.perf_counter() - t)
+        emb = embed(ensemble, x).cpu().numpy()
+        fit_s = rec["timings"]["preprocess"] + rec["timings"]["train"] + time.perf_counter() - t
+        d = emb.shape[1] // ensemble.n_models
+        leiden = partial(cluster.leiden, n_neighbors=n_neighbors, resolution=resolution, seed=seed)
+        timed(CSC_LEIDEN, lambda: leiden(emb), fit_s)
+        timed(CSC_KMEANS, lambda: cluster.kmeans(emb, n_clusters=k, seed=seed), fit_s)
+        timed(BASELINE_KMEANS, lambda: cluster.kmeans(emb[:, :d], n_clusters=k, seed=seed), fit_s)
+        timed(BASELINE_LEIDEN, lambda: leiden(emb[:, :d]), fit_s)
+        timed(COASSOCIATION, lambda: cluster.coassociation_leiden(
+            [leiden(emb[:, i * d:(i + 1) * d]) for i in range(ensemble.n_models)], resolution=1.0, seed=seed), fit_s)
+        timed(CLUSTER_NN, lambda: train_cluster_network(ensemble.encoders()[0], x, n_clusters=k,
+                                                         epochs=network_epochs, seed=seed)[0], fit_s)
+    timed(SCANPY, lambda: baselines.scanpy_leiden(adata, n_genes=n_genes, seed=seed))
+    timed(PCA_KMEANS, lambda: baselines.pca_kmeans(adata, n_clusters=k, n_genes=n_genes, seed=seed))
+    timed(KMEANS, lambda: baselines.kmeans_on_expression(adata, n_clusters=k, n_genes=n_genes, seed=seed))
     return rows
+
+
+def real_data_rows(dataset: str, seed: int, **params) -> list[dict]:
+    """:func:`method_rows` on the shared real data set ``dataset`` (loading the file is never timed)."""
+    return method_rows(data.load(dataset), seed, **params)
+
+
+def simulated_rows(kind: str, n_groups: int, dropout_mid: float, seed: int, **params) -> list[dict]:
+    """:func:`method_rows` on the paper's simulated data set (:func:`csc_core.simulate.paper_dataset`, whose own
+    seed is the paper's 100; ``seed`` seeds the methods). Simulating is never timed."""
+    return method_rows(simulate.paper_dataset(kind, n_groups, dropout_mid), seed,
+                       **{"methods": SIMULATED_METHODS, **params})
 
 
 def csc_settings(preset: str = "default", **overrides) -> dict:
@@ -73,15 +106,32 @@ def csc_settings(preset: str = "default", **overrides) -> dict:
 def real_data_grid(datasets, seeds, settings: dict, store, *, device: str = "auto", **grid) -> pd.DataFrame:
     """Run :func:`real_data_rows` for every data set × seed not yet in ``store``; return the stored rows of
     ``settings`` (``grid`` goes to :func:`csc_core.experiments.run_grid`, e.g. ``backend``)."""
-    from functools import partial
+    tasks = [{"dataset": d, "seed": s, **settings} for d in datasets for s in seeds]
+    return _run_stored(tasks, partial(real_data_rows, device=device), store, settings, **grid)
 
+
+def simulated_grid(datasets, seeds, settings: dict, store, *, methods=SIMULATED_METHODS, device: str = "auto",
+                   **grid) -> pd.DataFrame:
+    """Run :func:`simulated_rows` for every simulated data set (``(kind, n_groups, dropout_mid)``) × seed not yet in
+    ``store``; return the stored rows of ``settings`` for those data sets."""
+    tasks = [{"kind": kind, "n_groups": k, "dropout_mid": mid, "seed": s, **settings}
+             for kind, k, mid in datasets for s in seeds]
+    rows = _run_stored(tasks, partial(simulated_rows, device=device, methods=methods), store, settings, **grid)
+    keys = {(kind, int(k), float(mid)) for kind, k, mid in datasets}
+    if rows.empty:
+        return rows
+    mine = np.array([(kind, int(k), float(mid)) in keys
+                     for kind, k, mid in zip(rows["kind"], rows["n_groups"], rows["dropout_mid"])], dtype=bool)
+    return rows[mine & rows["seed"].isin(seeds).to_numpy()].reset_index(drop=True)
+
+
+def _run_stored(tasks: list[dict], run, store, settings: dict, **grid) -> pd.DataFrame:
     from .experiments import run_grid
 
-    tasks = [{"dataset": d, "seed": s, **settings} for d in datasets for s in seeds]
     n_new = sum(not store.contains(t) for t in tasks)
-    print(f"{settings['settings']} settings: {len(tasks)} tasks, {len(tasks) - n_new} read back from "
+    print(f"{settings.get('settings', '')} settings: {len(tasks)} tasks, {len(tasks) - n_new} read back from "
           f"{store.path.name}, {n_new} to run")
-    run_grid(tasks, partial(real_data_rows, device=device), store, **{"progress": False, **grid})
+    run_grid(tasks, run, store, **{"progress": False, **grid})
     return store.select(**settings)
 
 
@@ -137,3 +187,30 @@ def resolution_rules(table: pd.DataFrame, *, tolerance: float = cluster.SILHOUET
             rows.append(dict(dataset=dataset, seed=seed, n_neighbors=k, rule=rule, resolution=row["resolution"],
                              ari=row["ari"], n_clusters=row["n_clusters"]))
     return pd.DataFrame(rows)
+
+
+def preset_comparison(defaults: pd.DataFrame, paper_settings: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
+    """Per data set: contrastive-sc's mean ARI with the defaults and with the paper's settings, scanpy's in the
+    defaults' runs, the published values, the margins, and mean seconds of each preset.
+
+    ``defaults`` and ``paper_settings`` are stored rows of :func:`real_data_rows` (one preset each); ``published`` is
+    :func:`csc_core.reference.paper_ari_for`'s frame.
+    """
+    def mean(rows, method, value="ari"):
+        return rows[rows["method"] == method].groupby("dataset")[value].mean()
+
+    pub = published.pivot_table(index="dataset", columns="method", values="ari")
+    table = pd.DataFrame({
+        "defaults": mean(defaults, CSC_LEIDEN),
+        "paper settings": mean(paper_settings, CSC_LEIDEN),
+        "scanpy (same runs)": mean(defaults, SCANPY),
+        "published contrastive-sc": pub.get(CSC_LEIDEN),
+        "published scanpy": pub.get(SCANPY),
+    })
+    table["defaults − scanpy"] = table["defaults"] - table["scanpy (same runs)"]
+    table["defaults − published"] = table["defaults"] - table["published contrastive-sc"]
+    table["seeds"] = defaults[defaults["method"] == CSC_LEIDEN].groupby("dataset")["seed"].nunique()
+    table["seconds, defaults"] = mean(defaults, CSC_LEIDEN, "seconds")
+    table["seconds, paper settings"] = mean(paper_settings, CSC_LEIDEN, "seconds")
+    table.index.name = "dataset"
+    return table.round(3)

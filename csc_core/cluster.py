@@ -11,7 +11,6 @@ import scanpy as sc
 import scipy.sparse as sp
 from sklearn.cluster import KMeans
 
-
 #: Above this many cells the kNN search is approximate (pynndescent); below, exact (scikit-learn).
 EXACT_KNN_MAX_CELLS = 20_000
 

@@ -56,6 +56,9 @@ PAPER = {
     "resolution": 1.0,
 }
 PRESETS = {"default": DEFAULTS, "paper": PAPER}
+#: The settings that shape training (the rest — ``n_neighbors``, ``resolution`` — shape the clustering).
+TRAINING_SETTINGS = ("n_genes", "n_models", "hidden", "epochs", "min_steps", "batch_size", "lr", "keep",
+                     "temperature", "mask")
 CLUSTERINGS = ("leiden", "kmeans")
 
 
@@ -77,6 +80,41 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     if device.type == "cuda" and not torch.cuda.is_available():
         raise RuntimeError("device='cuda' was requested but PyTorch sees no CUDA device; use device='cpu' or 'auto'.")
     return device
+
+
+def fit_ensemble(adata: ad.AnnData, *, settings: str = "default", seed: int = 0,
+                 device: str | torch.device = "auto", layer: str | None = None, progress: bool = True,
+                 **overrides) -> tuple[EncoderEnsemble, torch.Tensor, dict]:
+    """Preprocess raw counts and train the encoder ensemble; return it with its input and a record.
+
+    ``overrides`` are training settings of :func:`fit_embedding` (``n_genes``, ``hidden``, ``epochs``, …); ``None``
+    takes the preset's value. Returns the trained :class:`~csc_core.ensemble.EncoderEnsemble`, the preprocessed
+    expression it was trained on (a cells × genes tensor on ``device``) and the record of :func:`fit_embedding`.
+    For the variants that need the trained models themselves (one encoder, the clustering network).
+    """
+    unknown = set(overrides) - set(TRAINING_SETTINGS)
+    if unknown:
+        raise KeyError(f"Unknown training settings {sorted(unknown)}; known: {list(TRAINING_SETTINGS)}.")
+    s = resolve_settings(settings, **overrides)
+    dev = resolve_device(device)
+    t0 = time.perf_counter()
+    pre = preprocess(adata, n_genes=s["n_genes"], layer=layer, seed=seed)
+    x = torch.from_numpy(pre.X).to(dev)
+    t1 = time.perf_counter()
+    ensemble = EncoderEnsemble(s["n_models"], x.shape[1], s["hidden"], seed=seed).to(dev)
+    history = train_contrastive(ensemble, x, epochs=s["epochs"], min_steps=s["min_steps"],
+                                batch_size=s["batch_size"], lr=s["lr"], keep=s["keep"],
+                                temperature=s["temperature"], mask=s["mask"], seed=seed, progress=progress)
+    t2 = time.perf_counter()
+    params = {
+        "settings": settings, "n_genes": int(s["n_genes"]), "n_genes_kept": int(pre.n_vars),
+        "n_models": int(s["n_models"]), "hidden": [int(h) for h in s["hidden"]], "epochs": int(s["epochs"]),
+        "min_steps": int(s["min_steps"]), "epochs_run": len(history), "batch_size": int(s["batch_size"]),
+        "lr": float(s["lr"]), "keep": float(s["keep"]), "temperature": float(s["temperature"]), "mask": s["mask"],
+        "seed": int(seed), "device": str(dev), "layer": layer,
+    }
+    record = {"params": params, "loss": history, "timings": {"preprocess": t1 - t0, "train": t2 - t1}}
+    return ensemble, x, record
 
 
 def fit_embedding(
@@ -103,28 +141,13 @@ def fit_embedding(
     The record holds the resolved parameters (``params``), the loss per epoch and model (``loss``) and the seconds
     spent preprocessing and training (``timings``). See :func:`contrastive_sc` for the parameters.
     """
-    s = resolve_settings(settings, n_genes=n_genes, n_models=n_models, hidden=hidden, epochs=epochs,
-                         min_steps=min_steps, batch_size=batch_size, lr=lr, keep=keep, temperature=temperature,
-                         mask=mask)
-    dev = resolve_device(device)
+    ensemble, x, record = fit_ensemble(
+        adata, settings=settings, seed=seed, device=device, layer=layer, progress=progress, n_genes=n_genes,
+        n_models=n_models, hidden=hidden, epochs=epochs, min_steps=min_steps, batch_size=batch_size, lr=lr, keep=keep,
+        temperature=temperature, mask=mask)
     t0 = time.perf_counter()
-    pre = preprocess(adata, n_genes=s["n_genes"], layer=layer, seed=seed)
-    x = torch.from_numpy(pre.X).to(dev)
-    t1 = time.perf_counter()
-    ensemble = EncoderEnsemble(s["n_models"], x.shape[1], s["hidden"], seed=seed).to(dev)
-    history = train_contrastive(ensemble, x, epochs=s["epochs"], min_steps=s["min_steps"],
-                                batch_size=s["batch_size"], lr=s["lr"], keep=s["keep"],
-                                temperature=s["temperature"], mask=s["mask"], seed=seed, progress=progress)
     embedding = embed(ensemble, x).cpu().numpy()
-    t2 = time.perf_counter()
-    params = {
-        "settings": settings, "n_genes": int(s["n_genes"]), "n_genes_kept": int(pre.n_vars),
-        "n_models": int(s["n_models"]), "hidden": [int(h) for h in s["hidden"]], "epochs": int(s["epochs"]),
-        "min_steps": int(s["min_steps"]), "epochs_run": len(history), "batch_size": int(s["batch_size"]),
-        "lr": float(s["lr"]), "keep": float(s["keep"]), "temperature": float(s["temperature"]), "mask": s["mask"],
-        "seed": int(seed), "device": str(dev), "layer": layer,
-    }
-    record = {"params": params, "loss": history, "timings": {"preprocess": t1 - t0, "train": t2 - t1}}
+    record["timings"]["train"] += time.perf_counter() - t0  # embedding the cells counts as training, as before
     return embedding, record
 
 

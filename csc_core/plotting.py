@@ -109,3 +109,107 @@ def scaling(rows: pd.DataFrame, *, fit: tuple[float, float] | None = None, title
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def resolution_curves(table: pd.DataFrame, picks: pd.DataFrame | None = None, *, scanpy: pd.Series | None = None,
+                      lowest: float | None = None, title: str | None = None):
+    """One panel per data set: mean ARI (solid) and mean cosine silhouette (dashed, right axis) against the Leiden
+    resolution, from ``bench/tune_resolution``'s rows at one number of neighbours.
+
+    ``picks`` (rows of :func:`csc_core.benchmark.resolution_rules` for rule ``"auto"``) adds a tick at each seed's
+    chosen resolution; ``scanpy`` (mean ARI per data set) a grey line; ``lowest`` shades the resolutions not tried.
+    """
+    datasets = list(table["dataset"].unique())
+    ncols = min(3, len(datasets))
+    nrows = -(-len(datasets) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.0 * nrows), squeeze=False, sharex=True)
+    for ax, dataset in zip(axes.flat, datasets):
+        mean = table[table["dataset"] == dataset].groupby("resolution")[["ari", "silhouette"]].mean()
+        ax.plot(mean.index, mean["ari"], "o-", color="C0", label="ARI (uses labels)")
+        twin = ax.twinx()
+        twin.plot(mean.index, mean["silhouette"], "s--", color="C1", label="silhouette (no labels)")
+        twin.tick_params(axis="y", colors="C1")
+        if scanpy is not None and dataset in scanpy.index:
+            ax.axhline(scanpy[dataset], color="0.5", lw=1, label="scanpy (ARI)")
+        if lowest is not None:
+            ax.axvspan(mean.index.min() - 0.05, lowest - 0.05, color="0.9", zorder=0)
+        if picks is not None:
+            chosen = picks.loc[picks["dataset"] == dataset, "resolution"]
+            ax.plot(chosen, np.full(len(chosen), 0.02), "|", color="C3", ms=14, mew=2, label="auto's picks (seeds)")
+        ax.set_ylim(0, 1)
+        ax.set_title(dataset, fontsize=9)
+        ax.set_xlabel("Leiden resolution")
+    for ax in axes.flat[len(datasets):]:
+        ax.set_visible(False)
+    fig.legend(*_legend_entries(fig), loc="lower center", ncol=5, frameon=False, bbox_to_anchor=(0.5, -0.02))
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    return fig
+
+
+def _legend_entries(fig):
+    """Unique legend handles and labels over every axis of ``fig``."""
+    seen = {}
+    for ax in fig.axes:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            seen.setdefault(lab, h)
+    return list(seen.values()), list(seen.keys())
+
+
+def ari_by_dropout(measured: pd.DataFrame, published: pd.DataFrame | None = None, *, methods=None,
+                   title: str | None = None):
+    """One panel per number of clusters: ARI against the dropout level, a line per method (mean over seeds, dots:
+    single seeds); the paper's published values dashed in the same colour.
+
+    ``measured`` and ``published`` have columns ``n_groups``, ``dropout_mid``, ``method``, ``ari`` (one kind of
+    simulated data set: balanced or imbalanced).
+    """
+    methods = list(methods or measured["method"].unique())
+    ks = sorted(measured["n_groups"].unique())
+    fig, axes = plt.subplots(1, len(ks), figsize=(3.4 * len(ks), 3.4), sharey=True, squeeze=False)
+    colours = dict(zip(methods, sns.color_palette("tab10", len(methods))))
+    for ax, k in zip(axes[0], ks):
+        here = measured[measured["n_groups"] == k]
+        for m in methods:
+            rows = here[here["method"] == m]
+            if rows.empty:
+                continue
+            mean = rows.groupby("dropout_mid")["ari"].mean()
+            ax.plot(mean.index, mean.values, "o-", color=colours[m], label=m, ms=4)
+            ax.plot(rows["dropout_mid"], rows["ari"], ".", color=colours[m], alpha=0.35)
+            if published is not None:
+                pub = published[(published["n_groups"] == k) & (published["method"] == m)].sort_values(
+                    "dropout_mid")
+                ax.plot(pub["dropout_mid"], pub["ari"], "x--", color=colours[m], alpha=0.7, lw=1)
+        ax.set_title(f"{k} clusters", fontsize=10)
+        ax.set_xlabel("dropout.mid (more zeros →)")
+        ax.set_ylim(0, 1.02)
+    axes[0][0].set_ylabel("ARI")
+    if published is not None:
+        axes[0][0].plot([], [], "x--", color="0.4", label="paper (published)")
+    fig.legend(*_legend_entries(fig), loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def ablation(table: pd.DataFrame, *, x: str, published: pd.DataFrame | None = None, logx: bool = False,
+             title: str | None = None, ax=None):
+    """ARI of contrastive-sc against one setting ``x``: mean over data sets and seeds per kind of data set (band:
+    spread over data sets); ``published`` (columns ``kind``, ``x``, ``ari``) adds the paper's curve dashed."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.6))
+    sns.lineplot(data=table, x=x, y="ari", hue="kind", marker="o", errorbar="sd", ax=ax)
+    if published is not None:
+        for i, (kind, rows) in enumerate(published.groupby("kind")):
+            ax.plot(rows[x], rows["ari"], "x--", color=f"C{i}", label=f"{kind} (paper)")
+    if logx:
+        ax.set_xscale("log")
+    ax.set_ylim(0, 1.02)
+    ax.set_ylabel("ARI")
+    ax.legend(frameon=False, loc="lower right")
+    if title:
+        ax.set_title(title)
+    return ax

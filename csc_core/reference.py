@@ -39,3 +39,16 @@ def paper_ari_for(names, methods=None) -> pd.DataFrame:
         rows.append(sub)
     out = pd.concat(rows, ignore_index=True) if rows else real.iloc[0:0]
     return out if methods is None else out[out["method"].isin(methods)].reset_index(drop=True)
+
+
+def paper_ari_simulated(kind: str | None = None, methods=None) -> pd.DataFrame:
+    """Published ARI on the simulated data sets, keyed like :func:`csc_core.benchmark.simulated_rows`' tasks:
+    columns ``kind`` (balanced / imbalanced), ``n_groups``, ``dropout_mid``, ``method``, ``ari``."""
+    df = paper_ari()
+    df = df[df["category"].isin(["balanced", "imbalanced"] if kind is None else [kind])]
+    df = df.rename(columns={"category": "kind", "n_clusters": "n_groups"})
+    df["n_groups"] = df["n_groups"].astype(int)
+    df["dropout_mid"] = df["dropout_mid"].astype(float)
+    if methods is not None:
+        df = df[df["method"].isin(methods)]
+    return df[["kind", "n_groups", "dropout_mid", "method", "ari"]].reset_index(drop=True)

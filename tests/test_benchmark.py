@@ -40,3 +40,48 @@ def test_resolution_rules_replay_each_rule_on_stored_partitions():
     assert picks["best silhouette"] == 0.1  # over every resolution
     assert picks["auto"] == 0.5  # from 0.3 up: best 0.33, the lowest within 0.02 is 0.5
     assert picks["oracle (uses labels)"] == 0.5 and picks["fixed 1"] == 1.0 and picks["fixed 0.3"] == 0.3
+
+
+def test_preset_comparison_lines_up_presets_scanpy_and_published():
+    rows = lambda method, aris, secs: pd.DataFrame(dict(dataset="d", method=method, seed=[0, 1], ari=aris,  # noqa: E731
+                                                        seconds=secs))
+    defaults = pd.concat([rows("contrastive-sc", [0.6, 0.8], [2, 4]), rows("scanpy", [0.5, 0.5], [1, 1])])
+    paper_settings = pd.concat([rows("contrastive-sc", [0.4, 0.4], [30, 30]), rows("scanpy", [0.5, 0.5], [1, 1])])
+    published = pd.DataFrame(dict(dataset="d", method=["contrastive-sc", "scanpy"], ari=[0.65, 0.55]))
+    t = benchmark.preset_comparison(defaults, paper_settings, published).loc["d"]
+    assert t["defaults"] == pytest.approx(0.7) and t["paper settings"] == pytest.approx(0.4)
+    assert t["defaults − scanpy"] == pytest.approx(0.2) and t["defaults − published"] == pytest.approx(0.05)
+    assert t["seconds, defaults"] == 3 and t["seconds, paper settings"] == 30 and t["seeds"] == 2
+
+
+FAST = dict(n_genes=40, epochs=3, min_steps=0, batch_size=32, n_neighbors=10, network_epochs=2, device="cpu")
+
+
+def test_method_rows_score_every_variant_and_baseline(adata):
+    rows = benchmark.method_rows(adata, 0, methods=benchmark.SIMULATED_METHODS, **FAST)
+    assert sorted(r["method"] for r in rows) == sorted(benchmark.SIMULATED_METHODS)
+    for r in rows:
+        assert -0.5 <= r["ari"] <= 1 and r["n_types"] == 3 and r["seconds"] > 0
+    told_k = {benchmark.CSC_KMEANS, benchmark.BASELINE_KMEANS, benchmark.CLUSTER_NN, benchmark.KMEANS,
+              benchmark.PCA_KMEANS}
+    assert all(r["n_clusters"] == 3 for r in rows if r["method"] in told_k)
+    with pytest.raises(ValueError, match="Unknown methods"):
+        benchmark.method_rows(adata, 0, methods=["DESC"], **FAST)
+
+
+def test_simulated_grid_stores_rows_by_data_set_and_reads_them_back(monkeypatch, tmp_path, adata):
+    from csc_core.experiments import ResultStore
+
+    made = []
+    monkeypatch.setattr(benchmark.simulate, "paper_dataset",
+                        lambda kind, k, mid: made.append((kind, k, mid)) or adata.copy())
+    settings = benchmark.csc_settings(n_genes=40, epochs=3, min_steps=0, batch_size=32, n_neighbors=10)
+    store = ResultStore(tmp_path / "sim.csv")
+    sets = [("balanced", 4, 1.0), ("imbalanced", 8, -1.0)]
+    methods = (benchmark.CSC_LEIDEN, benchmark.SCANPY)
+    rows = benchmark.simulated_grid(sets, [0], settings, store, methods=methods, device="cpu")
+    assert made == sets and len(rows) == 4
+    assert set(zip(rows["kind"], rows["n_groups"], rows["dropout_mid"])) == {("balanced", 4, 1.0),
+                                                                            ("imbalanced", 8, -1.0)}
+    again = benchmark.simulated_grid(sets[:1], [0], settings, store, methods=methods, device="cpu")
+    assert len(made) == 2 and len(again) == 2  # read back, and only the requested data set

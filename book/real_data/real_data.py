@@ -54,7 +54,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import scanpy as sc
-from IPython.display import Markdown, display
+from IPython.display import display
 
 import csc_core
 from csc_core import benchmark, plotting

@@ -1,0 +1,251 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Choosing the defaults
+#
+# Readers run contrastive-sc on their own data with its defaults, without knowing the number of cell types. This
+# chapter shows the evidence behind `csc_core.DEFAULTS`: how each setting was measured on every shared real data set,
+# what was kept and why, and how the result compares with the paper's own settings (`settings="paper"`,
+# `csc_core.PAPER`) and with scanpy's standard pipeline, run side by side.
+#
+# Three rules held throughout:
+#
+# - **One setting for every data set.** Settings were chosen on the mean over all six shared data sets, never per
+#   data set.
+# - **No labels at run time.** The cell types are used to *score* a setting, never to make a choice inside a run;
+#   the Leiden resolution, which must differ between data sets, is chosen from the embedding alone.
+# - **The cheapest among the best.** Among settings within the seed-to-seed noise of the best mean ARI, the cheaper
+#   one wins (single data sets move by ±0.05 ARI between seeds).
+#
+# ```{admonition} Re-running this chapter
+# :class: tip
+# The tuning tables are benchmarks in `bench/` whose results are committed in `bench/results/`; this chapter reads
+# them back (`python -m bench tune`, `tune-speed`, `tune-resolution` recompute them, minutes to an hour each on 2 CPU
+# cores). The side-by-side runs are stored in `results/real_data.csv`: `profile = "quick"` runs (or reads back) two
+# small data sets with one seed; `profile = "paper"` all data sets with seeds 0, 1, 2 (about 15 minutes):
+#
+#     jupytext --to ipynb book/choosing_defaults/choosing_defaults.py -o - | \
+#       papermill - choosing_defaults_out.ipynb --cwd book/choosing_defaults -p profile paper
+# ```
+
+# %% tags=["parameters"]
+profile = "quick"  # "quick" or "paper"
+datasets = None  # None: the profile's data sets
+seeds = None  # None: the profile's seeds
+device = "auto"  # "auto", "cpu" or "cuda"
+results_dir = None  # None: the repository's results/ folder
+
+# %%
+# %matplotlib inline
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from IPython.display import Markdown, display
+
+import csc_core
+from csc_core import benchmark, cluster, plotting
+from csc_core.book import find_root
+from csc_core.experiments import ResultStore
+from csc_core.reference import paper_ari_for
+
+plt.rcParams["figure.dpi"] = 90
+PROFILES = {
+    "quick": {"datasets": ["10X_PBMC_select_2100_top2000", "worm_neuron_cell_select_2100"], "seeds": [0]},
+    "paper": {"datasets": csc_core.data.available(), "seeds": [0, 1, 2]},
+}
+plan = PROFILES[profile]
+datasets = datasets or [d for d in plan["datasets"] if csc_core.data.fetchable(d)]
+seeds = seeds or plan["seeds"]
+root = find_root()
+results_dir = Path(results_dir) if results_dir else root / "results"
+bench_results = root / "bench" / "results"
+print(f"profile={profile}  datasets={datasets}  seeds={seeds}")
+display(pd.DataFrame({"defaults": csc_core.DEFAULTS, "paper": csc_core.PAPER}).astype(str))
+
+# %% [markdown]
+# ## The result: defaults, the paper's settings and scanpy, side by side
+# Each data set and seed is run with both presets; scanpy's pipeline (same preprocessing, same seed) runs in the same
+# task as the defaults. Published values are the paper's (mean of 3 runs; scanpy one run).
+
+# %%
+csc_core.cost.warm_up()  # compile numba's kernels first, so the first task's seconds do not include it
+store = ResultStore(results_dir / "real_data.csv")
+runs = {preset: benchmark.real_data_grid(datasets, seeds, benchmark.csc_settings(preset), store, device=device)
+        for preset in ("default", "paper")}
+runs = {preset: rows[rows["dataset"].isin(datasets) & rows["seed"].isin(seeds)] for preset, rows in runs.items()}
+published = paper_ari_for(datasets, benchmark.METHODS)
+comparison = benchmark.preset_comparison(runs["default"], runs["paper"], published)
+display(comparison)
+
+# %%
+labels = {"default": "contrastive-sc, defaults", "paper": "contrastive-sc, paper's settings"}
+shown = pd.concat([rows[rows["method"] == benchmark.CSC_LEIDEN].assign(method=labels[preset])
+                   for preset, rows in runs.items()]
+                  + [runs["default"][runs["default"]["method"] == benchmark.SCANPY]])
+marks = published.replace({"method": {benchmark.CSC_LEIDEN: labels["paper"]}})
+plotting.ari_vs_paper(shown, marks, methods=[labels["default"], labels["paper"], benchmark.SCANPY],
+                      datasets=[d for d in csc_core.data.available() if d in datasets],
+                      title="k-free ARI: defaults, the paper's settings, scanpy (✕: published)")
+plt.show()
+
+# %% [markdown]
+# In words — computed from the table above:
+
+# %%
+c = comparison
+print(f"Defaults: mean ARI {c['defaults'].mean():.3f} over {len(c)} data set(s) "
+      f"(paper's settings here {c['paper settings'].mean():.3f}, scanpy {c['scanpy (same runs)'].mean():.3f}).")
+print(f"  above scanpy (same runs) on {(c['defaults − scanpy'] > 0).sum()} of {len(c)}; smallest margin "
+      f"{c['defaults − scanpy'].min():+.3f} ({c['defaults − scanpy'].idxmin()});")
+print(f"  above the paper's published contrastive-sc on {(c['defaults − published'] > 0).sum()} of "
+      f"{c['published contrastive-sc'].notna().sum()}; smallest margin {c['defaults − published'].min():+.3f};")
+print(f"  the paper's settings, run here, reach their published value on "
+      f"{(c['paper settings'] >= c['published contrastive-sc']).sum()} of {len(c)};")
+print(f"  wall time: defaults {c['seconds, defaults'].mean():.1f} s, paper's settings "
+      f"{c['seconds, paper settings'].mean():.1f} s per run (mean).")
+
+# %% [markdown]
+# The paper's settings, run by this code, land near the published values (same method, same data, different
+# random streams and library versions). Most of the defaults' gain comes from two places, measured below: a lower
+# Leiden resolution chosen per data set without labels (the paper's resolution 1.0 over-clusters the contrastive
+# embedding), and a training schedule that takes enough optimizer steps on small data sets.
+#
+# ## Round 1: the graph and the training schedule
+# `python -m bench tune` (`tune_defaults.csv`, seeds 0–2): the paper's encoder (256 → 64 → 32) with several training
+# settings, each embedding clustered with Leiden over a grid of neighbours × resolutions.
+#
+# - **The Leiden resolution matters most.** At the paper's resolution 1.0 the contrastive embedding is cut into far
+#   more clusters than there are cell types (worm: about 28 for 10 types) and the mean ARI is 0.51–0.55; at 0.3 it is
+#   0.64–0.66, and 0.5 is close behind. Round 3 below replaces the fixed value by a label-free choice.
+# - **Neighbours** (10, 15, 30) change little at resolution 0.3 (0.641–0.654); **30** was best.
+# - **Augmentation**: one random gene subset per view and minibatch (`mask="batch"`) is as accurate as the paper's
+#   per-cell masks (`"cell"`: 0.623 vs 0.654 at the chosen graph, 0.640 vs 0.638 at resolution 0.5) and trains several
+#   times faster, because the first layer then multiplies only the kept 20 % of its input columns.
+# - With this encoder, fewer epochs cost accuracy (at lr 1e-2, 10 / 20 / 30 / 50 epochs: 0.588 / 0.623 / 0.630 /
+#   0.664), so round 1 kept 50 epochs of minibatches of 256 — 25–30× the wall time of scanpy's pipeline.
+
+# %%
+tuning_store = ResultStore(bench_results / "tune_defaults.csv")
+if tuning_store.path.exists():
+    round1 = dict(epochs=50, mask="batch", batch_size=256, lr=1e-2)  # round 1's chosen training
+    plotting.tuning_heatmap(tuning_store.select(clustering="leiden", **round1),
+                            title="Round 1: mean ARI by graph setting, 256→64→32 encoders, 50 epochs of 256")
+    plt.show()
+    display(benchmark.training_comparison(tuning_store.load(), n_neighbors=30, resolution=0.3))
+else:
+    print(f"{tuning_store.path} not found: run `python -m bench tune` to produce it.")
+
+# %% [markdown]
+# ## Round 2: cheaper training
+# `python -m bench tune-speed` (`tune_speed.csv`, seeds 0–4, Leiden at 30 neighbours and resolution 0.3): smaller
+# encoders, smaller minibatches, fewer epochs, and a minimum number of optimizer steps.
+#
+# - A **64 → 32** encoder is as good as 256 → 64 → 32 and 4–5× cheaper per step.
+# - What the encoders learn from is **optimizer steps**, not passes over the data: minibatches of **128** give twice
+#   the steps of 256 per epoch, and on the 2,100-cell subsets 10 epochs are too few steps; requiring **at least 500
+#   steps** (`min_steps`; 30 epochs there, 16 on the 4,000-cell sets) fixed that. At least 1000 steps scored 0.662
+#   against 0.654 at twice the cost: within noise, so the cheaper one was kept.
+# - 1000 genes instead of 1500 lose clearly (worm subset 0.37 vs 0.48).
+
+# %%
+speed_store = ResultStore(bench_results / "tune_speed.csv")
+if speed_store.path.exists():
+    display(Markdown("**Round 2** (mean over the seeds stored; train seconds: mean over all data sets)"))
+    display(benchmark.training_comparison(speed_store.load(), n_neighbors=30, resolution=0.3,
+                                          settings=("hidden", "batch_size", "epochs", "min_steps", "n_genes")))
+else:
+    print(f"{speed_store.path} not found: run `python -m bench tune-speed` to produce it.")
+
+# %% [markdown]
+# ## Round 3: the Leiden resolution, chosen without labels
+# A fixed resolution of 0.3 was the best single value, but it cannot suit every data set: on the 2,100-cell worm
+# subset it finds too few clusters, and there scanpy's pipeline won (0.459 vs 0.498). Resolution 0.5 fixes the worm
+# subset and over-splits PBMC. So the resolution has to be chosen per data set — from the embedding alone.
+#
+# `python -m bench tune-resolution` (`tune_resolution.csv`, seeds 0–4) trains the default ensemble once per data set
+# and seed and stores, for Leiden at resolutions 0.1–1.0 on graphs of 15, 30 and 50 neighbours, each partition's ARI
+# (which needs labels) beside its **cosine silhouette** on the embedding (which does not; cosine because the encoders
+# are trained on the unit sphere). The curves at 30 neighbours:
+
+# %%
+res_store = ResultStore(bench_results / "tune_resolution.csv")
+lowest = min(cluster.AUTO_RESOLUTIONS)
+if res_store.path.exists():
+    res_table = res_store.load()
+    partitions = res_table[res_table["method"] == benchmark.CSC_LEIDEN]
+    scanpy_mean = res_table[res_table["method"] == benchmark.SCANPY].groupby("dataset")["ari"].mean()
+    rules = benchmark.resolution_rules(partitions)
+    at30 = partitions[partitions["n_neighbors"] == 30]
+    plotting.resolution_curves(at30, rules[(rules["rule"] == "auto") & (rules["n_neighbors"] == 30)],
+                               scanpy=scanpy_mean, lowest=lowest,
+                               title="ARI and silhouette against the Leiden resolution (30 neighbours, seeds 0–4)")
+    plt.show()
+else:
+    print(f"{res_store.path} not found: run `python -m bench tune-resolution` to produce it.")
+
+# %% [markdown]
+# The silhouette keeps rising where the ARI has already peaked on some data sets and peaks at the coarsest
+# partitions on others (PBMC and bladder subsets at resolution 0.1, four to six clusters), so "the best silhouette"
+# alone picks badly. Two observations make it useful: resolutions below 0.3 under-cluster every data set here, and
+# past the ARI's peak the silhouette changes by less than about 0.02. Hence the rule behind `resolution="auto"`
+# ({func}`csc_core.cluster.select_resolution`):
+#
+# > run Leiden at resolutions 0.3, 0.4, …, 0.8, 1.0 on the one kNN graph; keep the **lowest** resolution whose
+# > partition's cosine silhouette (on a seeded sample of 3,000 cells) is **within 0.02 of the best** — the
+# > parsimony of the one-standard-error rule, applied to clusters.
+#
+# Each rule replayed on the stored partitions (mean ARI, rows: rules; the oracle uses the labels and is only an upper
+# bound):
+
+# %%
+if res_store.path.exists():
+    for k in sorted(rules["n_neighbors"].unique()):
+        summary = rules[rules["n_neighbors"] == k].pivot_table(index="rule", columns="dataset", values="ari")
+        summary.loc["scanpy (same runs)"] = scanpy_mean
+        summary["mean"] = summary.mean(axis=1)
+        display(Markdown(f"**{int(k)} neighbours** (seeds {sorted(rules['seed'].unique())})"))
+        display(summary.round(3))
+    chosen = rules[(rules["rule"] == "auto") & (rules["n_neighbors"] == 30)]
+    display(Markdown("Resolution chosen by `auto` at 30 neighbours, per data set and seed:"))
+    display(chosen.pivot_table(index="dataset", columns="seed", values="resolution"))
+
+# %% [markdown]
+# What the tables show, and what was kept:
+#
+# - **`auto` at 30 neighbours** has the highest mean of the label-free rules and is above scanpy on every data set;
+#   it lifts the worm subset from 0.46 to about 0.57 and costs little elsewhere (it mostly picks 0.3 where 0.3 was
+#   right). Kept: `resolution="auto"` is the default; `n_neighbors` stays 30.
+# - 50 neighbours scored about the same with a fixed 0.3 and slightly lower with `auto`, at more graph-building cost
+#   on large data; 15 neighbours were worse. Not kept.
+# - The oracle shows what a perfect resolution choice would add (about 0.04 mean ARI): the remaining gap is in the
+#   choice, not in the embedding.
+# - Cost: seven Leiden runs on one graph (converted to igraph once) and seven silhouettes on 3,000 cells add about
+#   0.3–0.5 s per data set here; above 50,000 cells the resolution is chosen on a 50,000-cell sample and Leiden runs
+#   once on the whole graph.
+#
+# ```{admonition} Caveat: chosen and reported on the same data sets
+# :class: warning
+# Every setting here was picked on the same six data sets that this chapter and the real-data chapter report, so the
+# numbers are somewhat optimistic: differences between the good settings are smaller than the seed-to-seed spread,
+# and the range 0.3–1.0 and the tolerance 0.02 were read off these curves. The simulated-data chapters are the
+# out-of-sample check of the same defaults.
+# ```
+#
+# ## Ideas not measured yet
+# The issue that asked for these defaults listed more ideas than were measured: a SimCLR projection head with
+# clustering on the pre-head representation, augmentations beyond gene masking (Gaussian noise, swapping genes between
+# cells as in CLEAR), a MoCo-style queue for small data sets, other temperatures, embedding sizes, and other ways of
+# combining the encoders' embeddings. They are open; `bench/` is where they would be measured, with this chapter's
+# rules.
