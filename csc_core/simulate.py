@@ -46,6 +46,11 @@ PAPER_GROUP_PROB = {
 }
 
 
+#: The paper's 32 simulated data sets as ``(kind, n_groups, dropout_mid)``, in the order of its figures.
+PAPER_DATASETS = [(kind, k, mid) for kind in ("balanced", "imbalanced") for k in (4, 8, 16, 32)
+                  for mid in (-1.0, 0.0, 1.0, 1.5)]
+
+
 def _lognormal_factors(rng, n, prob, down_prob, loc, scale):
     """splatter's getLNormFactors: 1 for unselected genes, LogNormal(loc, scale) (or its inverse) for selected."""
     selected = rng.random(n) < prob

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
-from csc_core.simulate import PAPER_GROUP_PROB, paper_dataset, splat
+from csc_core.simulate import PAPER_DATASETS, PAPER_GROUP_PROB, paper_dataset, splat
 
 
 def test_same_seed_same_matrix_other_seed_differs():
@@ -120,3 +120,8 @@ def test_row_stacking_equals_scipy_vstack_and_frees_the_blocks():
     assert list_ == []  # emptied as it went
     assert stacked.shape == expected.shape and (stacked != expected).nnz == 0
     assert stacked.indices.dtype == np.int32
+
+
+def test_the_paper_has_32_simulated_data_sets():
+    assert len(set(PAPER_DATASETS)) == 32
+    assert {kind for kind, _, _ in PAPER_DATASETS} == {"balanced", "imbalanced"}
