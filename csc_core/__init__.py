@@ -1,5 +1,15 @@
 """csc_core — contrastive self-supervised clustering of single-cell RNA-seq data (Ciortan & Defrance 2021)."""
 
+import warnings
+
+with warnings.catch_warnings():
+    # umap (under scanpy's neighbours) imports tqdm.auto, which warns once in notebooks without ipywidgets; its bars
+    # then print as text, which is what a rendered book wants — so import it here, quietly, once.
+    from tqdm import TqdmWarning
+
+    warnings.simplefilter("ignore", TqdmWarning)
+    import tqdm.auto  # noqa: F401
+
 from . import augment, cluster, cost, data, encoder, ensemble, loss, metrics, preprocess, simulate, train
 from .contrastive import DEFAULTS, PAPER, contrastive_sc, fit_embedding, fit_ensemble
 

@@ -85,8 +85,8 @@ methods = (benchmark.CSC_LEIDEN, benchmark.CSC_KMEANS)
 tables = {}
 t0 = time.perf_counter()
 for name, values in ABLATIONS.items():
-    parts = [benchmark.simulated_grid(datasets, seeds, benchmark.simulated_settings(**{name: v}), store, methods=methods,
-                                      device=device).assign(**{name: v})
+    parts = [benchmark.simulated_grid(datasets, seeds, benchmark.simulated_settings(**{name: v}), store,
+                                      methods=methods, device=device).assign(**{name: v})
              for v in values]
     tables[name] = pd.concat(parts, ignore_index=True)
 print(f"{time.perf_counter() - t0:.0f} s in this run")
@@ -129,4 +129,4 @@ for name in ABLATIONS:
     leiden = tables[name][tables[name]["method"] == benchmark.CSC_LEIDEN]
     mean = leiden.groupby(name)["ari"].mean()
     print(f"{name}: best {mean.idxmax()} (mean ARI {mean.max():.3f}), worst {mean.idxmin()} ({mean.min():.3f}); "
-          f"default {csc_core.DEFAULTS[name]} → {mean.get(csc_core.DEFAULTS[name], float('nan')):.3f}")
+          f"default {base[name]} → {mean.get(base[name], float('nan')):.3f}")
