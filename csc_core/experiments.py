@@ -24,9 +24,15 @@ BACKENDS = ("serial", "joblib", "dask")
 
 
 def _normalise(value):
-    # CSV round-trips turn everything into str/float; compare on a canonical string form.
+    # CSV round-trips turn everything into str/float; compare on a canonical string form. A column mixing words and
+    # numbers (resolution "auto" and 1.0) is read back as strings, so numeric strings are canonicalised like numbers.
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return ""
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            return value
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)

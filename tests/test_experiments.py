@@ -138,3 +138,13 @@ def test_unknown_backend_and_missing_scheduler_are_named(tmp_path):
         run_grid([{"a": 1}], lambda a: [], ResultStore(tmp_path / "r.csv"), backend="spark")
     with pytest.raises(ValueError, match="needs scheduler"):
         run_grid([{"a": 1}], lambda a: [], ResultStore(tmp_path / "r.csv"), backend="dask")
+
+
+def test_a_column_mixing_words_and_numbers_matches_after_the_csv_round_trip(tmp_path):
+    store = ResultStore(tmp_path / "mixed.csv")
+    store.add([{"resolution": "auto", "hidden": "64-32", "ari": 0.7}, {"resolution": 1.0, "hidden": "256-64-32",
+                                                                       "ari": 0.5}])
+    assert store.contains({"resolution": 1.0, "hidden": "256-64-32"})  # read back as the string "1.0"
+    assert store.contains({"resolution": "auto", "hidden": "64-32"})
+    assert len(store.select(resolution=1.0)) == 1 and len(store.select(resolution="auto")) == 1
+    assert not store.contains({"resolution": 0.5, "hidden": "64-32"})

@@ -99,7 +99,7 @@ t0 = time.perf_counter()
 measured = benchmark.simulated_grid(datasets, seeds, settings, store, device=device)
 print(f"{len(measured)} rows for this profile ({time.perf_counter() - t0:.0f} s in this run)")
 shown = sorted(set(zip(measured["kind"], measured["n_groups"], measured["dropout_mid"])))
-print(f"data sets with results: {len(shown)} of 32; seeds: {sorted(measured['seed'].unique())}")
+print(f"data sets with results: {len(shown)} of 32; seeds: {sorted(int(s) for s in measured['seed'].unique())}")
 published = paper_ari_simulated()
 
 # %% [markdown]
