@@ -1,0 +1,110 @@
+"""Command line: ``csc run INPUT --output OUT.h5ad`` (also ``python -m csc_core run …``).
+
+Reads raw counts from ``.h5ad``, a 10x Genomics ``.h5`` or the scDeepCluster ``.h5`` layout (``X``, ``Y``), runs
+:func:`csc_core.contrastive_sc` and writes the AnnData with ``obsm["X_csc"]``, ``obs["csc_cluster"]`` and
+``uns["csc"]``. Exit codes: 0 done, 2 bad arguments, 3 input not found or unreadable, 4 input rejected (e.g. negative
+or missing counts, too few cells), 1 anything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import anndata as ad
+import h5py
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_UNREADABLE, EXIT_BAD_INPUT = 0, 1, 2, 3, 4
+
+
+def read_counts(path: str | Path) -> ad.AnnData:
+    """Raw counts from ``.h5ad``, a 10x ``.h5`` (``matrix`` group or the older per-genome layout) or scDeepCluster's
+    ``.h5`` (``X`` matrix, ``Y`` labels, which become ``obs["cell_type"]``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"No such file: {path}")
+    if path.suffix == ".h5ad":
+        return ad.read_h5ad(path)
+    if path.suffix != ".h5":
+        raise ValueError(f"Cannot read {path.name}: expected .h5ad or .h5 (10x Genomics or scDeepCluster layout).")
+    with h5py.File(path, "r") as fh:
+        keys = set(fh.keys())
+    if "X" in keys:
+        from .data import read_h5
+
+        return read_h5(path, name=path.stem)
+    import scanpy as sc
+
+    adata = sc.read_10x_h5(path)
+    adata.var_names_make_unique()
+    return adata
+
+
+def _resolution(text: str) -> float | str:
+    if text == "auto":
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"resolution must be a number or 'auto', got {text!r}") from None
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="csc", description="Contrastive self-supervised clustering of single cells.")
+    sub = p.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="cluster the cells of a count matrix", description=__doc__.splitlines()[0])
+    run.add_argument("input", help=".h5ad, 10x .h5 or scDeepCluster .h5 file of raw counts (cells × genes)")
+    run.add_argument("--output", "-o", required=True, help="where to write the result (.h5ad)")
+    run.add_argument("--settings", choices=["default", "paper"], default="default",
+                     help="csc_core's defaults or the paper's settings")
+    run.add_argument("--clustering", choices=["leiden", "kmeans"], default="leiden")
+    run.add_argument("--n-clusters", type=int, help="number of clusters (needed by kmeans)")
+    run.add_argument("--resolution", type=_resolution, help="Leiden resolution or 'auto' (default: the preset's)")
+    run.add_argument("--n-genes", type=int, help="highly variable genes kept (default: the preset's)")
+    run.add_argument("--layer", help="read counts from this layer of an .h5ad instead of X")
+    run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    return p
+
+
+def main(argv=None) -> int:
+    """Entry point of the ``csc`` command; returns the exit code."""
+    args = parser().parse_args(argv)
+    from . import contrastive_sc
+
+    output = Path(args.output)
+    if output.suffix != ".h5ad":
+        print(f"csc: --output must end in .h5ad, got {output.name}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.clustering == "kmeans" and args.n_clusters is None:
+        print("csc: --clustering kmeans needs --n-clusters", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        adata = read_counts(args.input)
+    except (OSError, ValueError) as err:
+        print(f"csc: cannot read {args.input}: {err}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    try:
+        contrastive_sc(adata, settings=args.settings, clustering=args.clustering, n_clusters=args.n_clusters,
+                       resolution=args.resolution, n_genes=args.n_genes, layer=args.layer, seed=args.seed,
+                       device=args.device, progress=not args.quiet)
+    except (ValueError, KeyError) as err:
+        print(f"csc: input rejected: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except RuntimeError as err:
+        print(f"csc: {err}", file=sys.stderr)
+        return EXIT_ERROR
+    output.parent.mkdir(parents=True, exist_ok=True)
+    partial = output.with_name(f".{output.name}.partial")
+    adata.write_h5ad(partial)
+    partial.replace(output)  # atomic: a crash never leaves a half-written result under the final name
+    n = adata.obs["csc_cluster"].nunique()
+    if not args.quiet:
+        print(f"csc: {adata.n_obs} cells → {n} clusters; wrote {output}")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())
