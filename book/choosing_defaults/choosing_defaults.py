@@ -125,8 +125,8 @@ print(f"  wall time: defaults {c['seconds, defaults'].mean():.1f} s, paper's set
 # embedding), and a training schedule that takes enough optimizer steps on small data sets.
 #
 # ## Round 1: the graph and the training schedule
-# `python -m bench tune` (`tune_defaults.csv`, seeds 0–2): the paper's encoder (256 → 64 → 32) with several training
-# settings, each embedding clustered with Leiden over a grid of neighbours × resolutions.
+# `python -m bench tune` (`tune_defaults.csv`, seeds 0–2): the paper's encoder (256 → 64 → 32) with several
+# training settings, each embedding clustered with Leiden over a grid of neighbours × resolutions.
 #
 # - **The Leiden resolution matters most.** At the paper's resolution 1.0 the contrastive embedding is cut into far
 #   more clusters than there are cell types (worm: about 28 for 10 types) and the mean ARI is 0.51–0.55; at 0.3 it is
@@ -234,8 +234,8 @@ if res_store.path.exists():
 # - The oracle shows what a perfect resolution choice would add (about 0.04 mean ARI): the remaining gap is in the
 #   choice, not in the embedding.
 # - Cost: seven Leiden runs on one graph (converted to igraph once) and seven silhouettes on 3,000 cells add about
-#   0.3–0.5 s per data set here; above 50,000 cells the resolution is chosen on a 50,000-cell sample and Leiden runs
-#   once on the whole graph.
+#   0.1–0.5 s per data set here (`bench/results/speed.md`); above 50,000 cells the resolution is chosen on a
+#   50,000-cell sample and Leiden runs once on the whole graph.
 #
 # ```{admonition} Caveat: chosen and reported on the same data sets
 # :class: warning
