@@ -8,7 +8,7 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
-from . import baselines, cluster, data, metrics, simulate
+from . import baselines, cluster, competitors, data, metrics, simulate
 from .cluster_network import train_cluster_network
 from .contrastive import DEFAULTS, fit_ensemble, resolve_settings
 from .ensemble import embed
@@ -26,6 +26,11 @@ VARIANTS = (BASELINE_KMEANS, BASELINE_LEIDEN, CLUSTER_NN, CSC_KMEANS, CSC_LEIDEN
 #: tens of millions of entries and minutes per run); ask for it with ``methods=`` on small data.
 SIMULATED_METHODS = (*VARIANTS, SCANPY, PCA_KMEANS, KMEANS)
 ALL_METHODS = (*SIMULATED_METHODS, COASSOCIATION)
+#: The deep-learning competitors (:mod:`csc_core.competitors`), as the paper's result files name them, and their
+#: settings: the published defaults of scDeepCluster (2,000 genes, 300 pretraining epochs, minibatches of 256).
+SCDEEPCLUSTER, SCZI = "scDeepCluster", "sczi"
+COMPETITORS = {SCDEEPCLUSTER: "scdeepcluster", SCZI: "sczidesk"}
+COMPETITOR_SETTINGS = {"n_genes": 2000, "pretrain_epochs": 300, "cluster_epochs": 200, "batch_size": 256}
 _ENSEMBLE_METHODS = {*VARIANTS, COASSOCIATION}
 
 
@@ -88,6 +93,40 @@ def real_data_rows(dataset: str, seed: int, **params) -> list[dict]:
     return method_rows(data.load(dataset), seed, **params)
 
 
+def competitor_rows(adata, seed: int, *, methods=tuple(COMPETITORS), device: str = "auto", **settings) -> list[dict]:
+    """The competitors (keys of :data:`COMPETITORS`) on ``adata`` (raw counts, ``obs["cell_type"]``), told the true
+    number of clusters, from one shared pretraining; ``settings`` override :data:`COMPETITOR_SETTINGS`. One row per
+    method: ``method``, ``ari``, ``nmi``, ``n_clusters``, ``n_types``, ``seconds`` (preprocessing + pretraining + its
+    clustering stage: what the method costs alone) and each stage's seconds."""
+    unknown = set(methods) - set(COMPETITORS)
+    if unknown:
+        raise ValueError(f"Unknown competitors {sorted(unknown)}; known: {list(COMPETITORS)}.")
+    truth = adata.obs["cell_type"].to_numpy()
+    k = adata.obs["cell_type"].nunique()
+    runs = competitors.fit_competitors(adata, [COMPETITORS[m] for m in methods], n_clusters=k, seed=seed,
+                                       device=device, progress=False, **{**COMPETITOR_SETTINGS, **settings})
+    rows = []
+    for method in methods:
+        labels, _, rec = runs[COMPETITORS[method]]
+        t = rec["timings"]
+        rows.append({"method": method, **metrics.scores(truth, labels), "n_types": k, "seconds": sum(t.values()),
+                     "pretrain_seconds": t["pretrain"], "cluster_seconds": t["cluster"],
+                     "epochs_run": rec["params"]["epochs_run"]})
+    return rows
+
+
+def real_competitor_rows(dataset: str, seed: int, **settings) -> list[dict]:
+    """:func:`competitor_rows` on the shared real data set ``dataset`` (loading is never timed)."""
+    return competitor_rows(data.load(dataset), seed, **settings)
+
+
+def competitor_grid(datasets, seeds, store, *, device: str = "auto", **grid) -> pd.DataFrame:
+    """Run :func:`real_competitor_rows` (both competitors) for every data set × seed not yet in ``store`` (with
+    :data:`COMPETITOR_SETTINGS`); return every stored row of those settings."""
+    tasks = [{"dataset": d, "seed": s, **COMPETITOR_SETTINGS} for d in datasets for s in seeds]
+    return _run_stored(tasks, partial(real_competitor_rows, device=device), store, COMPETITOR_SETTINGS, **grid)
+
+
 def simulated_rows(kind: str, n_groups: int, dropout_mid: float, seed: int, **params) -> list[dict]:
     """:func:`method_rows` on the paper's simulated data set (:func:`csc_core.simulate.paper_dataset`, whose own
     seed is the paper's 100; ``seed`` seeds the methods). Simulating is never timed."""
@@ -118,11 +157,12 @@ def simulated_settings(preset: str = "default", **overrides) -> dict:
     return csc_settings(preset, **{**SIMULATED_PROTOCOL[preset], **overrides})
 
 
-def real_data_grid(datasets, seeds, settings: dict, store, *, device: str = "auto", **grid) -> pd.DataFrame:
-    """Run :func:`real_data_rows` for every data set × seed not yet in ``store``; return the stored rows of
-    ``settings`` (``grid`` goes to :func:`csc_core.experiments.run_grid`, e.g. ``backend``)."""
+def real_data_grid(datasets, seeds, settings: dict, store, *, methods=METHODS, device: str = "auto",
+                   **grid) -> pd.DataFrame:
+    """Run :func:`real_data_rows` (``methods``) for every data set × seed not yet in ``store``; return the stored rows
+    of ``settings`` (``grid`` goes to :func:`csc_core.experiments.run_grid`, e.g. ``backend``)."""
     tasks = [{"dataset": d, "seed": s, **settings} for d in datasets for s in seeds]
-    return _run_stored(tasks, partial(real_data_rows, device=device), store, settings, **grid)
+    return _run_stored(tasks, partial(real_data_rows, device=device, methods=methods), store, settings, **grid)
 
 
 def simulated_grid(datasets, seeds, settings: dict, store, *, methods=SIMULATED_METHODS, device: str = "auto",
