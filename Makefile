@@ -12,7 +12,7 @@ PY      := $(VENV)/bin/python
 SHARED_DATA := $(abspath ../shared/data)
 export CSC_DATA_DIR ?= $(if $(wildcard $(SHARED_DATA)/*.h5),$(SHARED_DATA),)
 
-.PHONY: install book test bench-tune bench-tune-resolution bench-speed bench-scale clean
+.PHONY: install book check-book publish test bench-tune bench-tune-resolution bench-speed bench-scale clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,17 @@ install: $(VENV)/.installed
 
 book: install
 	$(PY) -m csc_core.book --profile $(PROFILE)
+
+# Open every page of the built book in headless Chromium (Debian: apt-get install chromium chromium-driver): fails on
+# a missing image, a broken internal link or a traceback in an output cell; screenshots go to _build/screenshots.
+check-book: install
+	$(PY) -m csc_core.browser _build/html --screenshots _build/screenshots
+
+# Publish _build/html to the gh-pages branch (GitHub Pages) with ghp-import; builds and checks the book first, so a
+# failed chapter never publishes a half-written book.
+publish: book
+	$(PY) -m csc_core.browser _build/html --screenshots "" || [ $$? -eq 2 ]
+	$(PY) -m ghp_import --no-jekyll --force --push --message "Book built from $$(git rev-parse --short HEAD)" _build/html
 
 test: install
 	$(PY) -m pytest

@@ -17,8 +17,6 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
-
 from bench.isolated import run_isolated
 
 OUT = Path(__file__).parent / "results" / "scale.csv"

@@ -10,9 +10,13 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", TqdmWarning)
     import tqdm.auto  # noqa: F401
 
-from . import augment, cluster, cost, data, encoder, ensemble, loss, metrics, preprocess, simulate, train
+from . import (augment, benchmark, cluster, competitors, cost, data, encoder, ensemble, loss, metrics, model, preprocess,
+               simulate, train)
+from .competitors import scdeepcluster, sczidesk
 from .contrastive import DEFAULTS, PAPER, contrastive_sc, fit_embedding, fit_ensemble
+from .model import ContrastiveModel, load_model
 
-__all__ = ["contrastive_sc", "fit_embedding", "fit_ensemble", "DEFAULTS", "PAPER", "augment", "cluster", "cost", "data",
-           "encoder", "ensemble", "loss", "metrics", "preprocess", "simulate", "train"]
+__all__ = ["contrastive_sc", "fit_embedding", "fit_ensemble", "load_model", "ContrastiveModel", "scdeepcluster",
+           "sczidesk", "DEFAULTS", "PAPER", "augment", "benchmark", "cluster", "competitors", "cost", "data", "encoder",
+           "ensemble", "loss", "metrics", "model", "preprocess", "simulate", "train"]
 __version__ = "0.1.0"

@@ -31,6 +31,9 @@ ALL_METHODS = (*SIMULATED_METHODS, COASSOCIATION)
 SCDEEPCLUSTER, SCZI = "scDeepCluster", "sczi"
 COMPETITORS = {SCDEEPCLUSTER: "scdeepcluster", SCZI: "sczidesk"}
 COMPETITOR_SETTINGS = {"n_genes": 2000, "pretrain_epochs": 300, "cluster_epochs": 200, "batch_size": 256}
+#: Every method of the paper's real-data comparison (Figure 6), in its order, plus Leiden on one encoder.
+REAL_DATA_METHODS = (CSC_LEIDEN, CSC_KMEANS, BASELINE_KMEANS, BASELINE_LEIDEN, CLUSTER_NN, SCANPY, SCZI,
+                     SCDEEPCLUSTER, KMEANS, PCA_KMEANS)
 _ENSEMBLE_METHODS = {*VARIANTS, COASSOCIATION}
 
 

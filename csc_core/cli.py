@@ -1,9 +1,11 @@
-"""Command line: ``csc run INPUT --output OUT.h5ad`` (also ``python -m csc_core run …``).
+"""Command line: ``csc run INPUT --output OUT.h5ad`` and ``csc embed INPUT --model MODEL.pt --output OUT.h5ad``
+(also ``python -m csc_core …``).
 
-Reads raw counts from ``.h5ad``, a 10x Genomics ``.h5`` or the scDeepCluster ``.h5`` layout (``X``, ``Y``), runs
-:func:`csc_core.contrastive_sc` and writes the AnnData with ``obsm["X_csc"]``, ``obs["csc_cluster"]`` and
-``uns["csc"]``. Exit codes: 0 done, 2 bad arguments, 3 input not found or unreadable, 4 input rejected (e.g. negative
-or missing counts, too few cells), 1 anything else.
+``run`` reads raw counts from ``.h5ad``, a 10x Genomics ``.h5`` or the scDeepCluster ``.h5`` layout (``X``, ``Y``),
+runs :func:`csc_core.contrastive_sc` and writes the AnnData with ``obsm["X_csc"]``, ``obs["csc_cluster"]`` and
+``uns["csc"]``; ``--save-model`` also writes the trained encoders. ``embed`` puts new cells through a saved model and
+writes their embedding to ``obsm["X_csc"]``. Exit codes: 0 done, 2 bad arguments, 3 input or model not found or
+unreadable, 4 input rejected (e.g. negative or missing counts, too few cells), 1 anything else.
 """
 
 from __future__ import annotations
@@ -65,8 +67,47 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--layer", help="read counts from this layer of an .h5ad instead of X")
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    run.add_argument("--save-model", help="also write the trained encoders to this file (.pt), for csc embed")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    emb = sub.add_parser("embed", help="embed new cells with a saved model",
+                         description="Embed the cells of a count matrix with a model saved by csc run --save-model.")
+    emb.add_argument("input", help=".h5ad, 10x .h5 or scDeepCluster .h5 file of raw counts (cells × genes)")
+    emb.add_argument("--model", "-m", required=True, help="a model file written by csc run --save-model")
+    emb.add_argument("--output", "-o", required=True, help="where to write the result (.h5ad)")
+    emb.add_argument("--layer", help="read counts from this layer of an .h5ad instead of X")
+    emb.add_argument("--quiet", action="store_true", help="no summary line")
     return p
+
+
+def _write(adata: ad.AnnData, output: Path) -> None:
+    output.parent.mkdir(parents=True, exist_ok=True)
+    partial = output.with_name(f".{output.name}.partial")
+    adata.write_h5ad(partial)
+    partial.replace(output)  # atomic: a crash never leaves a half-written result under the final name
+
+
+def _embed(args, output: Path) -> int:
+    from .model import load_model
+
+    try:
+        model = load_model(args.model)
+    except (OSError, ValueError) as err:
+        print(f"csc: cannot read model {args.model}: {err}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    try:
+        adata = read_counts(args.input)
+    except (OSError, ValueError) as err:
+        print(f"csc: cannot read {args.input}: {err}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    try:
+        adata.obsm["X_csc"] = model.embed(adata, layer=args.layer)
+    except (ValueError, KeyError) as err:
+        print(f"csc: input rejected: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    _write(adata, output)
+    if not args.quiet:
+        print(f"csc: embedded {adata.n_obs} cells with {args.model}; wrote {output}")
+    return EXIT_OK
 
 
 def main(argv=None) -> int:
@@ -78,6 +119,8 @@ def main(argv=None) -> int:
     if output.suffix != ".h5ad":
         print(f"csc: --output must end in .h5ad, got {output.name}", file=sys.stderr)
         return EXIT_USAGE
+    if args.command == "embed":
+        return _embed(args, output)
     if args.clustering == "kmeans" and args.n_clusters is None:
         print("csc: --clustering kmeans needs --n-clusters", file=sys.stderr)
         return EXIT_USAGE
@@ -89,17 +132,14 @@ def main(argv=None) -> int:
     try:
         contrastive_sc(adata, settings=args.settings, clustering=args.clustering, n_clusters=args.n_clusters,
                        resolution=args.resolution, n_genes=args.n_genes, layer=args.layer, seed=args.seed,
-                       device=args.device, progress=not args.quiet)
+                       device=args.device, save_model=args.save_model, progress=not args.quiet)
     except (ValueError, KeyError) as err:
         print(f"csc: input rejected: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except RuntimeError as err:
         print(f"csc: {err}", file=sys.stderr)
         return EXIT_ERROR
-    output.parent.mkdir(parents=True, exist_ok=True)
-    partial = output.with_name(f".{output.name}.partial")
-    adata.write_h5ad(partial)
-    partial.replace(output)  # atomic: a crash never leaves a half-written result under the final name
+    _write(adata, output)
     n = adata.obs["csc_cluster"].nunique()
     if not args.quiet:
         print(f"csc: {adata.n_obs} cells → {n} clusters; wrote {output}")

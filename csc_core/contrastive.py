@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Sequence
 
@@ -12,6 +13,7 @@ import torch
 
 from . import cluster
 from .ensemble import EncoderEnsemble, embed
+from .model import ContrastiveModel
 from .preprocess import preprocess
 from .train import train_contrastive
 from .validation import check_counts
@@ -89,8 +91,10 @@ def fit_ensemble(adata: ad.AnnData, *, settings: str = "default", seed: int = 0,
 
     ``overrides`` are training settings of :func:`fit_embedding` (``n_genes``, ``hidden``, ``epochs``, …); ``None``
     takes the preset's value. Returns the trained :class:`~csc_core.ensemble.EncoderEnsemble`, the preprocessed
-    expression it was trained on (a cells × genes tensor on ``device``) and the record of :func:`fit_embedding`.
-    For the variants that need the trained models themselves (one encoder, the clustering network).
+    expression it was trained on (a cells × genes tensor on ``device``) and the record of :func:`fit_embedding` plus
+    ``preprocessing`` (the genes read, their means and standard deviations, the target library size: what
+    :class:`csc_core.model.ContrastiveModel` needs to embed new cells). For the variants that need the trained models
+    themselves (one encoder, the clustering network) and for saving a model.
     """
     unknown = set(overrides) - set(TRAINING_SETTINGS)
     if unknown:
@@ -113,7 +117,10 @@ def fit_ensemble(adata: ad.AnnData, *, settings: str = "default", seed: int = 0,
         "lr": float(s["lr"]), "keep": float(s["keep"]), "temperature": float(s["temperature"]), "mask": s["mask"],
         "seed": int(seed), "device": str(dev), "layer": layer,
     }
-    record = {"params": params, "loss": history, "timings": {"preprocess": t1 - t0, "train": t2 - t1}}
+    record = {"params": params, "loss": history, "timings": {"preprocess": t1 - t0, "train": t2 - t1},
+              "preprocessing": {"genes": list(pre.var_names), "mean": pre.var["mean"].to_numpy(np.float32),
+                                "std": pre.var["std"].to_numpy(np.float32),
+                                "target_sum": pre.uns["preprocess"]["params"]["target_sum"]}}
     return ensemble, x, record
 
 
@@ -148,6 +155,7 @@ def fit_embedding(
     t0 = time.perf_counter()
     embedding = embed(ensemble, x).cpu().numpy()
     record["timings"]["train"] += time.perf_counter() - t0  # embedding the cells counts as training, as before
+    record.pop("preprocessing")
     return embedding, record
 
 
@@ -173,6 +181,7 @@ def contrastive_sc(
     device: str | torch.device = "auto",
     layer: str | None = None,
     key_added: str = "csc",
+    save_model: str | os.PathLike | None = None,
     progress: bool = True,
     copy: bool = False,
 ) -> ad.AnnData | None:
@@ -228,6 +237,9 @@ def contrastive_sc(
         Read counts from ``adata.layers[layer]``.
     key_added
         Prefix of the fields written.
+    save_model
+        Also write the trained encoders and the preprocessing they expect to this file, to embed new cells later
+        (:func:`csc_core.load_model`, then :meth:`~csc_core.model.ContrastiveModel.embed`).
     progress
         Show a progress bar over epochs.
     copy
@@ -258,11 +270,15 @@ def contrastive_sc(
     counts = adata.X if layer is None else adata.layers[layer]
     check_counts(counts, min_cells=n_neighbors + 1 if clustering == "leiden" else max(n_clusters, 2))
     adata = adata.copy() if copy else adata
-    embedding, record = fit_embedding(
+    ensemble, x, record = fit_ensemble(
         adata, settings=settings, n_genes=n_genes, n_models=n_models, hidden=hidden, epochs=epochs, min_steps=min_steps,
         batch_size=batch_size, lr=lr, keep=keep, temperature=temperature, mask=mask, seed=seed, device=device,
         layer=layer, progress=progress,
     )
+    t0 = time.perf_counter()
+    embedding = embed(ensemble, x).cpu().numpy()
+    record["timings"]["train"] += time.perf_counter() - t0  # embedding the cells counts as training
+    preprocessing = record.pop("preprocessing")
     if clustering == "leiden":
         scores = []
         labels = cluster.leiden(embedding, n_neighbors=n_neighbors, resolution=resolution, seed=seed,
@@ -277,6 +293,9 @@ def contrastive_sc(
         resolution = float(resolution)
     record["params"].update(clustering=clustering, n_neighbors=int(n_neighbors), resolution=resolution,
                             n_clusters=None if n_clusters is None else int(n_clusters))
+    if save_model is not None:
+        ContrastiveModel(ensemble=ensemble, params=record["params"], **preprocessing).save(save_model)
+        record["params"]["saved_model"] = str(save_model)
     adata.obsm[f"X_{key_added}"] = embedding
     adata.obs[f"{key_added}_cluster"] = pd.Categorical(labels.astype(str), categories=[str(c) for c in np.unique(labels)])
     adata.uns[key_added] = record

@@ -112,6 +112,24 @@ def linear_fit(x, y) -> tuple[float, float, float]:
 
 
 
+def timing_fits(rows: pd.DataFrame, x: str) -> pd.DataFrame:
+    """Per method, fits of ``seconds`` against ``x`` (``n_cells`` or ``n_genes``; rows of :func:`timing_rows`).
+
+    Columns: ``per_1000`` (seconds per 1,000 more of ``x``, least-squares line), ``intercept``, ``r2`` of that line,
+    ``exponent`` (slope on log–log axes: 1 is linear growth) and ``points``.
+    """
+    out = {}
+    for method, g in rows.groupby("method", sort=False):
+        g = g.groupby(x, as_index=False)["seconds"].mean()
+        if len(g) < 2:
+            continue
+        slope, intercept, r2 = linear_fit(g[x], g["seconds"])
+        exponent = np.polyfit(np.log(g[x].astype(float)), np.log(g["seconds"].astype(float)), 1)[0]
+        out[method] = {"per_1000": 1000 * slope, "intercept": intercept, "r2": r2, "exponent": exponent,
+                       "points": len(g)}
+    return pd.DataFrame.from_dict(out, orient="index")
+
+
 def complete_runs(rows: pd.DataFrame) -> list[str]:
     """The benchmark runs (``run`` column) that cover every data set any run covered, oldest first."""
     coverage = rows.groupby("run")["dataset"].nunique()

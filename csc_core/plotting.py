@@ -56,15 +56,20 @@ def tuning_heatmap(table: pd.DataFrame, *, ax=None, title: str | None = None):
     return ax
 
 
-def ari_by_setting(table: pd.DataFrame, *, x: str, hue: str = "dataset", ax=None, title: str | None = None):
-    """Mean ARI (± range over seeds) against one setting, a line per ``hue`` level."""
+def ari_by_setting(table: pd.DataFrame, *, x: str, hue: str = "dataset", logx: bool = False, ax=None,
+                   title: str | None = None):
+    """Mean ARI (± range over seeds) against one setting, a line per ``hue`` level; ``logx`` for a log axis."""
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 4))
     sns.lineplot(data=table, x=x, y="ari", hue=hue, marker="o", errorbar=("pi", 100), ax=ax)
     ax.set_ylabel("ARI")
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    if logx:
+        ax.set_xscale("log")
     if np.issubdtype(table[x].dtype, np.number):
         ax.set_xticks(sorted(table[x].unique()))
+        ax.set_xticklabels([f"{v:g}" for v in sorted(table[x].unique())])
+        ax.minorticks_off()
     if title:
         ax.set_title(title)
     return ax
@@ -109,6 +114,23 @@ def scaling(rows: pd.DataFrame, *, fit: tuple[float, float] | None = None, title
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def method_timing(rows: pd.DataFrame, *, x: str, title: str | None = None, ax=None):
+    """Seconds against ``x`` (``n_cells`` or ``n_genes``) for every method, log–log (rows of
+    :func:`csc_core.cost.timing_rows`; means over seeds)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 4))
+    mean = rows.groupby(["method", x], as_index=False, sort=False)["seconds"].mean()
+    sns.lineplot(data=mean, x=x, y="seconds", hue="method", marker="o", ax=ax)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel({"n_cells": "cells", "n_genes": "genes modelled"}.get(x, x))
+    ax.set_ylabel("seconds (raw counts → labels)")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    if title:
+        ax.set_title(title)
+    return ax
 
 
 def resolution_curves(table: pd.DataFrame, picks: pd.DataFrame | None = None, *, scanpy: pd.Series | None = None,

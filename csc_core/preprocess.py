@@ -45,8 +45,9 @@ def preprocess(adata: ad.AnnData, *, n_genes: int = 1500, layer: str | None = No
 
     Returns
     -------
-    A new AnnData with the same cells: ``X`` dense ``float32`` (cells × kept genes), ``var["highly_variable"]`` rows
-    only, ``uns["preprocess"]["params"]``.
+    A new AnnData with the same cells: ``X`` dense ``float32`` (cells × kept genes), ``var`` (``highly_variable``,
+    and each gene's ``mean`` and ``std`` before scaling), ``uns["preprocess"]["params"]`` (with ``target_sum``, the
+    library size cells were normalised to).
     """
     counts = adata.X if layer is None else adata.layers[layer]
     check_counts(counts)
@@ -74,5 +75,6 @@ def preprocess(adata: ad.AnnData, *, n_genes: int = 1500, layer: str | None = No
     sc.pp.scale(work)  # z-score each gene (scanpy uses the unbiased variance; constant genes become 0)
     work.X = np.asarray(work.X, dtype=np.float32)
     work.uns["preprocess"] = {"params": {"n_genes": int(n_genes), "n_genes_kept": int(work.n_vars), "layer": layer,
-                                         "hvg_cells": int(min(n_cells, HVG_MAX_CELLS))}}
+                                         "hvg_cells": int(min(n_cells, HVG_MAX_CELLS)),
+                                         "target_sum": float(target)}}
     return work

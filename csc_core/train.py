@@ -8,7 +8,6 @@ per parameter) that share only the order of the minibatches.
 
 from __future__ import annotations
 
-
 import numpy as np
 import torch
 from tqdm import tqdm

@@ -42,3 +42,26 @@ def test_stage_table_and_ratio():
 def test_complete_runs_skip_partial_ones():
     rows = pd.DataFrame({"run": ["a", "a", "b", "c", "c"], "dataset": ["x", "y", "x", "x", "y"]})
     assert cost.complete_runs(rows) == ["a", "c"]
+
+
+def test_timing_fits_recover_lines_and_power_laws():
+    cells = np.array([1000, 2000, 5000, 10000])
+    rows = pd.concat([
+        pd.DataFrame({"method": "linear", "n_cells": cells, "seconds": 2.0 + 0.003 * cells}),
+        pd.DataFrame({"method": "quadratic", "n_cells": cells, "seconds": 1e-6 * cells.astype(float) ** 2}),
+    ])
+    fits = cost.timing_fits(rows, "n_cells")
+    assert fits.loc["linear", "per_1000"] == pytest.approx(3.0)
+    assert fits.loc["linear", "intercept"] == pytest.approx(2.0)
+    assert fits.loc["linear", "r2"] == pytest.approx(1.0)
+    assert fits.loc["quadratic", "exponent"] == pytest.approx(2.0)
+    assert fits.loc["quadratic", "r2"] < 1.0
+
+
+def test_timing_rows_run_the_requested_methods_on_simulated_cells():
+    rows = cost.timing_rows(300, 120, methods=(cost.SCANPY, cost.PCA_KMEANS), n_groups=3)
+    assert [r["method"] for r in rows] == [cost.SCANPY, cost.PCA_KMEANS]
+    assert all(r["seconds"] > 0 and -1 <= r["ari"] <= 1 for r in rows)
+    assert rows[1]["n_clusters"] == 3  # KMeans is told the number of groups
+    with pytest.raises(ValueError, match="Unknown methods"):
+        cost.timing_rows(300, 120, methods=("scVI",))

@@ -98,11 +98,11 @@ print(f"data sets behind every value of each setting (seed 0): {covered}")
 # %% [markdown]
 # ```{admonition} How the stored results were produced
 # :class: note
-# `results/simulated_ablations.csv` holds seed 0 of the `subset` profile (4 data sets, run by this chapter serially,
-# 568 s) and, for as many of the other 28 data sets as finished in the time available, every ablation value run by
-# `csc_core.experiments.run_grid(backend="joblib", n_jobs=2)` with one thread per worker on the same 2-core machine
-# — so its `seconds` are per worker, not comparable with single-process timings. The count above says how many data
-# sets each curve averages over; the figures use every stored row.
+# `results/simulated_ablations.csv` holds seed 0 on all 32 data sets: the `subset` profile's 4 data sets run by this
+# chapter serially (568 s), and the other 28 data sets — every ablation value — run by
+# `csc_core.experiments.run_grid(backend="joblib", n_jobs=2)` with one thread per worker on the same 2-core AMD EPYC
+# machine (about 35 minutes in two sittings), so their `seconds` are per worker, not comparable with single-process
+# timings. The count above says how many data sets each curve averages over; the figures use every stored row.
 # ```
 
 # %% [markdown]

@@ -1,0 +1,88 @@
+"""Saving a trained model, loading it safely, and embedding new cells with it (API and command line)."""
+
+from __future__ import annotations
+
+import warnings
+
+import anndata
+import numpy as np
+import pytest
+import torch
+
+import csc_core
+from csc_core import cli
+from csc_core.model import ContrastiveModel, load_model
+
+from .conftest import make_counts
+
+FAST = dict(n_genes=40, epochs=2, min_steps=20, n_neighbors=10, progress=False)
+
+
+@pytest.fixture
+def trained(tmp_path, adata):
+    path = tmp_path / "model.pt"
+    csc_core.contrastive_sc(adata, save_model=path, **FAST)
+    return adata, path
+
+
+def test_loaded_model_embeds_the_training_cells_as_training_did(trained):
+    adata, path = trained
+    model = load_model(path)
+    assert isinstance(model, ContrastiveModel) and len(model.genes) == 40
+    np.testing.assert_allclose(model.embed(adata), adata.obsm["X_csc"], atol=1e-4)
+    assert adata.uns["csc"]["params"]["saved_model"] == str(path)
+    assert "preprocessing" not in adata.uns["csc"]  # the model's arrays go to the file, not into uns
+
+
+def test_new_cells_land_near_their_type_in_the_training_embedding(trained):
+    adata, path = trained
+    model = load_model(path)
+    new = make_counts(n_per_type=10, seed=5)  # same genes and types, new cells
+    z_new, z_old = model.embed(new), adata.obsm["X_csc"]
+    old_types = adata.obs["cell_type"].to_numpy()
+    centroids = np.stack([z_old[old_types == t].mean(0) for t in np.unique(old_types)])
+    nearest = np.unique(old_types)[np.argmax(z_new @ centroids.T, axis=1)]
+    assert (nearest == new.obs["cell_type"].to_numpy()).mean() > 0.9
+
+
+def test_missing_genes_warn_and_no_shared_gene_raises(trained):
+    adata, path = trained
+    model = load_model(path)
+    fewer = adata[:, [g for g in adata.var_names if g != model.genes[0]]].copy()
+    with pytest.warns(UserWarning, match="1 of the model's 40 genes are missing"):
+        model.embed(fewer)
+    renamed = adata.copy()
+    renamed.var_names = [f"other{i}" for i in range(renamed.n_vars)]
+    with pytest.raises(ValueError, match="None of the model's genes"):
+        model.embed(renamed)
+
+
+def test_loading_refuses_arbitrary_objects_and_truncated_files(trained, tmp_path):
+    _, path = trained
+    evil = tmp_path / "evil.pt"
+    torch.save({"format_version": 1, "payload": warnings.WarningMessage("x", UserWarning, "f", 1)}, evil)
+    with pytest.raises(ValueError, match="not a readable csc_core model"):
+        load_model(evil)
+    truncated = tmp_path / "truncated.pt"
+    truncated.write_bytes(path.read_bytes()[:200])
+    with pytest.raises(ValueError, match="not a readable csc_core model"):
+        load_model(truncated)
+    other = tmp_path / "other.pt"
+    torch.save({"weights": torch.zeros(3)}, other)
+    with pytest.raises(ValueError, match="not a csc_core model file"):
+        load_model(other)
+    with pytest.raises(FileNotFoundError):
+        load_model(tmp_path / "absent.pt")
+
+
+def test_command_line_saves_then_embeds(tmp_path, adata):
+    data, model, out, emb = (tmp_path / n for n in ("in.h5ad", "m.pt", "out.h5ad", "emb.h5ad"))
+    adata.write_h5ad(data)
+    assert cli.main(["run", str(data), "-o", str(out), "--n-genes", "40", "--save-model", str(model), "--quiet"]) == 0
+    new = tmp_path / "new.h5ad"
+    make_counts(n_per_type=5, seed=9).write_h5ad(new)
+    assert cli.main(["embed", str(new), "--model", str(model), "-o", str(emb), "--quiet"]) == 0
+    result = anndata.read_h5ad(emb)
+    np.testing.assert_allclose(result.obsm["X_csc"], load_model(model).embed(make_counts(n_per_type=5, seed=9)),
+                               atol=1e-5)
+    assert cli.main(["embed", str(new), "--model", str(tmp_path / "absent.pt"), "-o", str(emb), "--quiet"]) == 3
