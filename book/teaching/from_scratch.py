@@ -29,10 +29,12 @@
 # 5. why an **ensemble** of encoders, and why **Leiden** clusters without being told how many clusters there are.
 
 # %% tags=["parameters"]
+profile = "quick"  # the chapter is the same in every profile
+seeds = None  # None: seed 0 (the chapter uses the first seed given)
+device = "auto"  # "auto", "cpu" or "cuda"
 n_cells = 800  # cells in the simulated data set
 n_groups = 4  # cell types
 steps = 300  # optimizer steps per training in this chapter
-seed = 0
 
 # %%
 # %matplotlib inline
@@ -45,12 +47,15 @@ import torch.nn.functional as F
 
 import csc_core
 from csc_core import augment, baselines, cluster, metrics, simulate
+from csc_core.contrastive import resolve_device
 from csc_core.ensemble import EncoderEnsemble, embed
 from csc_core.loss import nt_xent
 from csc_core.preprocess import preprocess
 from csc_core.train import train_contrastive
 
 plt.rcParams["figure.dpi"] = 90
+seed = (seeds or [0])[0]
+dev = resolve_device(device)
 torch.manual_seed(seed)
 
 # %% [markdown]
@@ -64,9 +69,14 @@ adata = simulate.splat(n_cells, 2000, group_prob=[1 / n_groups] * n_groups, de_p
                        dropout_type="experiment", dropout_mid=0.0, seed=seed)
 truth = adata.obs["cell_type"].to_numpy()
 pre = preprocess(adata, n_genes=300, seed=seed)
-x = torch.from_numpy(pre.X)
+x = torch.from_numpy(pre.X).to(dev)
 zeros = 1 - adata.X.nnz / np.prod(adata.shape)
 print(f"{adata.n_obs} cells × {adata.n_vars} genes, {zeros:.0%} of the counts zero; encoder input {tuple(x.shape)}")
+
+
+def kmeans_ari(z, seed=seed):
+    """ARI of KMeans, told the number of types, on an embedding (the labels only score)."""
+    return metrics.scores(truth, cluster.kmeans(z, n_clusters=n_groups, seed=seed))["ari"]
 
 
 def show_embedding(z, title, ax=None):
@@ -89,7 +99,7 @@ plt.show()
 
 # %%
 g = torch.Generator().manual_seed(seed)
-cell = x[:1, :60]
+cell = x[:1, :60].cpu()
 views = torch.cat([cell, augment.drop_genes(cell, 0.2, generator=g), augment.drop_genes(cell, 0.2, generator=g)])
 fig, ax = plt.subplots(figsize=(9, 1.8))
 sns.heatmap(views.numpy(), cmap="vlag", center=0, cbar=False, yticklabels=["cell", "view 1", "view 2"], ax=ax)
@@ -105,10 +115,10 @@ print(f"genes kept: view 1 {(views[1] != 0).sum().item()}, view 2 {(views[2] != 
 # angle between them. Untrained, it is a random projection — which already keeps some structure of the input.
 
 # %%
-untrained = EncoderEnsemble(1, x.shape[1], (64, 32), seed=seed)
-z0 = embed(untrained, x).numpy()
+untrained = EncoderEnsemble(1, x.shape[1], (64, 32), seed=seed).to(dev)
+z0 = embed(untrained, x).cpu().numpy()
 print(f"embedding: {z0.shape}; lengths {np.linalg.norm(z0, axis=1).min():.3f}–{np.linalg.norm(z0, axis=1).max():.3f}")
-print(f"KMeans on the untrained embedding: ARI {metrics.scores(truth, cluster.kmeans(z0, n_clusters=n_groups))['ari']:.2f}")
+print(f"KMeans on the untrained embedding: ARI {kmeans_ari(z0):.2f}")
 
 # %% [markdown]
 # ## 3. NT-Xent, written out
@@ -146,20 +156,20 @@ print(f"two identical views, far from everything else → {nt_xent(z1, z1, 0.07)
 
 # %%
 def train_one(*, temperature=0.07, keep=0.2, n_models=1, model_seed=seed):
-    ens = EncoderEnsemble(n_models, x.shape[1], (64, 32), seed=model_seed)
+    ens = EncoderEnsemble(n_models, x.shape[1], (64, 32), seed=model_seed).to(dev)
     history = train_contrastive(ens, x, epochs=1, min_steps=steps, batch_size=128, lr=1e-2, keep=keep,
                                 temperature=temperature, seed=model_seed, progress=False)
     return ens, history
 
 
 encoder, history = train_one()
-z = embed(encoder, x).numpy()
+z = embed(encoder, x).cpu().numpy()
 fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.6))
 a.plot(history.mean(1))
 a.set(xlabel="epoch", ylabel="NT-Xent", title="training loss")
 show_embedding(z, "after training", b)
 plt.show()
-print(f"KMeans on the trained embedding: ARI {metrics.scores(truth, cluster.kmeans(z, n_clusters=n_groups))['ari']:.2f}")
+print(f"KMeans on the trained embedding: ARI {kmeans_ari(z):.2f}")
 
 # %% [markdown]
 # ## 5. The temperature
@@ -171,8 +181,8 @@ print(f"KMeans on the trained embedding: ARI {metrics.scores(truth, cluster.kmea
 rows = []
 for tau in (0.03, 0.07, 0.2, 0.5, 1.0):
     ens, _ = train_one(temperature=tau)
-    e = embed(ens, x).numpy()
-    rows.append({"temperature": tau, "ARI (KMeans)": metrics.scores(truth, cluster.kmeans(e, n_clusters=n_groups))["ari"]})
+    e = embed(ens, x).cpu().numpy()
+    rows.append({"temperature": tau, "ARI (KMeans)": kmeans_ari(e)})
 temps = pd.DataFrame(rows)
 ax = temps.plot(x="temperature", y="ARI (KMeans)", marker="o", logx=True, legend=False, figsize=(5, 3))
 ax.set(ylabel="ARI", ylim=(0, 1), title="temperature")
@@ -188,8 +198,8 @@ plt.show()
 rows = []
 for keep in (0.05, 0.1, 0.2, 0.5, 0.9):
     ens, _ = train_one(keep=keep)
-    e = embed(ens, x).numpy()
-    rows.append({"keep": keep, "ARI (KMeans)": metrics.scores(truth, cluster.kmeans(e, n_clusters=n_groups))["ari"]})
+    e = embed(ens, x).cpu().numpy()
+    rows.append({"keep": keep, "ARI (KMeans)": kmeans_ari(e)})
 keeps = pd.DataFrame(rows)
 ax = keeps.plot(x="keep", y="ARI (KMeans)", marker="o", legend=False, figsize=(5, 3))
 ax.set(ylabel="ARI", ylim=(0, 1), title="share of genes each view keeps")
@@ -205,9 +215,9 @@ rows = []
 for s in range(4):
     for k in (1, 3):
         ens, _ = train_one(n_models=k, model_seed=s)
-        e = embed(ens, x).numpy()
+        e = embed(ens, x).cpu().numpy()
         rows.append({"encoders": k, "seed": s,
-                     "ARI": metrics.scores(truth, cluster.kmeans(e, n_clusters=n_groups, seed=s))["ari"]})
+                     "ARI": kmeans_ari(e, seed=s)})
 ensembles = pd.DataFrame(rows)
 sns.stripplot(data=ensembles, x="encoders", y="ARI", size=7)
 plt.title("one encoder or three, four seeds each")
@@ -223,7 +233,7 @@ print(ensembles.groupby("encoders")["ARI"].agg(["mean", "std"]).round(3))
 
 # %%
 ens, _ = train_one(n_models=3)
-e = embed(ens, x).numpy()
+e = embed(ens, x).cpu().numpy()
 scores = []
 labels = cluster.leiden(e, n_neighbors=30, resolution="auto", seed=seed, scores=scores)
 table = scores[0]
@@ -239,7 +249,7 @@ print(f"chosen resolution {table.loc[table['chosen'], 'resolution'].item()}: {le
 # defaults":
 
 # %%
-csc_core.contrastive_sc(adata, n_genes=300, seed=seed, progress=False)
+csc_core.contrastive_sc(adata, n_genes=300, seed=seed, device=dev, progress=False)
 print(f"{adata.obs['csc_cluster'].nunique()} clusters, ARI "
       f"{metrics.scores(truth, adata.obs['csc_cluster'])['ari']:.2f}; parameters in adata.uns['csc']['params']")
 
@@ -251,8 +261,8 @@ print(f"{adata.obs['csc_cluster'].nunique()} clusters, ARI "
 
 # %% tags=["hide-cell"]
 ens, hist = train_one(keep=1.0)
-e = embed(ens, x).numpy()
-print(f"final loss {hist[-1].mean():.3f}; ARI {metrics.scores(truth, cluster.kmeans(e, n_clusters=n_groups))['ari']:.2f}")
+e = embed(ens, x).cpu().numpy()
+print(f"final loss {hist[-1].mean():.3f}; ARI {kmeans_ari(e):.2f}")
 # Identical views make the positive pair trivial (similarity 1): the loss only spreads cells apart, and nothing
 # forces cells of the same type together — the embedding keeps whatever the random start gave.
 
@@ -273,7 +283,7 @@ print(f"{nt_xent(z1, z2, 0.1):.6f} vs rotated {nt_xent(z1 @ q, z2 @ q, 0.1):.6f}
 # %% tags=["hide-cell"]
 hard = simulate.splat(n_cells, 2000, group_prob=[1 / n_groups] * n_groups, de_prob=0.1, de_fac_scale=0.4,
                       dropout_type="experiment", dropout_mid=1.5, seed=seed)
-csc_core.contrastive_sc(hard, n_genes=300, seed=seed, progress=False)
+csc_core.contrastive_sc(hard, n_genes=300, seed=seed, device=dev, progress=False)
 t = hard.obs["cell_type"]
 print(f"contrastive-sc {metrics.scores(t, hard.obs['csc_cluster'])['ari']:.2f}, "
       f"scanpy {metrics.scores(t, baselines.scanpy_leiden(hard, n_genes=300, seed=seed))['ari']:.2f}")
