@@ -22,6 +22,12 @@ from pathlib import Path
 import yaml
 
 SOURCE_SUFFIXES = {".md", ".bib", ".png", ".svg", ".jpg", ".ipynb"}
+#: What the real-data chapters run in each profile: ``"quick"`` the two 2,100-cell data sets with seed 0 (minutes on a
+#: laptop, or read back from ``results/``); ``"paper"`` every data set with seeds 0, 1, 2.
+REAL_DATA_PROFILES = {
+    "quick": {"datasets": ["10X_PBMC_select_2100_top2000", "worm_neuron_cell_select_2100"], "seeds": [0]},
+    "paper": {"datasets": None, "seeds": [0, 1, 2]},  # None: every data set of csc_core.data.available()
+}
 
 
 def find_root(start: str | os.PathLike = ".") -> Path:
@@ -51,6 +57,19 @@ def toc_files(root: Path) -> list[str]:
 
     walk(toc)
     return found
+
+
+def real_data_plan(profile: str, datasets=None, seeds=None) -> tuple[list[str], list[int]]:
+    """The data sets and seeds a real-data chapter runs: those given, else the profile's
+    (:data:`REAL_DATA_PROFILES`); data sets that can be neither found locally nor downloaded are skipped."""
+    from . import data
+
+    if profile not in REAL_DATA_PROFILES:
+        raise ValueError(f"profile must be one of {list(REAL_DATA_PROFILES)}, got {profile!r}.")
+    plan = REAL_DATA_PROFILES[profile]
+    if datasets is None:
+        datasets = [d for d in (plan["datasets"] or data.available()) if data.fetchable(d)]
+    return list(datasets), list(seeds or plan["seeds"])
 
 
 def chapters(root: Path) -> list[Path]:

@@ -86,6 +86,15 @@ def _write(adata: ad.AnnData, output: Path) -> None:
     partial.replace(output)  # atomic: a crash never leaves a half-written result under the final name
 
 
+def _read(path: str) -> ad.AnnData | None:
+    """The counts at ``path``, or ``None`` after saying on stderr why they cannot be read."""
+    try:
+        return read_counts(path)
+    except (OSError, ValueError) as err:
+        print(f"csc: cannot read {path}: {err}", file=sys.stderr)
+        return None
+
+
 def _embed(args, output: Path) -> int:
     from .model import load_model
 
@@ -94,10 +103,8 @@ def _embed(args, output: Path) -> int:
     except (OSError, ValueError) as err:
         print(f"csc: cannot read model {args.model}: {err}", file=sys.stderr)
         return EXIT_UNREADABLE
-    try:
-        adata = read_counts(args.input)
-    except (OSError, ValueError) as err:
-        print(f"csc: cannot read {args.input}: {err}", file=sys.stderr)
+    adata = _read(args.input)
+    if adata is None:
         return EXIT_UNREADABLE
     try:
         adata.obsm["X_csc"] = model.embed(adata, layer=args.layer)
@@ -124,10 +131,8 @@ def main(argv=None) -> int:
     if args.clustering == "kmeans" and args.n_clusters is None:
         print("csc: --clustering kmeans needs --n-clusters", file=sys.stderr)
         return EXIT_USAGE
-    try:
-        adata = read_counts(args.input)
-    except (OSError, ValueError) as err:
-        print(f"csc: cannot read {args.input}: {err}", file=sys.stderr)
+    adata = _read(args.input)
+    if adata is None:
         return EXIT_UNREADABLE
     try:
         contrastive_sc(adata, settings=args.settings, clustering=args.clustering, n_clusters=args.n_clusters,

@@ -26,11 +26,15 @@ class ClusteringHead(nn.Module):
         self.centres = nn.Parameter(centres.detach().clone())
         self.alpha = alpha
 
+    def assign(self, d2: torch.Tensor) -> torch.Tensor:
+        """Soft assignments from squared distances: the normalised Student-t kernel."""
+        kernel = (1.0 + d2 / self.alpha).pow(-(self.alpha + 1.0) / 2.0)
+        return kernel / kernel.sum(dim=1, keepdim=True)
+
     def forward(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``(q, d2)``: soft assignments (cells × clusters, rows sum to 1) and squared distances to the centres."""
         d2 = torch.cdist(z, self.centres).pow(2)
-        kernel = (1.0 + d2 / self.alpha).pow(-(self.alpha + 1.0) / 2.0)
-        return kernel / kernel.sum(dim=1, keepdim=True), d2
+        return self.assign(d2), d2
 
 
 def target_distribution(q: torch.Tensor) -> torch.Tensor:

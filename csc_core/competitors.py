@@ -39,17 +39,11 @@ def _kl(p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
     return (p * (torch.log(p.clamp_min(1e-12)) - torch.log(q.clamp_min(1e-12)))).sum(dim=1).mean()
 
 
-class SoftKMeansHead(nn.Module):
+class SoftKMeansHead(ClusteringHead):
     """scziDesk's weights: softmax over centres of ``-alpha`` × squared distance (rows sum to 1)."""
 
-    def __init__(self, centres: torch.Tensor, *, alpha: float = 1.0):
-        super().__init__()
-        self.centres = nn.Parameter(centres.detach().clone())
-        self.alpha = alpha
-
-    def forward(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        d2 = torch.cdist(z, self.centres).pow(2)
-        return torch.softmax(-self.alpha * d2, dim=1), d2
+    def assign(self, d2: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(-self.alpha * d2, dim=1)
 
 
 def joint_training(model: ZINBAutoencoder, head: nn.Module, x: torch.Tensor, counts: torch.Tensor,

@@ -69,3 +69,15 @@ def test_computational_cost_chapter_runs_through_papermill(tmp_path):
     assert sum("image/png" in o.get("data", {}) for o in outputs) >= 2  # stage bars and the scaling curves
     text = "".join("".join(o.get("text", "")) for o in outputs)
     assert "contrastive-sc / scanpy here, 10X_PBMC_select_2100_top2000, seeds [0, 1]" in text
+
+
+def test_real_data_plan_follows_the_profile_unless_told_otherwise(monkeypatch):
+    from csc_core import data
+
+    monkeypatch.setattr(data, "fetchable", lambda name: name != "worm_neuron_cell_select_2100")
+    assert book.real_data_plan("quick") == (["10X_PBMC_select_2100_top2000"], [0])  # unfetchable ones skipped
+    datasets, seeds = book.real_data_plan("paper")
+    assert seeds == [0, 1, 2] and "worm_neuron_cell_select_2100" not in datasets and len(datasets) > 2
+    assert book.real_data_plan("paper", ["x"], [5]) == (["x"], [5])
+    with pytest.raises(ValueError, match="profile"):
+        book.real_data_plan("full")

@@ -56,18 +56,12 @@ from IPython.display import Markdown, display
 
 import csc_core
 from csc_core import benchmark, cluster, plotting
-from csc_core.book import find_root
+from csc_core.book import find_root, real_data_plan
 from csc_core.experiments import ResultStore
 from csc_core.reference import paper_ari_for
 
 plt.rcParams["figure.dpi"] = 90
-PROFILES = {
-    "quick": {"datasets": ["10X_PBMC_select_2100_top2000", "worm_neuron_cell_select_2100"], "seeds": [0]},
-    "paper": {"datasets": csc_core.data.available(), "seeds": [0, 1, 2]},
-}
-plan = PROFILES[profile]
-datasets = datasets or [d for d in plan["datasets"] if csc_core.data.fetchable(d)]
-seeds = seeds or plan["seeds"]
+datasets, seeds = real_data_plan(profile, datasets, seeds)  # skips data sets that cannot be downloaded here
 root = find_root()
 results_dir = Path(results_dir) if results_dir else root / "results"
 bench_results = root / "bench" / "results"

@@ -52,23 +52,17 @@ from IPython.display import display
 
 import csc_core
 from csc_core import benchmark, plotting
-from csc_core.book import find_root
+from csc_core.book import find_root, real_data_plan
 from csc_core.experiments import ResultStore
 
 plt.rcParams["figure.dpi"] = 90
-PROFILES = {
-    "quick": {"datasets": ["10X_PBMC_select_2100_top2000", "worm_neuron_cell_select_2100"], "seeds": [0]},
-    "paper": {"datasets": csc_core.data.available(), "seeds": [0, 1, 2]},
-}
 #: Settings changed one at a time. ``epochs`` runs with ``min_steps=0``: the defaults' minimum of 500 optimizer
 #: steps would otherwise hide the short trainings on small data sets.
 ABLATIONS = {
     "n_genes": ({}, [100, 250, 500, 1000, 1500, 2000, 4000, 8000]),
     "epochs": ({"min_steps": 0}, [5, 10, 20, 50, 100, 200, 300]),
 }
-plan = PROFILES[profile]
-datasets = datasets or [d for d in plan["datasets"] if csc_core.data.fetchable(d)]  # skip what cannot be downloaded
-seeds = seeds or plan["seeds"]
+datasets, seeds = real_data_plan(profile, datasets, seeds)  # skips data sets that cannot be downloaded here
 results_dir = Path(results_dir) if results_dir else find_root() / "results"
 methods = (benchmark.CSC_LEIDEN, benchmark.CSC_KMEANS)
 print(f"profile={profile}  datasets={datasets}  seeds={seeds}")

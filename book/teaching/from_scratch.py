@@ -178,12 +178,13 @@ print(f"KMeans on the trained embedding: ARI {kmeans_ari(z):.2f}")
 # are pushed apart as hard as cells of different types.
 
 # %%
-rows = []
-for tau in (0.03, 0.07, 0.2, 0.5, 1.0):
-    ens, _ = train_one(temperature=tau)
-    e = embed(ens, x).cpu().numpy()
-    rows.append({"temperature": tau, "ARI (KMeans)": kmeans_ari(e)})
-temps = pd.DataFrame(rows)
+def sweep(name, values):
+    """Train one encoder per value of one setting; KMeans ARI of each embedding."""
+    return pd.DataFrame([{name: v, "ARI (KMeans)": kmeans_ari(embed(train_one(**{name: v})[0], x).cpu().numpy())}
+                         for v in values])
+
+
+temps = sweep("temperature", (0.03, 0.07, 0.2, 0.5, 1.0))
 ax = temps.plot(x="temperature", y="ARI (KMeans)", marker="o", logx=True, legend=False, figsize=(5, 3))
 ax.set(ylabel="ARI", ylim=(0, 1), title="temperature")
 plt.show()
@@ -195,12 +196,7 @@ plt.show()
 # anything about cell types.
 
 # %%
-rows = []
-for keep in (0.05, 0.1, 0.2, 0.5, 0.9):
-    ens, _ = train_one(keep=keep)
-    e = embed(ens, x).cpu().numpy()
-    rows.append({"keep": keep, "ARI (KMeans)": kmeans_ari(e)})
-keeps = pd.DataFrame(rows)
+keeps = sweep("keep", (0.05, 0.1, 0.2, 0.5, 0.9))
 ax = keeps.plot(x="keep", y="ARI (KMeans)", marker="o", legend=False, figsize=(5, 3))
 ax.set(ylabel="ARI", ylim=(0, 1), title="share of genes each view keeps")
 plt.show()
