@@ -60,13 +60,14 @@ torch.manual_seed(seed)
 
 # %% [markdown]
 # ## The data
-# Splat {cite:p}`zappia2017splatter` simulates counts for `n_groups` cell types that differ in a few of their genes,
-# with the dropout of droplet data (`csc_core.simulate.splat`, a Python port of splatter's model). We keep the 300 most
-# variable genes and z-score them, as the method does (`csc_core.preprocess.preprocess`).
+# Splat {cite:p}`zappia2017splatter` simulates counts for `n_groups` cell types that differ in a few of their genes
+# (10 %, by small factors), with the heavy dropout of droplet data (`csc_core.simulate.splat`, a Python port of
+# splatter's model). We keep the 300 most variable genes and z-score them, as the method does
+# (`csc_core.preprocess.preprocess`). The types overlap in the first principal components.
 
 # %%
-adata = simulate.splat(n_cells, 2000, group_prob=[1 / n_groups] * n_groups, de_prob=0.1, de_fac_scale=0.4,
-                       dropout_type="experiment", dropout_mid=0.0, seed=seed)
+adata = simulate.splat(n_cells, 2000, group_prob=[1 / n_groups] * n_groups, de_prob=0.1, de_fac_scale=0.25,
+                       dropout_type="experiment", dropout_mid=1.0, seed=seed)
 truth = adata.obs["cell_type"].to_numpy()
 pre = preprocess(adata, n_genes=300, seed=seed)
 x = torch.from_numpy(pre.X).to(dev)
@@ -112,7 +113,7 @@ print(f"genes kept: view 1 {(views[1] != 0).sum().item()}, view 2 {(views[2] != 
 # ## 2. The encoder
 # A small MLP (`genes → 64 → 32`, batch normalisation and ReLU between layers) whose output is normalised to unit
 # length: every cell becomes a point on a 32-dimensional sphere, and the similarity of two cells is the cosine of the
-# angle between them. Untrained, it is a random projection — which already keeps some structure of the input.
+# angle between them. Untrained, it is a random map of the cells: KMeans on it finds next to nothing.
 
 # %%
 untrained = EncoderEnsemble(1, x.shape[1], (64, 32), seed=seed).to(dev)
@@ -277,7 +278,7 @@ print(f"{nt_xent(z1, z2, 0.1):.6f} vs rotated {nt_xent(z1 @ q, z2 @ q, 0.1):.6f}
 # contrastive-sc with scanpy's standard pipeline (`csc_core.baselines.scanpy_leiden`).
 
 # %% tags=["hide-cell"]
-hard = simulate.splat(n_cells, 2000, group_prob=[1 / n_groups] * n_groups, de_prob=0.1, de_fac_scale=0.4,
+hard = simulate.splat(n_cells, 2000, group_prob=[1 / n_groups] * n_groups, de_prob=0.1, de_fac_scale=0.25,
                       dropout_type="experiment", dropout_mid=1.5, seed=seed)
 csc_core.contrastive_sc(hard, n_genes=300, seed=seed, device=dev, progress=False)
 t = hard.obs["cell_type"]
