@@ -30,7 +30,7 @@ from .cluster_network import ClusteringHead, target_distribution
 from .contrastive import resolve_device
 from .preprocess import preprocess
 from .validation import check_counts
-from .zinb import ZINBAutoencoder, pretrain, zinb_nll
+from .zinb import ZINBAutoencoder, pretrain, train_epoch
 
 METHODS = ("scdeepcluster", "sczidesk")
 
@@ -73,17 +73,13 @@ def joint_training(model: ZINBAutoencoder, head: nn.Module, x: torch.Tensor, cou
                 stage += 1
                 starts.append(epoch)
         previous, p_all = labels, target_distribution(q_all)
-        model.train()
-        total, batches = 0.0, torch.randperm(x.shape[0], generator=gen).split(batch_size)
-        for idx in batches:
-            idx = idx.to(x.device)
-            _, mean, disp, pi = model(x[idx], size_factors[idx], generator=gen)
+
+        def clustering_term(idx, p_all=p_all, stage=stage):
             q, d2 = head(model.embed(x[idx]))
-            step_loss = zinb_nll(counts[idx], mean, disp, pi) + loss(q, p_all[idx], d2, stage)
-            optimizer.zero_grad(set_to_none=True)
-            step_loss.backward()
-            optimizer.step()
-            total += step_loss.item() / len(batches)
+            return loss(q, p_all[idx], d2, stage)
+
+        total = train_epoch(model, x, counts, size_factors, optimizer, batch_size=batch_size, generator=gen,
+                            extra_loss=clustering_term)
         history.append(total)
         bar.set_postfix(loss=f"{total:.3f}")
     with torch.no_grad():

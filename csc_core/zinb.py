@@ -10,7 +10,7 @@ never sees AnnData.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
@@ -43,7 +43,7 @@ def zinb_nll(x: torch.Tensor, mean: torch.Tensor, disp: torch.Tensor, pi: torch.
 
 def _mlp(sizes: Sequence[int]) -> nn.Sequential:
     layers = []
-    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+    for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
         layers += [nn.Linear(n_in, n_out), nn.ReLU()]
     return nn.Sequential(*layers)
 
@@ -110,17 +110,28 @@ def pretrain(model: ZINBAutoencoder, x: torch.Tensor, counts: torch.Tensor, size
     history = []
     bar = tqdm(range(epochs), desc="ZINB autoencoder", unit="epoch", disable=not progress, leave=False)
     for _ in bar:
-        model.train()
-        total = 0.0
-        batches = torch.randperm(x.shape[0], generator=gen).split(batch_size)
-        for idx in batches:
-            idx = idx.to(x.device)
-            _, mean, disp, pi = model(x[idx], size_factors[idx], generator=gen)
-            loss = zinb_nll(counts[idx], mean, disp, pi)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            total += loss.item() / len(batches)
+        total = train_epoch(model, x, counts, size_factors, opt, batch_size=batch_size, generator=gen)
         history.append(total)
         bar.set_postfix(loss=f"{total:.3f}")
     return np.asarray(history)
+
+
+def train_epoch(model: ZINBAutoencoder, x: torch.Tensor, counts: torch.Tensor, size_factors: torch.Tensor,
+                optimizer: torch.optim.Optimizer, *, batch_size: int, generator: torch.Generator,
+                extra_loss: Callable[[torch.Tensor], torch.Tensor] | None = None) -> float:
+    """One pass over shuffled minibatches: the ZINB loss of the noisy reconstruction, plus ``extra_loss(idx)`` of the
+    minibatch's cell indices when given (a clustering stage's term); returns the mean loss over minibatches."""
+    model.train()
+    total = 0.0
+    batches = torch.randperm(x.shape[0], generator=generator).split(batch_size)
+    for idx in batches:
+        idx = idx.to(x.device)
+        _, mean, disp, pi = model(x[idx], size_factors[idx], generator=generator)
+        loss = zinb_nll(counts[idx], mean, disp, pi)
+        if extra_loss is not None:
+            loss = loss + extra_loss(idx)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        total += loss.item() / len(batches)
+    return total
