@@ -99,9 +99,11 @@ def cosine_silhouette(embedding: np.ndarray, labelings, *, max_cells: int = SILH
     """Mean cosine silhouette of each clustering in ``labelings`` on one seeded sample of cells.
 
     Cosine because the encoders' objective lives on the unit sphere. The pairwise distances of the sample are computed
-    once and shared by every clustering. A clustering with fewer than two clusters in the sample scores −1.
+    once (in ``float32``: half the time of ``float64``, and silhouettes differ by ~1e-7, far below the 0.02 tolerance
+    of the resolution rule) and shared by every clustering. A clustering with fewer than two clusters in the sample
+    scores −1.
     """
-    x = np.asarray(embedding, dtype=np.float64)
+    x = np.asarray(embedding, dtype=np.float32)
     n = x.shape[0]
     idx = np.sort(np.random.default_rng(seed).choice(n, size=min(n, max_cells), replace=False))
     xs = x[idx] / np.maximum(np.linalg.norm(x[idx], axis=1, keepdims=True), 1e-12)
@@ -111,14 +113,18 @@ def cosine_silhouette(embedding: np.ndarray, labelings, *, max_cells: int = SILH
 
 
 def _silhouette(dist: np.ndarray, labels: np.ndarray) -> float:
-    """Mean silhouette from a precomputed distance matrix — scikit-learn's definition (singletons score 0), with one
-    matrix product per clustering instead of its chunked loop (7 clusterings × 3000 cells: 0.02 s instead of 0.5 s)."""
+    """Mean silhouette from a symmetric precomputed distance matrix — scikit-learn's definition (singletons score 0).
+
+    The summed distance of every cell to every cluster is one sparse one-hot × dense product (``m²`` additions)
+    instead of scikit-learn's chunked loop: 7 clusterings × 3,000 cells in 0.04 s instead of 0.5 s.
+    """
     _, codes = np.unique(labels, return_inverse=True)
     k, m = codes.max() + 1, codes.size
     if not 1 < k < m:
         return -1.0
     sizes = np.bincount(codes, minlength=k).astype(np.float64)
-    sums = dist @ np.eye(k)[codes]  # cells × clusters: summed distance to each cluster
+    onehot = sp.csr_matrix((np.ones(m, dtype=dist.dtype), (codes, np.arange(m))), shape=(k, m))
+    sums = np.asarray(onehot @ dist, dtype=np.float64).T  # cells × clusters (dist is symmetric)
     own = sizes[codes]
     a = sums[np.arange(m), codes] / np.maximum(own - 1, 1)
     mean_other = sums / sizes
