@@ -228,8 +228,8 @@ if res_store.path.exists():
 # - The oracle shows what a perfect resolution choice would add (about 0.04 mean ARI): the remaining gap is in the
 #   choice, not in the embedding.
 # - Cost: seven Leiden runs on one graph (converted to igraph once) and seven silhouettes on 3,000 cells add about
-#   0.1–0.5 s per data set here (`bench/results/speed.md`); above 50,000 cells the resolution is chosen on a
-#   50,000-cell sample and Leiden runs once on the whole graph.
+#   0.1–0.5 s per data set here (`bench/results/speed.md`); above 20,000 cells the resolution is chosen on a
+#   20,000-cell sample and Leiden runs once on the whole graph.
 #
 # ```{admonition} Caveat: chosen and reported on the same data sets
 # :class: warning
