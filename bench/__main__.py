@@ -1,12 +1,13 @@
-"""``python -m bench <name> [options]``: run one benchmark (speed, speed-frontier, tune, tune-speed, tune-resolution, scale)."""
+"""``python -m bench <name> [options]``: run one benchmark (speed, speed-frontier, timing, tune, tune-speed,
+tune-resolution, scale)."""
 
 import sys
 
-from bench import scale, speed, speed_frontier, tune_defaults, tune_resolution, tune_speed
+from bench import scale, speed, speed_frontier, timing, tune_defaults, tune_resolution, tune_speed
 
 BENCHMARKS = {"speed": speed.main, "tune": tune_defaults.main, "tune-speed": tune_speed.main,
               "tune-resolution": tune_resolution.main, "scale": scale.main,
-              "speed-frontier": speed_frontier.main}
+              "speed-frontier": speed_frontier.main, "timing": timing.main}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in BENCHMARKS:

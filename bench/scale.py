@@ -25,13 +25,9 @@ LIB_LOC = 8.5
 
 def _job(n_cells: int, seed: int) -> dict:
     import csc_core
-    from csc_core import cluster
     from csc_core.simulate import splat
 
-    # warm-up: compile numba (scanpy, pynndescent, umap) outside the timings, through the approximate-kNN path too
-    exact_max, cluster.EXACT_KNN_MAX_CELLS = cluster.EXACT_KNN_MAX_CELLS, 0
-    csc_core.contrastive_sc(splat(300, 200, seed=1), n_genes=100, epochs=1, progress=False)
-    cluster.EXACT_KNN_MAX_CELLS = exact_max
+    csc_core.cost.warm_up()  # compile numba (scanpy, pynndescent, umap) outside the timings
 
     t0 = time.perf_counter()
     adata = splat(n_cells, 2500, group_prob=[0.25] * 4, dropout_type="experiment", dropout_mid=0.0, lib_loc=LIB_LOC,

@@ -16,20 +16,23 @@ from sklearn.cluster import KMeans
 EXACT_KNN_MAX_CELLS = 20_000
 
 
-def knn_graph(embedding: np.ndarray, *, n_neighbors: int = 15, seed: int = 0) -> sp.csr_matrix:
+def knn_graph(embedding: np.ndarray, *, n_neighbors: int = 15, seed: int = 0, method: str = "auto") -> sp.csr_matrix:
     """UMAP connectivities of the kNN graph of ``embedding`` (cells × dims), as scanpy's ``pp.neighbors`` makes them.
 
     Up to :data:`EXACT_KNN_MAX_CELLS` cells this *is* scanpy's ``pp.neighbors`` with exact neighbours
     (``transformer="sklearn"``). Above, exact search is quadratic and scanpy 1.11's approximate path fails with
     current scipy (``'csr_array' object has no attribute 'getnnz'``), so pynndescent finds the neighbours here and the
     connectivities are computed as scanpy computes them (umap's fuzzy simplicial set, each cell counted among its own
-    ``n_neighbors``).
+    ``n_neighbors``). ``method`` forces one path (``"exact"`` or ``"approximate"``) instead of choosing by size
+    (``"auto"``); the approximate path's first call in a process compiles pynndescent's numba kernels (about 30 s here).
     """
+    if method not in ("auto", "exact", "approximate"):
+        raise ValueError(f"method must be 'auto', 'exact' or 'approximate', got {method!r}.")
     x = np.asarray(embedding, dtype=np.float32)
     n = x.shape[0]
     if n <= n_neighbors:
         raise ValueError(f"Too few cells for a {n_neighbors}-nearest-neighbour graph: got {n}.")
-    if n <= EXACT_KNN_MAX_CELLS:
+    if method == "exact" or (method == "auto" and n <= EXACT_KNN_MAX_CELLS):
         holder = ad.AnnData(obsm={"X_emb": x}, obs=pd.DataFrame(index=np.arange(n).astype(str)))
         sc.pp.neighbors(holder, use_rep="X_emb", n_neighbors=n_neighbors, transformer="sklearn", random_state=seed)
         return holder.obsp["connectivities"]

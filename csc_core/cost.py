@@ -12,7 +12,7 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
-from . import baselines, benchmark, metrics, simulate
+from . import baselines, benchmark, cluster, metrics, simulate
 from .benchmark import PCA_KMEANS, SCDEEPCLUSTER, SCZI
 from .contrastive import contrastive_sc
 
@@ -84,10 +84,13 @@ def timing_rows(n_cells: int, n_genes: int, *, seed: int = 0, methods=TIMED_METH
 
 
 def warm_up() -> None:
-    """Compile numba's kernels (scanpy, pynndescent) on a tiny data set, so that later timings exclude it."""
+    """Compile numba's kernels on tiny data sets, so that later timings exclude the one-off cost: scanpy's, and
+    pynndescent's and umap's for the approximate kNN graph of large data (about 30 s on first use; without this the
+    first data set above :data:`csc_core.cluster.EXACT_KNN_MAX_CELLS` cells in a process pays it)."""
     rng = np.random.default_rng(0)
     tiny = ad.AnnData(rng.poisson(2.0, size=(60, 40)).astype(np.float32))
     time_pipelines(tiny, n_genes=40, epochs=1, n_neighbors=5)
+    cluster.knn_graph(rng.normal(size=(300, 8)).astype(np.float32), n_neighbors=5, method="approximate")
 
 
 def stage_table(rows: pd.DataFrame) -> pd.DataFrame:
@@ -128,6 +131,25 @@ def timing_fits(rows: pd.DataFrame, x: str) -> pd.DataFrame:
         out[method] = {"per_1000": 1000 * slope, "intercept": intercept, "r2": r2, "exponent": exponent,
                        "points": len(g)}
     return pd.DataFrame.from_dict(out, orient="index")
+
+
+def training_frontier(rows: pd.DataFrame) -> pd.DataFrame:
+    """Mean ARI, csc / scanpy ratio and optimizer steps per data set and training length (``bench speed-frontier``).
+
+    ``rows`` hold one contrastive-sc run each, with ``dataset``, ``steps`` (a number of steps, or ``"default"``),
+    ``steps_run``, ``ari`` and ``ratio`` (its end-to-end seconds over scanpy's, same process). Returns one row per data
+    set and ``steps`` — plus ``dataset="mean"``, the mean over data sets — sorted by data set and number of steps
+    (``"default"`` last), with columns ``steps_run``, ``ari``, ``ratio`` and ``seeds``.
+    """
+    if rows.empty:
+        raise ValueError("No frontier rows: run `python -m bench speed-frontier` first.")
+    rows = rows.assign(steps=rows["steps"].astype(str))
+    per = rows.groupby(["dataset", "steps"]).agg(steps_run=("steps_run", "mean"), ari=("ari", "mean"),
+                                                 ratio=("ratio", "mean"), seeds=("seed", "nunique")).reset_index()
+    mean = per.groupby("steps", as_index=False)[["steps_run", "ari", "ratio", "seeds"]].mean().assign(dataset="mean")
+    out = pd.concat([per, mean], ignore_index=True)
+    order = out["steps"].map(lambda s: float("inf") if not s.isdigit() else float(s))
+    return out.assign(_order=order).sort_values(["dataset", "_order"]).drop(columns="_order").reset_index(drop=True)
 
 
 def complete_runs(rows: pd.DataFrame) -> list[str]:

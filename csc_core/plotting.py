@@ -116,6 +116,32 @@ def scaling(rows: pd.DataFrame, *, fit: tuple[float, float] | None = None, title
     return fig
 
 
+def speed_frontier(table: pd.DataFrame, *, target: float | None = 1.5, highlight: str = "worm_neuron_cell",
+                   ax=None, title: str | None = None):
+    """ARI against the csc / scanpy wall-time ratio, one line per data set through its training lengths
+    (:func:`csc_core.cost.training_frontier`); the ``highlight`` data set's points are labelled with their steps and
+    ``target`` is drawn as a vertical line."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 4.5))
+    for dataset, g in table.groupby("dataset", sort=False):
+        strong = dataset in (highlight, "mean")
+        ax.plot(g["ratio"], g["ari"], "o-" if strong else ".-", lw=2.2 if strong else 0.9,
+                alpha=1.0 if strong else 0.55, color="black" if dataset == "mean" else None, label=dataset, zorder=3)
+        if dataset == highlight:
+            for _, r in g.iterrows():
+                ax.annotate(r["steps"], (r["ratio"], r["ari"]), textcoords="offset points", xytext=(4, 4), fontsize=8)
+    if target is not None:
+        ax.axvline(target, ls="--", color="grey")
+        ax.annotate(f"target {target}×", (target, ax.get_ylim()[0]), textcoords="offset points", xytext=(4, 6),
+                    color="grey", fontsize=8)
+    ax.set_xlabel("contrastive-sc ÷ scanpy, end-to-end wall time")
+    ax.set_ylabel("ARI (mean over seeds)")
+    ax.legend(fontsize=7, frameon=False, loc="lower right")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
 def method_timing(rows: pd.DataFrame, *, x: str, title: str | None = None, ax=None):
     """Seconds against ``x`` (``n_cells`` or ``n_genes``) for every method, log–log (rows of
     :func:`csc_core.cost.timing_rows`; means over seeds)."""

@@ -43,9 +43,12 @@ def test_approximate_graph_matches_scanpys_construction(monkeypatch, blobs):
     # on well-separated data pynndescent finds the exact neighbours, so both paths must give the same graph
     x, _ = blobs
     exact = cluster.knn_graph(x, n_neighbors=10)
-    monkeypatch.setattr(cluster, "EXACT_KNN_MAX_CELLS", 50)
-    approximate = cluster.knn_graph(x, n_neighbors=10)
-    assert abs(exact - approximate).max() < 1e-4
+    assert abs(exact - cluster.knn_graph(x, n_neighbors=10, method="approximate")).max() < 1e-4
+    monkeypatch.setattr(cluster, "EXACT_KNN_MAX_CELLS", 50)  # "auto" chooses by size
+    assert abs(exact - cluster.knn_graph(x, n_neighbors=10)).max() < 1e-4
+    assert abs(exact - cluster.knn_graph(x, n_neighbors=10, method="exact")).max() == 0
+    with pytest.raises(ValueError, match="method must be"):
+        cluster.knn_graph(x, method="annoy")
 
 
 def test_large_data_uses_the_approximate_search_and_still_clusters(monkeypatch, blobs):

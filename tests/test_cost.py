@@ -65,3 +65,22 @@ def test_timing_rows_run_the_requested_methods_on_simulated_cells():
     assert rows[1]["n_clusters"] == 3  # KMeans is told the number of groups
     with pytest.raises(ValueError, match="Unknown methods"):
         cost.timing_rows(300, 120, methods=("scVI",))
+
+
+def test_training_frontier_means_per_data_set_and_over_them_in_step_order():
+    rows = pd.DataFrame({
+        "dataset": ["a", "a", "a", "a", "b", "b"],
+        "steps": ["default", "100", "100", "20", "100", "default"],
+        "seed": [0, 0, 1, 0, 0, 0],
+        "steps_run": [500, 100, 100, 20, 110, 520],
+        "ari": [0.9, 0.5, 0.7, 0.1, 0.4, 0.8],
+        "ratio": [5.0, 2.0, 3.0, 1.0, 2.5, 6.0],
+    })
+    table = cost.training_frontier(rows).set_index(["dataset", "steps"])
+    assert list(table.loc["a"].index) == ["20", "100", "default"]  # numeric order, "default" last (not "100" < "20")
+    assert table.loc[("a", "100"), "ari"] == pytest.approx(0.6)
+    assert table.loc[("a", "100"), "seeds"] == 2
+    assert table.loc[("mean", "100"), "ratio"] == pytest.approx((2.5 + 2.5) / 2)  # mean of data-set means
+    assert table.loc[("mean", "default"), "ari"] == pytest.approx(0.85)
+    with pytest.raises(ValueError, match="speed-frontier"):
+        cost.training_frontier(pd.DataFrame())
