@@ -1,5 +1,7 @@
-"""``python -m bench <name> [options]``: run one benchmark (speed, speed-frontier, timing, tune, tune-speed,
-tune-resolution, scale)."""
+"""``python -m bench <name> [options]``: run one benchmark.
+
+Benchmarks: speed, speed-frontier, timing, tune, tune-speed, tune-resolution, scale.
+"""
 
 import sys
 
