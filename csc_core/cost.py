@@ -83,14 +83,18 @@ def timing_rows(n_cells: int, n_genes: int, *, seed: int = 0, methods=TIMED_METH
     return rows
 
 
-def warm_up() -> None:
-    """Compile numba's kernels on tiny data sets, so that later timings exclude the one-off cost: scanpy's, and
-    pynndescent's and umap's for the approximate kNN graph of large data (about 30 s on first use; without this the
-    first data set above :data:`csc_core.cluster.EXACT_KNN_MAX_CELLS` cells in a process pays it)."""
+def warm_up(*, approximate_knn: bool = False) -> None:
+    """Compile numba's kernels on tiny data sets, so that later timings exclude the one-off cost.
+
+    Always scanpy's; with ``approximate_knn`` also pynndescent's and umap's, which only data sets above
+    :data:`csc_core.cluster.EXACT_KNN_MAX_CELLS` cells use (about 30 s on first use: without this, the first such data
+    set timed in a process pays it).
+    """
     rng = np.random.default_rng(0)
     tiny = ad.AnnData(rng.poisson(2.0, size=(60, 40)).astype(np.float32))
     time_pipelines(tiny, n_genes=40, epochs=1, n_neighbors=5)
-    cluster.knn_graph(rng.normal(size=(300, 8)).astype(np.float32), n_neighbors=5, method="approximate")
+    if approximate_knn:
+        cluster.knn_graph(rng.normal(size=(300, 8)).astype(np.float32), n_neighbors=5, method="approximate")
 
 
 def stage_table(rows: pd.DataFrame) -> pd.DataFrame:
@@ -138,8 +142,8 @@ def training_frontier(rows: pd.DataFrame) -> pd.DataFrame:
 
     ``rows`` hold one contrastive-sc run each, with ``dataset``, ``steps`` (a number of steps, or ``"default"``),
     ``steps_run``, ``ari`` and ``ratio`` (its end-to-end seconds over scanpy's, same process). Returns one row per data
-    set and ``steps`` — plus ``dataset="mean"``, the mean over data sets — sorted by data set and number of steps
-    (``"default"`` last), with columns ``steps_run``, ``ari``, ``ratio`` and ``seeds``.
+    set and ``steps`` — plus ``dataset="mean"``, the mean over data sets, last — sorted by data set and number of
+    steps (``"default"`` last), with columns ``steps_run``, ``ari``, ``ratio`` and ``seeds``.
     """
     if rows.empty:
         raise ValueError("No frontier rows: run `python -m bench speed-frontier` first.")
@@ -149,7 +153,8 @@ def training_frontier(rows: pd.DataFrame) -> pd.DataFrame:
     mean = per.groupby("steps", as_index=False)[["steps_run", "ari", "ratio", "seeds"]].mean().assign(dataset="mean")
     out = pd.concat([per, mean], ignore_index=True)
     order = out["steps"].map(lambda s: float("inf") if not s.isdigit() else float(s))
-    return out.assign(_order=order).sort_values(["dataset", "_order"]).drop(columns="_order").reset_index(drop=True)
+    return (out.assign(_last=out["dataset"] == "mean", _order=order).sort_values(["_last", "dataset", "_order"])
+            .drop(columns=["_last", "_order"]).reset_index(drop=True))
 
 
 def complete_runs(rows: pd.DataFrame) -> list[str]:

@@ -76,7 +76,9 @@ def test_training_frontier_means_per_data_set_and_over_them_in_step_order():
         "ari": [0.9, 0.5, 0.7, 0.1, 0.4, 0.8],
         "ratio": [5.0, 2.0, 3.0, 1.0, 2.5, 6.0],
     })
-    table = cost.training_frontier(rows).set_index(["dataset", "steps"])
+    table = cost.training_frontier(rows)
+    assert list(table["dataset"].unique()) == ["a", "b", "mean"]
+    table = table.set_index(["dataset", "steps"])
     assert list(table.loc["a"].index) == ["20", "100", "default"]  # numeric order, "default" last (not "100" < "20")
     assert table.loc[("a", "100"), "ari"] == pytest.approx(0.6)
     assert table.loc[("a", "100"), "seeds"] == 2

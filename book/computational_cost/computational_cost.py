@@ -18,9 +18,10 @@
 # data, where the time goes, and how it grows with the number of cells, up to a million.
 #
 # The tables come from the benchmarks in `bench/` (`python -m bench speed`, `python -m bench scale`), which run every
-# measurement in a fresh process after compiling numba's kernels, and store their rows in `bench/results/`. This
-# chapter reads them back; with `measure_here = True` it also times both pipelines on one data set on *your* machine.
-# Quote the ratios rather than the seconds: shared machines are noisy.
+# measurement in a fresh process after compiling numba's kernels (scanpy's, and pynndescent's for large data), and
+# store their rows in `bench/results/`. This chapter reads them back; with `measure_here = True` it also times both
+# pipelines on one data set on *your* machine. Quote the ratios rather than the seconds: shared machines are noisy
+# (on this 2-core virtual machine, the same training run takes anywhere from 1.8 to 2.8 s).
 #
 # ```{admonition} Re-running this chapter
 # :class: tip
@@ -30,7 +31,9 @@
 # and, to refresh the stored tables (minutes, and about 20 minutes for the million cells):
 #
 #     python -m bench speed --seeds 0 1 2
+#     python -m bench speed-frontier            # ARI and ratio against training steps, about 5 minutes
 #     python -m bench scale --cells 10000 30000 100000 300000 1000000
+#     python -m bench timing                    # every method against cells and genes: results/timing.csv, hours
 # ```
 
 # %% tags=["parameters"]
@@ -112,13 +115,16 @@ else:
 
 # %% [markdown]
 # Reading it: on the PBMC sets 100–150 steps already give the defaults' ARI, but the worm sets — the harder, more
-# imbalanced ones — keep improving up to about 350–500 steps, and at the ~100 steps that would fit in 1.5× their ARI
-# falls from about 0.59 to about 0.44 (scanpy: 0.38). Even at 100 steps the ratio stays above 2×, because the
-# automatic resolution's seven Leiden runs cost about as much as scanpy's whole pipeline. So the defaults keep at
-# least 500 steps: we chose accuracy over the last factor of three, and say so. What we measured and did not adopt:
-# shorter schedules with a decaying learning rate (worse at equal steps), larger minibatches (256 cells cost 1.7× per step
-# and needed as many steps), one forward pass for both views (−19 % per step, but BatchNorm then sees both views at once —
-# a different method). A GPU, or fusing the whole step into one compiled kernel, is what would close the gap.
+# imbalanced ones — keep improving up to about 350–500 steps, and at the ~100 steps that would fit in 1.5× their
+# ARI falls from about 0.59 to about 0.44 (scanpy: 0.38). Even at 100 steps the ratio stays at about 2×, because the
+# automatic resolution's seven Leiden runs and their silhouettes (about 0.35 s on worm) cost two thirds of scanpy's
+# whole pipeline. So the defaults keep at least 500 steps: we chose accuracy over the last factor of three, and say
+# so. What we measured and did not adopt: shorter schedules with a decaying learning rate (worse at equal steps),
+# larger minibatches (256 cells cost 1.7× per step and needed as many steps), one forward pass for both views (−19 %
+# per step, but BatchNorm then sees both views at once — a different method). What we did adopt costs no accuracy
+# (identical labels): the silhouettes in single precision with a sparse one-hot, and building the igraph graph with
+# Python's garbage collector paused (worm's clustering stage: 0.6 → 0.4 s). A GPU, or fusing the whole step into
+# one compiled kernel, is what would close the gap.
 
 # %% [markdown]
 # ## On this machine

@@ -92,10 +92,9 @@ paper = paper_ari_for(shown, METHODS)
 # :class: note
 # On a 2-core AMD EPYC CPU without GPU (torch 2.13 CPU, scanpy 1.11), serially, nothing else running:
 # `results/real_methods.csv` with `profile="paper"` (6 data sets, seeds 0–2, about 5 minutes);
-# `results/competitors.csv` for the seeds printed above (0 and 1) — the two competitors, sharing one pretraining, take about
-# 70 s per 1,000 cells on this machine, some 25 minutes per seed over the six data sets, so the stored table has
-# fewer seeds for them than for the other methods. The count above says how many seeds each method's bars average
-# over; the `paper` profile completes the three seeds.
+# `results/competitors.csv` for the same seeds 0–2 — the two competitors, sharing one pretraining, take about 70 s per
+# 1,000 cells on this machine, some 22 minutes per seed over the six data sets. The count above says how many seeds
+# each method's bars average over.
 # ```
 #
 # ## Figure 6: ARI per data set and method
