@@ -129,7 +129,9 @@ def speed_frontier(table: pd.DataFrame, *, target: float | None = 1.5, highlight
                 alpha=1.0 if strong else 0.55, color="black" if dataset == "mean" else None, label=dataset, zorder=3)
         if dataset == highlight:
             for _, r in g.iterrows():
-                ax.annotate(r["steps"], (r["ratio"], r["ari"]), textcoords="offset points", xytext=(4, 4), fontsize=8)
+                below = r["steps"] == "default"  # the defaults sit next to the 500-step point: label them apart
+                ax.annotate(r["steps"], (r["ratio"], r["ari"]), textcoords="offset points",
+                            xytext=(4, -11 if below else 4), fontsize=8)
     if target is not None:
         ax.axvline(target, ls="--", color="grey")
         ax.annotate(f"target {target}×", (target, ax.get_ylim()[0]), textcoords="offset points", xytext=(4, 6),

@@ -86,3 +86,18 @@ def test_training_frontier_means_per_data_set_and_over_them_in_step_order():
     assert table.loc[("mean", "default"), "ari"] == pytest.approx(0.85)
     with pytest.raises(ValueError, match="speed-frontier"):
         cost.training_frontier(pd.DataFrame())
+
+
+def test_speed_frontier_plot_draws_each_data_set_and_labels_the_highlighted_steps():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from csc_core import plotting
+
+    rows = pd.DataFrame({"dataset": ["w", "w", "p", "p"], "steps": ["100", "default", "100", "default"],
+                         "seed": 0, "steps_run": [100, 500, 100, 500], "ari": [0.4, 0.6, 0.7, 0.7],
+                         "ratio": [2.0, 5.0, 2.2, 6.0]})
+    ax = plotting.speed_frontier(cost.training_frontier(rows), target=1.5, highlight="w")
+    assert [line.get_label() for line in ax.get_lines()[:3]] == ["p", "w", "mean"]
+    assert sorted(t.get_text() for t in ax.texts) == ["100", "default", "target 1.5×"]
+    assert ax.get_lines()[-1].get_xdata()[0] == 1.5  # the target line
