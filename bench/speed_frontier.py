@@ -25,7 +25,7 @@ import torch
 from csc_core import cost, data
 from csc_core.contrastive import DEFAULTS
 from csc_core.experiments import ResultStore, run_grid
-from csc_core.train import epochs_for
+from csc_core.train import batches_per_epoch, epochs_for
 
 OUT = Path(__file__).parent / "results" / "speed_frontier.csv"
 STEPS = (100, 150, 250, 350, 500)
@@ -41,9 +41,8 @@ def _run(dataset: str, seed: int, steps: str) -> list[dict]:
     params = {} if steps == "default" else {"epochs": 1, "min_steps": int(steps)}
     csc, scanpy = cost.time_pipelines(adata, seed=seed, **params)
     s = {**DEFAULTS, **params}
-    per_epoch = -(-adata.n_obs // s["batch_size"])
-    steps_run = per_epoch * epochs_for(adata.n_obs, epochs=s["epochs"], min_steps=s["min_steps"],
-                                       batch_size=s["batch_size"])
+    steps_run = batches_per_epoch(adata.n_obs, s["batch_size"]) * epochs_for(
+        adata.n_obs, epochs=s["epochs"], min_steps=s["min_steps"], batch_size=s["batch_size"])
     return [{**csc, "steps_run": steps_run, "scanpy_total": scanpy["total"], "scanpy_ari": scanpy["ari"],
              "ratio": csc["total"] / scanpy["total"]}]
 

@@ -106,8 +106,8 @@ SILHOUETTE_MAX_CELLS = 3000
 SILHOUETTE_TOLERANCE = 0.02
 #: Above this many cells, the resolution is chosen on the kNN graph of a seeded sample of this many cells; Leiden then
 #: runs once on the whole graph (a million-cell Leiden takes minutes: seven of them would dominate the run). The same
-#: size as :data:`EXACT_KNN_MAX_CELLS`, so the sample's graph is exact and the cost grows linearly above it (at 50,000
-#: the seven full-graph partitions used to make a step in the time-against-cells curve).
+#: size as :data:`EXACT_KNN_MAX_CELLS`, so the sample's graph is exact and only one Leiden runs on a graph that
+#: needed the approximate search.
 AUTO_MAX_CELLS = 20_000
 
 

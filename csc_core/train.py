@@ -19,14 +19,18 @@ from .loss import nt_xent
 MASKS = ("batch", "cell")
 
 
+def batches_per_epoch(n: int, batch_size: int) -> int:
+    """Minibatches (optimizer steps) in one pass over ``n`` cells: ``ceil(n / batch_size)``, at least 1."""
+    return max(1, -(-n // batch_size))
+
+
 def minibatches(n: int, batch_size: int, generator: torch.Generator) -> list[torch.Tensor]:
     """A shuffled split of ``range(n)`` into near-equal minibatches of at most ``batch_size``.
 
     Near-equal rather than "full batches plus a remainder", so no minibatch is left with a single cell
     (BatchNorm cannot normalise one sample).
     """
-    n_batches = max(1, -(-n // batch_size))
-    return list(torch.randperm(n, generator=generator).tensor_split(n_batches))
+    return list(torch.randperm(n, generator=generator).tensor_split(batches_per_epoch(n, batch_size)))
 
 
 def _views(ensemble: EncoderEnsemble, xb: torch.Tensor, *, keep: float, mask: str, generator: torch.Generator):
@@ -45,8 +49,7 @@ def _views(ensemble: EncoderEnsemble, xb: torch.Tensor, *, keep: float, mask: st
 
 def epochs_for(n_cells: int, *, epochs: int, min_steps: int, batch_size: int) -> int:
     """Epochs to run: ``epochs``, or more if that many passes give fewer than ``min_steps`` minibatches."""
-    per_epoch = max(1, -(-n_cells // batch_size))
-    return max(epochs, -(-min_steps // per_epoch))
+    return max(epochs, -(-min_steps // batches_per_epoch(n_cells, batch_size)))
 
 
 def train_contrastive(
