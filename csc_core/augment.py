@@ -24,13 +24,17 @@ def drop_genes(x: torch.Tensor, keep: float, *, generator: torch.Generator | Non
     return x * mask
 
 
-def sample_genes(n_genes: int, keep: float, *, generator: torch.Generator | None = None,
+def sample_genes(n_genes: int, keep: float, *, shape: tuple[int, ...] = (), generator: torch.Generator | None = None,
                  device: torch.device | str = "cpu") -> torch.Tensor:
-    """Sorted indices of ``round(keep * n_genes)`` random genes, shared by a whole minibatch.
+    """Indices of ``round(keep * n_genes)`` random distinct genes, for each of ``shape`` independent views.
 
-    Feeding ``x[:, genes]`` to the encoder's first layer restricted to those columns is the same as zeroing every
-    other gene, but costs ``keep`` times the multiply-adds — the fast form of :func:`drop_genes`.
+    Returns ``(*shape, kept)`` indices in no particular order. A view of a minibatch that keeps the same genes in every
+    cell is ``x[:, genes]`` fed to the first layer restricted to those rows: the same as zeroing every other gene, for
+    ``keep`` times the multiply-adds — the fast form of :func:`drop_genes`. All subsets come from one draw (the genes
+    of the ``kept`` largest of uniform scores form a uniformly random subset): one operation for a whole epoch's views
+    instead of a permutation per view.
     """
     k = _n_kept(n_genes, keep)
     gen_device = generator.device if generator is not None else "cpu"
-    return torch.randperm(n_genes, generator=generator, device=gen_device)[:k].sort().values.to(device)
+    scores = torch.rand(*shape, n_genes, generator=generator, device=gen_device)
+    return scores.topk(k, dim=-1, sorted=False).indices.to(device)

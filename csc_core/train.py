@@ -3,7 +3,9 @@
 Works on tensors only (never AnnData). The K encoders of an :class:`~csc_core.ensemble.EncoderEnsemble` are trained in
 the same loop — each with its own views, initialisation and loss — because one pass over the minibatches is cheaper
 than K passes; their parameters and losses are independent, so this is exactly K separate trainings (Adam's update is
-per parameter) that share only the order of the minibatches.
+per parameter) that share only the order of the minibatches. Each step's loss and gradients come from
+:func:`csc_core.fused_step.contrastive_step` (both views of all encoders at once, backward written out; checked
+against autograd in the tests).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from tqdm import tqdm
 
 from .augment import drop_genes, sample_genes
 from .ensemble import EncoderEnsemble
-from .loss import nt_xent
+from .fused_step import contrastive_step
 
 MASKS = ("batch", "cell")
 
@@ -31,20 +33,6 @@ def minibatches(n: int, batch_size: int, generator: torch.Generator) -> list[tor
     (BatchNorm cannot normalise one sample).
     """
     return list(torch.randperm(n, generator=generator).tensor_split(batches_per_epoch(n, batch_size)))
-
-
-def _views(ensemble: EncoderEnsemble, xb: torch.Tensor, *, keep: float, mask: str, generator: torch.Generator):
-    """Two augmented views of the minibatch for each encoder, embedded: two ``(K, cells, d)`` tensors."""
-    k, (n, n_genes) = ensemble.n_models, xb.shape
-    out = []
-    for _ in range(2):
-        if mask == "batch":  # each encoder keeps one gene subset for the whole minibatch: a gather, not a mask
-            genes = torch.stack([sample_genes(n_genes, keep, generator=generator, device=xb.device) for _ in range(k)])
-            out.append(ensemble(xb.index_select(1, genes.flatten()).view(n, k, -1).transpose(0, 1), genes))
-        else:  # every cell of every encoder's view draws its own genes (the paper's augmentation)
-            dropped = drop_genes(xb.repeat(k, 1), keep, generator=generator)
-            out.append(ensemble(dropped.view(k, n, n_genes)))
-    return out
 
 
 def epochs_for(n_cells: int, *, epochs: int, min_steps: int, batch_size: int) -> int:
@@ -109,18 +97,25 @@ def train_contrastive(
     generator = torch.Generator().manual_seed(seed)  # CPU generator: same draws on every device
     # fused Adam: one kernel for all parameters instead of a dozen small ops per tensor
     optimizer = torch.optim.Adam(ensemble.parameters(), lr=lr, fused=True)
-    history = np.zeros((epochs, ensemble.n_models), dtype=np.float64)
+    k, n_genes = ensemble.n_models, x.shape[1]
+    history = np.zeros((epochs, k), dtype=np.float64)
     ensemble.train()
     bar = tqdm(range(epochs), desc="contrastive training", unit="epoch", disable=not progress, leave=False)
     for epoch in bar:
         batches = minibatches(x.shape[0], batch_size, generator)
-        for idx in batches:
+        if mask == "batch":  # every view of the epoch in one draw: (batches, K, 2 views, kept genes)
+            genes = sample_genes(n_genes, keep, shape=(len(batches), k, 2), generator=generator, device=x.device)
+        total = torch.zeros(k, dtype=torch.float64, device=x.device)
+        for i, idx in enumerate(batches):
             xb = x.index_select(0, idx.to(x.device))
-            z1, z2 = _views(ensemble, xb, keep=keep, mask=mask, generator=generator)
-            losses = nt_xent(z1, z2, temperature)  # (K,)
-            optimizer.zero_grad(set_to_none=True)
-            losses.sum().backward()
+            if mask == "batch":
+                losses = contrastive_step(ensemble, xb, temperature=temperature, genes=genes[i])
+            else:  # every cell of every encoder's two views draws its own genes (the paper's augmentation)
+                dropped = drop_genes(xb.repeat(2 * k, 1), keep, generator=generator)
+                losses = contrastive_step(ensemble, xb, temperature=temperature,
+                                          dropped=dropped.view(k, 2, *xb.shape))
             optimizer.step()
-            history[epoch] += losses.detach().cpu().numpy() / len(batches)
+            total += losses
+        history[epoch] = total.cpu().numpy() / len(batches)
         bar.set_postfix(loss=f"{history[epoch].mean():.3f}")
     return history

@@ -37,9 +37,18 @@ def test_invalid_keep_raises(keep):
         drop_genes(torch.rand(3, 4), keep)
 
 
-def test_sample_genes_returns_sorted_unique_subset():
-    g = sample_genes(100, 0.15, generator=torch.Generator().manual_seed(0))
-    assert len(g) == 15 and torch.equal(g, g.unique()) and int(g.max()) < 100
+def test_sample_genes_draws_distinct_genes_per_view_seeded():
+    g = sample_genes(100, 0.15, shape=(4, 2), generator=torch.Generator().manual_seed(0))
+    assert g.shape == (4, 2, 15) and int(g.max()) < 100
+    assert all(len(v.unique()) == 15 for v in g.reshape(-1, 15))  # distinct genes within a view
+    assert not torch.equal(g[0, 0].sort().values, g[0, 1].sort().values)  # views differ
+    assert torch.equal(g, sample_genes(100, 0.15, shape=(4, 2), generator=torch.Generator().manual_seed(0)))
+
+
+def test_sample_genes_is_uniform_over_genes():
+    counts = torch.bincount(sample_genes(10, 0.3, shape=(20_000,), generator=torch.Generator().manual_seed(0)).flatten(),
+                            minlength=10)
+    assert torch.allclose(counts / counts.sum(), torch.full((10,), 0.1), atol=0.005)
 
 
 @pytest.mark.parametrize("train", [True, False])

@@ -24,8 +24,8 @@ def test_writes_embedding_clusters_and_params(adata):
 
 
 def test_finds_well_separated_types(adata):
-    csc_core.contrastive_sc(adata, n_genes=60, epochs=30, batch_size=32, n_neighbors=10, resolution=0.5,
-                            progress=False)
+    # the default resolution ("auto"): a fixed 0.5 splits one type in two for some seeds of this 120-cell set
+    csc_core.contrastive_sc(adata, n_genes=60, epochs=30, batch_size=32, n_neighbors=10, progress=False)
     ari = csc_core.metrics.scores(adata.obs["cell_type"], adata.obs["csc_cluster"])["ari"]
     assert ari > 0.9
 

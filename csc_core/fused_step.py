@@ -1,0 +1,177 @@
+"""One contrastive training step of a whole :class:`~csc_core.ensemble.EncoderEnsemble`, gradients derived by hand.
+
+Why not autograd: on a CPU the encoders are so small that PyTorch's cost per operation — building and walking the
+autograd graph, two separate passes for the two views, a dense gradient of every gathered first layer — dominates a
+step, not the multiply-adds (3.4 ms per step of which about 1 ms is arithmetic; ``bench/results/speed.md``). The
+network is short — linear → BatchNorm → ReLU → … → linear → L2 normalisation → NT-Xent — and each piece has a closed
+form backward, so here both views of all K encoders go through each layer as one batched matrix product, forward and
+backward, in about 40 operations. It computes exactly what ``nt_xent(ensemble(view 1), ensemble(view 2))`` followed by
+``backward()`` computes (``tests/test_fused_step.py`` checks the loss, every gradient and the BatchNorm running
+statistics against autograd), in well under half the time.
+
+The closed forms, per encoder (``B`` cells, two views, ``Z`` the ``2B × d`` unit embeddings, ``T`` the temperature):
+
+* NT-Xent: ``S = Z Zᵀ / T`` without its diagonal, ``P`` its row-wise softmax, ``Q`` the permutation pairing each cell
+  with its other view; ``loss = mean_i(−log P[i, Q(i)])`` and ``∂loss/∂S = (P − Q) / 2B``, so
+  ``∂loss/∂Z = (P Z + Pᵀ Z − 2 Q Z) / (2B T)`` (``S`` is symmetric, ``Q`` a symmetric permutation).
+* L2 normalisation ``z = h / |h|``: ``∂h = (∂z − z (z · ∂z)) / |h|``.
+* Linear ``a = x W + b``: ``∂W = xᵀ ∂a``, ``∂b = Σ_cells ∂a``, ``∂x = ∂a Wᵀ``.
+* ReLU: ``∂y = ∂r · [r > 0]``.
+* BatchNorm over the ``B`` cells of one view (``â = (a − mean) / sqrt(var + eps)``, ``y = γ â + β``):
+  ``∂γ = Σ ∂y â``, ``∂β = Σ ∂y``, ``∂a = γ / sqrt(var + eps) · (∂y − mean(∂y) − â · mean(∂y â))``.
+  So the bias of a linear layer that feeds a BatchNorm has gradient exactly zero (the cells' mean takes it away
+  again), and it is set to zero here. Autograd returns rounding noise of ~1e-7 for it, which Adam, dividing by its
+  own running scale of that noise, turns into a random walk of ``lr`` per step that BatchNorm then removes.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .ensemble import EncoderEnsemble
+
+#: From this temperature up, NT-Xent's exponentials are shifted by the constant 1 / T (cosines are at most 1): the
+#: smallest, exp(−2 / T), is still a normal float32 (exp(−80) ≈ 2e−35), and the matrix stays symmetric.
+SYMMETRIC_MIN_TEMPERATURE = 0.025
+
+
+def _first_layer(ensemble: EncoderEnsemble, xb: torch.Tensor, genes: torch.Tensor | None,
+                 dropped: torch.Tensor | None):
+    """Pre-activations of the first layer for both views, ``(K, 2, B, h)``, and what its backward needs."""
+    k, n_genes = ensemble.n_models, ensemble.n_genes
+    w0, b0 = ensemble.weights[0], ensemble.biases[0]
+    b = xb.shape[0]
+    if genes is not None:  # (K, 2, g): each encoder's view keeps genes[k, v] for the whole minibatch
+        g = genes.shape[2]
+        rows = (genes + torch.arange(k, device=genes.device).view(k, 1, 1) * n_genes).flatten()
+        x = xb.index_select(1, genes.flatten()).view(b, 2 * k, g).transpose(0, 1)  # (2K, B, g), a strided view
+        w = w0.detach().reshape(k * n_genes, -1).index_select(0, rows).view(2 * k, g, -1)  # the kept rows of W
+        bias = b0.detach().unsqueeze(1).expand(k, 2, 1, w.shape[2]).reshape(2 * k, 1, -1)
+        a = torch.baddbmm(bias, x, w)
+        return a.view(k, 2, b, -1), (x, rows)
+    x = dropped.view(k, 2 * b, n_genes)  # (K, 2B, genes): every cell of every view masked on its own
+    a = torch.baddbmm(b0.detach(), x, w0.detach())
+    return a.view(k, 2, b, -1), (x, None)
+
+
+def _first_layer_grads(ensemble: EncoderEnsemble, saved, da: torch.Tensor) -> None:
+    x, rows = saved
+    k, n_genes = ensemble.n_models, ensemble.n_genes
+    w0, b0 = ensemble.weights[0], ensemble.biases[0]
+    h = da.shape[-1]
+    if rows is not None:
+        dw = torch.bmm(x.mT, da.reshape(2 * k, -1, h))  # (2K, g, h): gradient of the kept rows, per view
+        if w0.grad is None:
+            w0.grad = torch.zeros_like(w0)
+        # into last step's buffer: a fresh 1 MB tensor per step costs more in page faults than the whole product
+        w0.grad.zero_().view(k * n_genes, h).index_add_(0, rows, dw.view(-1, h))
+    else:
+        w0.grad = torch.bmm(x.mT, da.reshape(k, -1, h))
+    feeds_norm = len(ensemble.norms) > 0
+    b0.grad = torch.zeros_like(b0) if feeds_norm else da.sum((1, 2)).unsqueeze(1)
+
+
+@torch.no_grad()
+def contrastive_step(ensemble: EncoderEnsemble, xb: torch.Tensor, *, temperature: float,
+                     genes: torch.Tensor | None = None, dropped: torch.Tensor | None = None) -> torch.Tensor:
+    """NT-Xent of two views of a minibatch for every encoder; sets every parameter's ``.grad``; returns the K losses.
+
+    Also updates the BatchNorm running statistics as two training-mode forward passes (view 1, then view 2) would.
+
+    Parameters
+    ----------
+    ensemble
+        The encoders (their parameters' ``.grad`` are overwritten).
+    xb
+        The minibatch, ``(B, genes)``.
+    temperature
+        NT-Xent temperature.
+    genes
+        ``(K, 2, g)`` gene indices: view ``v`` of encoder ``k`` keeps genes ``genes[k, v]`` of every cell (the
+        ``"batch"`` mask). Give this or ``dropped``.
+    dropped
+        ``(K, 2, B, genes)``: the views themselves, each cell masked on its own (the ``"cell"`` mask).
+    """
+    if (genes is None) == (dropped is None):
+        raise ValueError("Give exactly one of genes (one gene subset per view) or dropped (masked views).")
+    k, b = ensemble.n_models, xb.shape[0]
+    if b < 2:
+        raise ValueError(f"A minibatch needs at least 2 cells (BatchNorm, negatives), got {b}.")
+    a, first = _first_layer(ensemble, xb, genes, dropped)
+    saved = []  # per hidden layer: normalised pre-activation, 1/std, ReLU output
+    for norm, w, bias in zip(ensemble.norms, ensemble.weights[1:], ensemble.biases[1:]):
+        a = a.view(k, 2, b, -1)  # BatchNorm statistics per encoder and view, over the B cells
+        h = a.shape[-1]
+        mean = a.mean(2, keepdim=True)
+        centred = a - mean
+        var = centred.square().mean(2, keepdim=True)
+        _update_running_stats(norm, mean, var, b)
+        rstd = (var + norm.eps).rsqrt_()
+        a_hat = centred.mul_(rstd)
+        gamma, beta = norm.weight.detach().view(k, 1, 1, h), norm.bias.detach().view(k, 1, 1, h)
+        r = torch.addcmul(beta, a_hat, gamma).clamp_min_(0).view(k, 2 * b, h)
+        saved.append((a_hat, rstd, r))
+        a = torch.baddbmm(bias.detach(), r, w.detach())
+    a = a.view(k, 2 * b, -1)  # (already so unless the encoder is a single linear layer)
+    length = torch.linalg.vector_norm(a, dim=2, keepdim=True).clamp_min_(1e-12)  # as F.normalize
+    z = a / length  # (K, 2B, d): view 1's cells, then view 2's
+    losses, dz = _nt_xent_and_grad(z, b, temperature)
+    da = torch.addcmul(dz, z, torch.linalg.vecdot(z, dz, dim=2).unsqueeze(2), value=-1).div_(length)
+    for j in reversed(range(len(saved))):  # hidden layer j: linear j → norms[j] → ReLU → linear j + 1
+        norm, w, bias = ensemble.norms[j], ensemble.weights[j + 1], ensemble.biases[j + 1]
+        a_hat, rstd, r = saved[j]
+        h = a_hat.shape[-1]
+        w.grad = torch.bmm(r.mT, da)
+        bias.grad = da.sum(1, keepdim=True) if j == len(saved) - 1 else torch.zeros_like(bias)  # feeds a BatchNorm
+        dy = torch.bmm(da, w.detach().mT).mul_(r > 0).view(k, 2, b, h)
+        sum_dy = dy.sum(2, keepdim=True)
+        sum_dy_ahat = (dy * a_hat).sum(2, keepdim=True)
+        norm.weight.grad = sum_dy_ahat.sum(1).flatten()
+        norm.bias.grad = sum_dy.sum(1).flatten()
+        gamma = norm.weight.detach().view(k, 1, 1, h)
+        da = dy.sub_(sum_dy, alpha=1 / b).addcmul_(a_hat, sum_dy_ahat, value=-1 / b).mul_(gamma * rstd)
+        da = da.view(k, 2 * b, h)
+    _first_layer_grads(ensemble, first, da.view(k, 2, b, -1))
+    return losses
+
+
+def _update_running_stats(norm: torch.nn.BatchNorm1d, mean: torch.Tensor, var: torch.Tensor, b: int) -> None:
+    """BatchNorm's running mean and (unbiased) variance after view 1's, then view 2's, training-mode pass."""
+    if not norm.track_running_stats:
+        return
+    if norm.momentum is None:
+        raise ValueError("BatchNorm with momentum=None (a cumulative average) is not supported here.")
+    for v in range(2):
+        norm.running_mean.lerp_(mean[:, v].flatten(), norm.momentum)
+        norm.running_var.lerp_(var[:, v].flatten() * (b / (b - 1)), norm.momentum)
+        norm.num_batches_tracked.add_(1)
+
+
+def _nt_xent_and_grad(z: torch.Tensor, b: int, temperature: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """NT-Xent per encoder of ``z`` = ``(K, 2B, d)`` unit rows (cell i's other view is row ``(i + B) mod 2B``), and
+    its gradient with respect to ``z`` (of the sum of the K losses)."""
+    d = z.shape[2]
+    if temperature < 1e-4:
+        raise ValueError(f"temperature must be positive and not vanishingly small, got {temperature}.")
+    cos = torch.bmm(z, z.mT)
+    cos.diagonal(dim1=1, dim2=2).fill_(-torch.inf)  # a cell is not its own negative
+    other = z.roll(b, dims=1)  # Q z: each cell's other view
+    positive = torch.linalg.vecdot(z, other, dim=2)
+    if temperature >= SYMMETRIC_MIN_TEMPERATURE:
+        # shift every exponent by the largest possible similarity, 1 / T: E = exp((cos − 1) / T) stays symmetric, so
+        # P = E / rowsum gives P z + Pᵀ z = (E z) / rowsum + E (z / rowsum), one product instead of two
+        p = cos.sub_(1).mul_(1 / temperature).exp_()
+        total = p.sum(2, keepdim=True)
+        both = torch.bmm(p, torch.cat([z, z / total], dim=2))
+        dz = both[..., :d].div(total).add_(both[..., d:]).sub_(other, alpha=2)
+        top = 1.0
+    else:  # shift each row by its own largest similarity: exp cannot underflow, but E is no longer symmetric
+        top = cos.amax(2, keepdim=True)
+        p = cos.sub_(top).mul_(1 / temperature).exp_()
+        total = p.sum(2, keepdim=True)
+        p.div_(total)
+        dz = torch.baddbmm(torch.baddbmm(other, p, z, beta=-2), p.mT, z)
+        top = top.squeeze(2)
+    dz.mul_(1 / (2 * b * temperature))
+    losses = (total.squeeze(2).log() + (top - positive) / temperature).mean(1)
+    return losses, dz
