@@ -1,13 +1,14 @@
 """One contrastive training step of a whole :class:`~csc_core.ensemble.EncoderEnsemble`, gradients derived by hand.
 
-Why not autograd: on a CPU the encoders are so small that PyTorch's cost per operation — building and walking the
-autograd graph, two separate passes for the two views, a dense gradient of every gathered first layer — dominates a
-step, not the multiply-adds (3.4 ms per step of which about 1 ms is arithmetic; ``bench/results/speed.md``). The
-network is short — linear → BatchNorm → ReLU → … → linear → L2 normalisation → NT-Xent — and each piece has a closed
-form backward, so here both views of all K encoders go through each layer as one batched matrix product, forward and
-backward, in about 40 operations. It computes exactly what ``nt_xent(ensemble(view 1), ensemble(view 2))`` followed by
-``backward()`` computes (``tests/test_fused_step.py`` checks the loss, every gradient and the BatchNorm running
-statistics against autograd), in well under half the time.
+Why not autograd: on a CPU the encoders are so small that PyTorch's cost per operation — recording and walking the
+autograd graph, a separate pass per view, a fresh dense gradient for every gathered first layer — weighed as much as
+the multiply-adds: a step of the default ensemble took 3.4–4 ms through autograd. The network is short — linear →
+BatchNorm → ReLU → … → linear → L2 normalisation → NT-Xent — and each piece has a closed-form backward, so here both
+views of all K encoders go through each layer as one batched matrix product, forward and backward, in about 40
+operations: 1.7–2 ms per step, most of it now the matrix products themselves (worm's 528 steps: 2.2 → 1.1 s;
+``bench/results/speed.md``). It computes what ``nt_xent(ensemble(view 1), ensemble(view 2)).sum().backward()``
+computes — ``tests/test_fused_step.py`` checks the losses, every gradient and the BatchNorm running statistics
+against autograd.
 
 The closed forms, per encoder (``B`` cells, two views, ``Z`` the ``2B × d`` unit embeddings, ``T`` the temperature):
 

@@ -120,7 +120,9 @@ print(f"  wall time: defaults {c['seconds, defaults'].mean():.1f} s, paper's set
 #
 # ## Round 1: the graph and the training schedule
 # `python -m bench tune` (`tune_defaults.csv`, seeds 0–2): the paper's encoder (256 → 64 → 32) with several
-# training settings, each embedding clustered with Leiden over a grid of neighbours × resolutions.
+# training settings, each embedding clustered with Leiden over a grid of neighbours × resolutions. (All three tuning
+# rounds ran through the autograd training step that `csc_core.fused_step` later replaced: the same computation up to
+# rounding and the draw of the random gene subsets, so their ARIs stand; their seconds are about twice today's.)
 #
 # - **The Leiden resolution matters most.** At the paper's resolution 1.0 the contrastive embedding is cut into far
 #   more clusters than there are cell types (worm: about 28 for 10 types) and the mean ARI is 0.51–0.55; at 0.3 it is
