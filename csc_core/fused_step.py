@@ -56,6 +56,7 @@ def _first_layer(ensemble: EncoderEnsemble, xb: torch.Tensor, genes: torch.Tenso
 
 
 def _first_layer_grads(ensemble: EncoderEnsemble, saved, da: torch.Tensor) -> None:
+    """Set the first layer's gradients from ``da``, the gradient of its pre-activations, ``(K, 2, B, h)``."""
     x, rows = saved
     k, n_genes = ensemble.n_models, ensemble.n_genes
     w0, b0 = ensemble.weights[0], ensemble.biases[0]
@@ -64,7 +65,7 @@ def _first_layer_grads(ensemble: EncoderEnsemble, saved, da: torch.Tensor) -> No
         dw = torch.bmm(x.mT, da.reshape(2 * k, -1, h))  # (2K, g, h): gradient of the kept rows, per view
         if w0.grad is None:
             w0.grad = torch.zeros_like(w0)
-        # into last step's buffer: a fresh 1 MB tensor per step costs more in page faults than the whole product
+        # into last step's buffer: zeroing a fresh 1 MB tensor each step cost as much in page faults as the product
         w0.grad.zero_().view(k * n_genes, h).index_add_(0, rows, dw.view(-1, h))
     else:
         w0.grad = torch.bmm(x.mT, da.reshape(k, -1, h))
