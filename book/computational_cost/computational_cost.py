@@ -21,7 +21,7 @@
 # measurement in a fresh process after compiling numba's kernels (scanpy's, and pynndescent's for large data), and
 # store their rows in `bench/results/`. This chapter reads them back; with `measure_here = True` it also times both
 # pipelines on one data set on *your* machine. Quote the ratios rather than the seconds: shared machines are noisy
-# (on this 2-core virtual machine, the same training run takes anywhere from 1.8 to 2.8 s).
+# (on this 2-core virtual machine the same training run varies by about ±20 % from one run to the next).
 #
 # ```{admonition} Re-running this chapter
 # :class: tip
@@ -151,7 +151,10 @@ if measure_here:
 #
 # Splat-simulated data sets of 10,000 to 1,000,000 cells × 2,500 genes (4 groups, about 4,000 counts per cell), each
 # run in a fresh process with the defaults and 500 highly variable genes; wall time of every stage and peak resident
-# memory. Above 20,000 cells the kNN graph is approximate (pynndescent).
+# memory. Above 20,000 cells the kNN graph is approximate (pynndescent). This table and the method timings below were
+# measured through the autograd training step, before `csc_core.fused_step` halved the time per step; they have not
+# been rerun since, so contrastive-sc's seconds in them are upper bounds (`python -m bench scale`, `python -m bench
+# timing` refresh them).
 
 # %%
 latest_scale = scale[scale["run"] == scale["run"].max()].sort_values("n_cells")
