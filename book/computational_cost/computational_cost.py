@@ -151,10 +151,7 @@ if measure_here:
 #
 # Splat-simulated data sets of 10,000 to 1,000,000 cells × 2,500 genes (4 groups, about 4,000 counts per cell), each
 # run in a fresh process with the defaults and 500 highly variable genes; wall time of every stage and peak resident
-# memory. Above 20,000 cells the kNN graph is approximate (pynndescent). This table and the method timings below were
-# measured through the autograd training step, before `csc_core.fused_step` halved the time per step; they have not
-# been rerun since, so contrastive-sc's seconds in them are upper bounds (`python -m bench scale`, `python -m bench
-# timing` refresh them).
+# memory. Above 20,000 cells the kNN graph is approximate (pynndescent).
 
 # %%
 latest_scale = scale[scale["run"] == scale["run"].max()].sort_values("n_cells")
@@ -167,6 +164,12 @@ plotting.scaling(latest_scale, fit=(slope, intercept))
 plt.show()
 
 # %% [markdown]
+# The run stored last (20:31 UTC, the fused training step) took 374 s for a million cells, against 458 s before it,
+# but its peak memory there, 16.8 GB, is 2.9 GB above the run before (13.9 GB) — with the same simulated data and
+# every stage the same except training, and no change at 300,000 cells (5.3 GB in both). We have not found the cause
+# yet; until we do, a million cells needs a machine with more than 16 GB of memory.
+
+# %% [markdown]
 # ## Every method against cells and genes
 #
 # The paper's computational analysis compares methods, not only contrastive-sc with scanpy. Here every method runs
@@ -174,7 +177,9 @@ plt.show()
 # genes modelled): against cells at 2,000 genes, and against genes at 2,000 cells. The competitors (scDeepCluster,
 # sczi: 300 epochs of ZINB-autoencoder pretraining) were timed up to 10,000 cells — at about a minute per 1,000 cells
 # on this machine, 100,000 cells would take well over an hour each; their fitted lines say how long. Rows come from
-# `results/timing.csv` (`csc_core.cost.timing_rows`, one seed, run serially on the 2-core machine).
+# `results/timing.csv` (`csc_core.cost.timing_rows`, one seed, run serially on the 2-core machine). These rows were
+# measured through the autograd training step, before `csc_core.fused_step` halved its time per step, and have not
+# been rerun since: contrastive-sc's seconds here are upper bounds (`python -m bench timing` refreshes them).
 
 # %%
 timing = ResultStore(root / "results" / "timing.csv").load()
