@@ -278,6 +278,7 @@ def contrastive_sc(
     )
     t0 = time.perf_counter()
     embedding = embed(ensemble, x).cpu().numpy()
+    del x  # the preprocessed matrix (2 GB at a million cells) is not needed to cluster: free it before the graph
     record["timings"]["train"] += time.perf_counter() - t0  # embedding the cells counts as training
     preprocessing = record.pop("preprocessing")
     if clustering == "leiden":
