@@ -53,9 +53,10 @@ def test_a_failed_write_leaves_the_previous_table_intact(tmp_path, monkeypatch):
 def _slow_square(dataset, seed, calls_dir, fail_on=None):
     import pathlib
     import time
+    import uuid
 
     calls = pathlib.Path(calls_dir)
-    (calls / f"{dataset}-{seed}-{len(list(calls.iterdir()))}").touch()
+    (calls / f"{dataset}-{seed}-{uuid.uuid4().hex}").touch()  # one new file per call, whatever runs beside it
     if fail_on is not None and (dataset, seed) == tuple(fail_on) and (calls / "fail").exists():
         raise RuntimeError("worker crashed")
     time.sleep(0.05 * seed)
