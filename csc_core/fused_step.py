@@ -30,6 +30,7 @@ from __future__ import annotations
 import torch
 
 from .ensemble import EncoderEnsemble
+from .loss import check_temperature
 
 #: From this temperature up, NT-Xent's exponentials are shifted by the constant 1 / T (cosines are at most 1): the
 #: smallest, exp(−2 / T), is still a normal float32 (exp(−80) ≈ 2e−35), and the matrix stays symmetric.
@@ -153,8 +154,7 @@ def _nt_xent_and_grad(z: torch.Tensor, b: int, temperature: float) -> tuple[torc
     """NT-Xent per encoder of ``z`` = ``(K, 2B, d)`` unit rows (cell i's other view is row ``(i + B) mod 2B``), and
     its gradient with respect to ``z`` (of the sum of the K losses)."""
     d = z.shape[2]
-    if temperature < 1e-4:
-        raise ValueError(f"temperature must be positive and not vanishingly small, got {temperature}.")
+    check_temperature(temperature)
     cos = torch.bmm(z, z.mT)
     cos.diagonal(dim1=1, dim2=2).fill_(-torch.inf)  # a cell is not its own negative
     other = z.roll(b, dims=1)  # Q z: each cell's other view

@@ -5,6 +5,16 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+#: Below this the logits 1 / T overflow float32's exponent even after shifting.
+MIN_TEMPERATURE = 1e-4
+
+
+def check_temperature(temperature: float) -> None:
+    """Raise a ValueError naming the problem when ``temperature`` is not a usable NT-Xent temperature."""
+    if not temperature >= MIN_TEMPERATURE:  # also catches NaN
+        raise ValueError(f"temperature must be positive and not vanishingly small (>= {MIN_TEMPERATURE}), "
+                         f"got {temperature}.")
+
 
 def nt_xent(z1: torch.Tensor, z2: torch.Tensor, temperature: float = 0.07) -> torch.Tensor:
     """Mean NT-Xent loss over the 2N anchors of N positive pairs ``(z1[i], z2[i])``.
@@ -13,8 +23,7 @@ def nt_xent(z1: torch.Tensor, z2: torch.Tensor, temperature: float = 0.07) -> to
     is the cosine. ``z1`` and ``z2`` are ``(N, d)``, or ``(K, N, d)`` for K independent problems (an ensemble), in which
     case the K losses are returned.
     """
-    if temperature < 1e-4:
-        raise ValueError(f"temperature must be positive and not vanishingly small, got {temperature}.")
+    check_temperature(temperature)
     if z1.shape != z2.shape or z1.ndim not in (2, 3):
         raise ValueError(f"z1 and z2 must be two (N, d) or (K, N, d) tensors of equal shape, "
                          f"got {tuple(z1.shape)}, {tuple(z2.shape)}.")

@@ -62,7 +62,7 @@ def test_gradient_reaches_both_views():
     assert a.grad.abs().sum() > 0 and b.grad.abs().sum() > 0
 
 
-@pytest.mark.parametrize("temperature", [0.0, -1.0, 1e-9])
+@pytest.mark.parametrize("temperature", [0.0, -1.0, 1e-9, float("nan")])
 def test_vanishing_temperature_raises(temperature):
     with pytest.raises(ValueError, match="temperature"):
         nt_xent(torch.randn(4, 3), torch.randn(4, 3), temperature)

@@ -164,10 +164,11 @@ plotting.scaling(latest_scale, fit=(slope, intercept))
 plt.show()
 
 # %% [markdown]
-# The run stored last (20:31 UTC, the fused training step) took 374 s for a million cells, against 458 s before it,
-# but its peak memory there, 16.8 GB, is 2.9 GB above the run before (13.9 GB) — with the same simulated data and
-# every stage the same except training, and no change at 300,000 cells (5.3 GB in both). We have not found the cause
-# yet; until we do, a million cells needs a machine with more than 16 GB of memory.
+# The run stored last (21:20 UTC) took 398 s for a million cells (the run before it, 20:31 UTC, 374 s: the same
+# computation — equal ARI — so the difference is this machine's noise) with a peak of 11.1 GB of memory. The 20:31
+# run had peaked at 16.8 GB: `contrastive_sc` kept the preprocessed matrix (1,000,000 × 500 float32, 2 GB) alive
+# through the graph and Leiden. Freeing it after embedding lowered the peak by 5.7 GB, more than the matrix's own
+# size — we have not traced where the rest went (the allocator's reuse of freed blocks is our guess, not measured).
 
 # %% [markdown]
 # ## Every method against cells and genes
