@@ -178,9 +178,10 @@ plt.show()
 # genes modelled): against cells at 2,000 genes, and against genes at 2,000 cells. The competitors (scDeepCluster,
 # sczi: 300 epochs of ZINB-autoencoder pretraining) were timed up to 10,000 cells — at about a minute per 1,000 cells
 # on this machine, 100,000 cells would take well over an hour each; their fitted lines say how long. Rows come from
-# `results/timing.csv` (`csc_core.cost.timing_rows`, one seed, run serially on the 2-core machine). These rows were
-# measured through the autograd training step, before `csc_core.fused_step` halved its time per step, and have not
-# been rerun since: contrastive-sc's seconds here are upper bounds (`python -m bench timing` refreshes them).
+# `results/timing.csv` (`csc_core.cost.timing_rows`, one seed, run serially on the 2-core machine). The rows of
+# contrastive-sc, scanpy and PCA + KMeans were measured together, with the fused training step (at 100,000 cells
+# contrastive-sc took 65 s through the autograd step, 43 s now); the competitors' rows are from an earlier run of
+# the same code (their training does not go through `csc_core`'s step).
 
 # %%
 timing = ResultStore(root / "results" / "timing.csv").load()
