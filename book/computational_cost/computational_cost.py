@@ -176,7 +176,7 @@ plt.show()
 # The paper's computational analysis compares methods, not only contrastive-sc with scanpy. Here every method runs
 # with its defaults on Splat-simulated data (4 equal groups, the paper's dropout, about 4,000 counts per cell, all
 # genes modelled): against cells at 2,000 genes, and against genes at 2,000 cells. The competitors (scDeepCluster,
-# sczi: 300 epochs of ZINB-autoencoder pretraining) were timed up to 10,000 cells — at about a minute per 1,000 cells
+# sczi: 300 epochs of ZINB-autoencoder pretraining) were timed up to 5,000 cells — at about a minute per 1,000 cells
 # on this machine, 100,000 cells would take well over an hour each; their fitted lines say how long. Rows come from
 # `results/timing.csv` (`csc_core.cost.timing_rows`, one seed, run serially on the 2-core machine). The rows of
 # contrastive-sc, scanpy and PCA + KMeans were measured together, with the fused training step (at 100,000 cells
