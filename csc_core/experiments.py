@@ -23,6 +23,16 @@ from tqdm import tqdm
 BACKENDS = ("serial", "joblib", "dask")
 
 
+def _umask() -> int:
+    mask = os.umask(0)  # the only way to read it is to set it: done once, at import, before any thread runs
+    os.umask(mask)
+    return mask
+
+
+#: The mode ``open`` would give a new result file (0644 under the usual umask 022).
+_NEW_FILE_MODE = 0o666 & ~_umask()
+
+
 def _normalise(value):
     # CSV round-trips turn everything into str/float; compare on a canonical string form. A column mixing words and
     # numbers (resolution "auto" and 1.0) is read back as strings, so numeric strings are canonicalised like numbers.
@@ -81,6 +91,8 @@ class ResultStore:
         try:
             with os.fdopen(fd, "w", newline="") as fh:
                 table.to_csv(fh, index=False)
+            # mkstemp creates the file private (0600); give it the table's own mode, or a new file's usual one
+            os.chmod(tmp, self.path.stat().st_mode & 0o777 if self.path.exists() else _NEW_FILE_MODE)
             os.replace(tmp, self.path)  # atomic on POSIX and Windows
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

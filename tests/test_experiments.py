@@ -149,3 +149,18 @@ def test_a_column_mixing_words_and_numbers_matches_after_the_csv_round_trip(tmp_
     assert store.contains({"resolution": "auto", "hidden": "64-32"})
     assert len(store.select(resolution=1.0)) == 1 and len(store.select(resolution="auto")) == 1
     assert not store.contains({"resolution": 0.5, "hidden": "64-32"})
+
+
+def test_a_result_file_gets_the_usual_mode_and_keeps_its_own(tmp_path):
+    import os
+    import stat
+
+    path = tmp_path / "r.csv"
+    (tmp_path / "probe").touch()  # what open() gives a new file under this process's umask
+    usual = stat.S_IMODE((tmp_path / "probe").stat().st_mode)
+    store = ResultStore(path)
+    store.add([{"k": 1}])
+    assert stat.S_IMODE(path.stat().st_mode) == usual  # not mkstemp's private 0600
+    os.chmod(path, 0o640)
+    store.add([{"k": 2}])
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640 and len(store.load()) == 2
