@@ -24,7 +24,7 @@ BACKENDS = ("serial", "joblib", "dask")
 
 
 def _umask() -> int:
-    mask = os.umask(0)  # the only way to read it is to set it: done once, at import, before any thread runs
+    mask = os.umask(0)  # the only way to read it is to set it; done once, at import, and put back at once
     os.umask(mask)
     return mask
 
