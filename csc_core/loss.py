@@ -5,7 +5,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-#: Below this the logits 1 / T overflow float32's exponent even after shifting.
+#: The smallest temperature accepted: a guard against zero, negative, NaN and vanishing temperatures (the loss divides
+#: by it), not a tuned bound.
 MIN_TEMPERATURE = 1e-4
 
 
