@@ -11,12 +11,12 @@ with warnings.catch_warnings():
     import tqdm.auto  # noqa: F401
 
 from . import (augment, benchmark, cluster, competitors, cost, data, encoder, ensemble, loss, metrics, model, preprocess,
-               simulate, train)
+               simulate, stopping, train)
 from .competitors import scdeepcluster, sczidesk
 from .contrastive import DEFAULTS, PAPER, contrastive_sc, fit_embedding, fit_ensemble
 from .model import ContrastiveModel, load_model
 
 __all__ = ["contrastive_sc", "fit_embedding", "fit_ensemble", "load_model", "ContrastiveModel", "scdeepcluster",
            "sczidesk", "DEFAULTS", "PAPER", "augment", "benchmark", "cluster", "competitors", "cost", "data", "encoder",
-           "ensemble", "loss", "metrics", "model", "preprocess", "simulate", "train"]
+           "ensemble", "loss", "metrics", "model", "preprocess", "simulate", "stopping", "train"]
 __version__ = "0.1.0"

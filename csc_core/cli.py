@@ -68,6 +68,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--device", default="auto", help="auto, cpu or cuda")
     run.add_argument("--save-model", help="also write the trained encoders to this file (.pt), for csc embed")
+    run.add_argument("--early-stopping", action="store_true",
+                     help="stop training once the clusters of a sample of cells stop changing (large data sets)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     emb = sub.add_parser("embed", help="embed new cells with a saved model",
                          description="Embed the cells of a count matrix with a model saved by csc run --save-model.")
@@ -137,7 +139,8 @@ def main(argv=None) -> int:
     try:
         contrastive_sc(adata, settings=args.settings, clustering=args.clustering, n_clusters=args.n_clusters,
                        resolution=args.resolution, n_genes=args.n_genes, layer=args.layer, seed=args.seed,
-                       device=args.device, save_model=args.save_model, progress=not args.quiet)
+                       device=args.device, save_model=args.save_model, progress=not args.quiet,
+                       early_stopping=args.early_stopping)
     except (ValueError, KeyError) as err:
         print(f"csc: input rejected: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -15,7 +15,8 @@ from . import cluster
 from .ensemble import EncoderEnsemble, embed
 from .model import ContrastiveModel
 from .preprocess import preprocess
-from .train import train_contrastive
+from .stopping import STOP_DEFAULTS, StabilityStop
+from .train import batches_per_epoch, train_contrastive
 from .validation import check_counts
 
 #: Defaults. The loss, temperature, gene count, ensemble size and augmentation strength follow the paper; the encoder
@@ -87,7 +88,7 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
 
 def fit_ensemble(adata: ad.AnnData, *, settings: str = "default", seed: int = 0,
                  device: str | torch.device = "auto", layer: str | None = None, progress: bool = True,
-                 **overrides) -> tuple[EncoderEnsemble, torch.Tensor, dict]:
+                 early_stopping: bool | dict = False, **overrides) -> tuple[EncoderEnsemble, torch.Tensor, dict]:
     """Preprocess raw counts and train the encoder ensemble; return it with its input and a record.
 
     ``overrides`` are training settings of :func:`fit_embedding` (``n_genes``, ``hidden``, ``epochs``, …); ``None``
@@ -95,7 +96,9 @@ def fit_ensemble(adata: ad.AnnData, *, settings: str = "default", seed: int = 0,
     expression it was trained on (a cells × genes tensor on ``device``) and the record of :func:`fit_embedding` plus
     ``preprocessing`` (the genes read, their means and standard deviations, the target library size: what
     :class:`csc_core.model.ContrastiveModel` needs to embed new cells). For the variants that need the trained models
-    themselves (one encoder, the clustering network) and for saving a model.
+    themselves (one encoder, the clustering network) and for saving a model. ``early_stopping``: see
+    :func:`contrastive_sc`; with it the record also holds ``stopping`` (each check's step, agreement and number of
+    clusters, and ``stopped_at``).
     """
     unknown = set(overrides) - set(TRAINING_SETTINGS)
     if unknown:
@@ -107,22 +110,45 @@ def fit_ensemble(adata: ad.AnnData, *, settings: str = "default", seed: int = 0,
     x = torch.from_numpy(pre.X).to(dev)
     t1 = time.perf_counter()
     ensemble = EncoderEnsemble(s["n_models"], x.shape[1], s["hidden"], seed=seed).to(dev)
+    stop = stopper(x, early_stopping, min_steps=s["min_steps"], seed=seed)
     history = train_contrastive(ensemble, x, epochs=s["epochs"], min_steps=s["min_steps"],
                                 batch_size=s["batch_size"], lr=s["lr"], keep=s["keep"],
-                                temperature=s["temperature"], mask=s["mask"], seed=seed, progress=progress)
+                                temperature=s["temperature"], mask=s["mask"], seed=seed, progress=progress, stop=stop)
     t2 = time.perf_counter()
+    steps_run = len(history) * batches_per_epoch(x.shape[0], s["batch_size"])
+    if stop is not None and stop.stopped_at is not None:
+        steps_run = stop.stopped_at
     params = {
         "settings": settings, "n_genes": int(s["n_genes"]), "n_genes_kept": int(pre.n_vars),
         "n_models": int(s["n_models"]), "hidden": [int(h) for h in s["hidden"]], "epochs": int(s["epochs"]),
-        "min_steps": int(s["min_steps"]), "epochs_run": len(history), "batch_size": int(s["batch_size"]),
+        "min_steps": int(s["min_steps"]), "epochs_run": len(history), "steps_run": int(steps_run),
+        "batch_size": int(s["batch_size"]),
         "lr": float(s["lr"]), "keep": float(s["keep"]), "temperature": float(s["temperature"]), "mask": s["mask"],
         "seed": int(seed), "device": str(dev), "layer": layer,
+        "early_stopping": early_stopping if isinstance(early_stopping, bool) else dict(early_stopping),
     }
     record = {"params": params, "loss": history, "timings": {"preprocess": t1 - t0, "train": t2 - t1},
               "preprocessing": {"genes": list(pre.var_names), "mean": pre.var["mean"].to_numpy(np.float32),
                                 "std": pre.var["std"].to_numpy(np.float32),
                                 "target_sum": pre.uns["preprocess"]["params"]["target_sum"]}}
+    if stop is not None:
+        record["stopping"] = {"history": pd.DataFrame(stop.history).to_dict("list"), "stopped_at": stop.stopped_at}
     return ensemble, x, record
+
+
+def stopper(x: torch.Tensor, early_stopping: bool | dict, *, min_steps: int, seed: int) -> StabilityStop | None:
+    """The :class:`~csc_core.stopping.StabilityStop` that ``early_stopping`` asks for (``True``: its defaults; a dict:
+    those settings), or ``None`` for ``False``."""
+    if early_stopping is False:
+        return None
+    if early_stopping is True:
+        return StabilityStop(x, min_steps=min_steps, seed=seed)
+    if isinstance(early_stopping, dict):
+        unknown = set(early_stopping) - set(STOP_DEFAULTS)
+        if unknown:
+            raise KeyError(f"Unknown early-stopping settings {sorted(unknown)}; known: {sorted(STOP_DEFAULTS)}.")
+        return StabilityStop(x, min_steps=min_steps, seed=seed, **early_stopping)
+    raise TypeError(f"early_stopping must be True, False or a dict of settings, got {early_stopping!r}.")
 
 
 def fit_embedding(
@@ -143,6 +169,7 @@ def fit_embedding(
     device: str | torch.device = "auto",
     layer: str | None = None,
     progress: bool = True,
+    early_stopping: bool | dict = False,
 ) -> tuple[np.ndarray, dict]:
     """Preprocess raw counts and train the encoder ensemble; return the concatenated embedding and a record.
 
@@ -150,7 +177,8 @@ def fit_embedding(
     spent preprocessing and training (``timings``). See :func:`contrastive_sc` for the parameters.
     """
     ensemble, x, record = fit_ensemble(
-        adata, settings=settings, seed=seed, device=device, layer=layer, progress=progress, n_genes=n_genes,
+        adata, settings=settings, seed=seed, device=device, layer=layer, progress=progress,
+        early_stopping=early_stopping, n_genes=n_genes,
         n_models=n_models, hidden=hidden, epochs=epochs, min_steps=min_steps, batch_size=batch_size, lr=lr, keep=keep,
         temperature=temperature, mask=mask)
     t0 = time.perf_counter()
@@ -184,6 +212,7 @@ def contrastive_sc(
     key_added: str = "csc",
     save_model: str | os.PathLike | None = None,
     progress: bool = True,
+    early_stopping: bool | dict = False,
     copy: bool = False,
 ) -> ad.AnnData | None:
     """Contrastive self-supervised clustering of single cells :cite:p:`ciortan2021contrastive`.
@@ -243,6 +272,13 @@ def contrastive_sc(
         (:func:`csc_core.load_model`, then :meth:`~csc_core.model.ContrastiveModel.embed`).
     progress
         Show a progress bar over epochs.
+    early_stopping
+        Stop training once the clusters of the embedding stop changing (:class:`csc_core.stopping.StabilityStop`:
+        every 200 steps a fixed sample of 2,000 cells is clustered; two checks in a row that agree with the previous
+        one at ARI ≥ 0.95 end training, never before ``min_steps``). ``True`` uses those settings, a dict overrides
+        them (keys of :data:`csc_core.stopping.STOP_DEFAULTS`). Off by default: it saves most of the training on
+        large data sets for a small loss of ARI (the "Computational cost" chapter), and data sets of a few thousand
+        cells train for little more than ``min_steps`` anyway.
     copy
         Return a modified copy instead of writing into ``adata``.
 
@@ -258,7 +294,8 @@ def contrastive_sc(
         ``params`` (every parameter, defaults resolved), ``loss`` (per epoch and encoder), ``timings`` (seconds of
         each stage: ``preprocess``, ``train``, ``graph`` (Leiden only), ``cluster``) and, with
         ``resolution="auto"``, ``resolution_scores`` (each resolution tried: ``n_clusters``, ``silhouette``,
-        ``chosen``).
+        ``chosen``); with ``early_stopping``, ``stopping`` (each check's ``step``, ``agreement``, ``n_clusters`` and
+        ``stopped_at``, ``None`` when training ran its full length).
     """
     if clustering not in CLUSTERINGS:
         raise ValueError(f"clustering must be one of {CLUSTERINGS}, got {clustering!r}.")
@@ -274,7 +311,7 @@ def contrastive_sc(
     ensemble, x, record = fit_ensemble(
         adata, settings=settings, n_genes=n_genes, n_models=n_models, hidden=hidden, epochs=epochs, min_steps=min_steps,
         batch_size=batch_size, lr=lr, keep=keep, temperature=temperature, mask=mask, seed=seed, device=device,
-        layer=layer, progress=progress,
+        layer=layer, progress=progress, early_stopping=early_stopping,
     )
     t0 = time.perf_counter()
     embedding = embed(ensemble, x).cpu().numpy()

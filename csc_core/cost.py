@@ -157,6 +157,21 @@ def training_frontier(rows: pd.DataFrame) -> pd.DataFrame:
             .drop(columns=["_last", "_order"]).reset_index(drop=True))
 
 
+def early_stopping_summary(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per number of cells: mean seconds, training seconds, optimizer steps and ARI of full-length training and of
+    early stopping, and how many of the runs stopped early (rows of ``python -m bench early-stopping``)."""
+    if rows.empty:
+        raise ValueError("No early-stopping rows: run `python -m bench early-stopping` first.")
+    rows = rows.assign(early_stopping=rows["early_stopping"].astype(str).str.lower() == "true",
+                       stopped=rows["stopped_at"].notna())
+    mean = rows.groupby(["n_cells", "early_stopping"])[["csc_total", "train", "steps_run", "ari"]].mean()
+    out = mean.unstack("early_stopping")
+    out.columns = [f"{col} ({'early' if early else 'full'})" for col, early in out.columns]
+    stops = rows[rows["early_stopping"]].groupby("n_cells")
+    out["stopped early"] = stops["stopped"].sum().astype(int).astype(str) + " of " + stops.size().astype(str)
+    return out
+
+
 def complete_runs(rows: pd.DataFrame) -> list[str]:
     """The benchmark runs (``run`` column) that cover every data set any run covered, oldest first."""
     coverage = rows.groupby("run")["dataset"].nunique()

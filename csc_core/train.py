@@ -10,6 +10,8 @@ against autograd in the tests).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 from tqdm import tqdm
@@ -53,6 +55,7 @@ def train_contrastive(
     mask: str = "batch",
     seed: int = 0,
     progress: bool = True,
+    stop: Callable[[EncoderEnsemble, int], bool] | None = None,
 ) -> np.ndarray:
     """Train ``ensemble`` in place with NT-Xent on two gene-dropout views of each cell of ``x``, per encoder.
 
@@ -82,10 +85,13 @@ def train_contrastive(
         Seeds the shuffles and the masks.
     progress
         Show a progress bar over epochs.
+    stop
+        Called as ``stop(ensemble, step)`` after every optimizer step (counted from 1); training ends as soon as it
+        returns ``True`` (e.g. :class:`csc_core.stopping.StabilityStop`). It must not change the ensemble's parameters.
 
     Returns
     -------
-    Mean loss per epoch and encoder, shape ``(epochs run, K)``.
+    Mean loss per epoch and encoder, shape ``(epochs run, K)``; an epoch cut short by ``stop`` counts its own steps.
     """
     if mask not in MASKS:
         raise ValueError(f"mask must be one of {MASKS}, got {mask!r}.")
@@ -101,6 +107,7 @@ def train_contrastive(
     history = np.zeros((epochs, k), dtype=np.float64)
     ensemble.train()
     bar = tqdm(range(epochs), desc="contrastive training", unit="epoch", disable=not progress, leave=False)
+    step, stopped = 0, False
     for epoch in bar:
         batches = minibatches(x.shape[0], batch_size, generator)
         if mask == "batch":  # every view of the epoch in one draw: (batches, K, 2 views, kept genes)
@@ -116,6 +123,13 @@ def train_contrastive(
                                           dropped=dropped.view(k, 2, *xb.shape))
             optimizer.step()
             total += losses
-        history[epoch] = total.cpu().numpy() / len(batches)
+            step += 1
+            if stop is not None and stop(ensemble, step):
+                stopped = True
+                break
+        history[epoch] = total.cpu().numpy() / (i + 1)
         bar.set_postfix(loss=f"{history[epoch].mean():.3f}")
+        if stopped:
+            bar.close()
+            return history[: epoch + 1]
     return history

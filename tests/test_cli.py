@@ -89,3 +89,11 @@ def test_exit_codes_name_the_problem(tmp_path, adata, capsys):
 def test_kmeans_from_the_command_line(tmp_path, adata):
     code, out = _run(tmp_path, adata, "--clustering", "kmeans", "--n-clusters", "3")
     assert code == cli.EXIT_OK and ad.read_h5ad(out).obs["csc_cluster"].nunique() == 3
+
+
+def test_early_stopping_from_the_command_line_is_recorded_in_the_file(tmp_path, adata):
+    code, out = _run(tmp_path, adata, "--early-stopping")
+    assert code == cli.EXIT_OK
+    record = ad.read_h5ad(out).uns["csc"]
+    assert bool(record["params"]["early_stopping"]) is True
+    assert list(record["stopping"]["history"]["step"]) == [200, 400]  # checks every 200 of the 500 minimum steps

@@ -101,3 +101,18 @@ def test_speed_frontier_plot_draws_each_data_set_and_labels_the_highlighted_step
     assert [line.get_label() for line in ax.get_lines()[:3]] == ["p", "w", "mean"]
     assert sorted(t.get_text() for t in ax.texts) == ["100", "default", "target 1.5×"]
     assert ax.get_lines()[-1].get_xdata()[0] == 1.5  # the target line
+
+
+def test_early_stopping_summary_pairs_the_modes_per_size_and_counts_stops():
+    rows = pd.DataFrame({
+        "n_cells": [10, 10, 10, 10, 20, 20],
+        "early_stopping": [False, True, False, True, "False", "True"],  # as read back from CSV, too
+        "csc_total": [4.0, 2.0, 6.0, 6.0, 9.0, 3.0], "train": [2.0, 1.0, 3.0, 3.0, 6.0, 1.0],
+        "steps_run": [100, 40, 100, 100, 300, 50], "ari": [0.8, 0.7, 0.6, 0.6, 0.9, 0.85],
+        "stopped_at": [np.nan, 40, np.nan, np.nan, np.nan, 50]})
+    out = cost.early_stopping_summary(rows)
+    assert out.loc[10, "csc_total (full)"] == 5.0 and out.loc[10, "csc_total (early)"] == 4.0
+    assert out.loc[10, "steps_run (early)"] == 70 and out.loc[20, "ari (early)"] == 0.85
+    assert out["stopped early"].tolist() == ["1 of 2", "1 of 1"]
+    with pytest.raises(ValueError, match="bench early-stopping"):
+        cost.early_stopping_summary(rows.iloc[:0])

@@ -1,0 +1,67 @@
+"""Early stopping by cluster stability against full-length training: seconds, steps and ARI on simulated data.
+
+For each size and seed, one fresh process simulates ``n`` cells as ``bench scale`` does (2,500 genes, 4 equal groups,
+``lib_loc=8.5``) and runs ``contrastive_sc`` with its defaults (``n_genes=500``) twice: without and with
+``early_stopping=True`` (:class:`csc_core.stopping.StabilityStop`). Rows go to ``bench/results/early_stopping.csv``
+(one per run: ``early_stopping``, ``steps_run``, ``stopped_at``, seconds per stage, ARI); the summary printed at the end
+compares the two per size.
+
+    python -m bench early-stopping [--cells 10000 30000 100000] [--seeds 0 1 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bench.isolated import run_isolated
+from bench.scale import LIB_LOC
+
+OUT = Path(__file__).parent / "results" / "early_stopping.csv"
+
+
+def _job(n_cells: int, seed: int) -> list[dict]:
+    import csc_core
+    from csc_core.simulate import splat
+
+    csc_core.cost.warm_up(approximate_knn=n_cells > csc_core.cluster.EXACT_KNN_MAX_CELLS)
+    adata = splat(n_cells, 2500, group_prob=[0.25] * 4, dropout_type="experiment", dropout_mid=0.0, lib_loc=LIB_LOC,
+                  seed=seed, keep_true_counts=False)
+    rows = []
+    for early in (False, True):
+        t0 = time.perf_counter()
+        csc_core.contrastive_sc(adata, n_genes=500, seed=seed, progress=False, early_stopping=early)
+        total = time.perf_counter() - t0
+        rec = adata.uns["csc"]
+        rows.append({"n_cells": n_cells, "seed": seed, "early_stopping": early, "csc_total": total,
+                     **rec["timings"], "steps_run": rec["params"]["steps_run"],
+                     "stopped_at": rec.get("stopping", {}).get("stopped_at"),
+                     **csc_core.metrics.scores(adata.obs["cell_type"], adata.obs["csc_cluster"])})
+    return rows
+
+
+def main(argv=None) -> None:
+    from csc_core.cost import early_stopping_summary
+    from csc_core.experiments import ResultStore
+
+    p = argparse.ArgumentParser(prog="python -m bench early-stopping", description=__doc__.splitlines()[0])
+    p.add_argument("--cells", type=int, nargs="+", default=[10_000, 30_000, 100_000])
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    args = p.parse_args(argv)
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    store = ResultStore(OUT)
+    for n in args.cells:
+        for seed in args.seeds:
+            rows = run_isolated(_job, n, seed)
+            store.add([{"run": when, **row} for row in rows])
+            off, on = rows
+            print(f"{n:>9,d} cells, seed {seed}: full {off['csc_total']:7.1f} s ({off['steps_run']} steps, ARI "
+                  f"{off['ari']:.3f}) | early stopping {on['csc_total']:7.1f} s ({on['steps_run']} steps, ARI "
+                  f"{on['ari']:.3f})", flush=True)
+    print(early_stopping_summary(store.select(run=when)).round(3).to_string())
+
+
+if __name__ == "__main__":
+    main()
