@@ -276,9 +276,9 @@ def contrastive_sc(
         Stop training once the clusters of the embedding stop changing (:class:`csc_core.stopping.StabilityStop`:
         every 200 steps a fixed sample of 2,000 cells is clustered; two checks in a row that agree with the previous
         one at ARI ≥ 0.95 end training, never before ``min_steps``). ``True`` uses those settings, a dict overrides
-        them (keys of :data:`csc_core.stopping.STOP_DEFAULTS`). Off by default: it saves most of the training on
-        large data sets for a small loss of ARI (the "Computational cost" chapter), and data sets of a few thousand
-        cells train for little more than ``min_steps`` anyway.
+        them (keys of :data:`csc_core.stopping.STOP_DEFAULTS`). Off by default: on 100,000 and 1,000,000 simulated
+        cells it cut training in 3 runs of 4, for 0.007–0.03 lower ARI, and it rarely fires on data sets of a few
+        thousand cells (the "Computational cost" chapter).
     copy
         Return a modified copy instead of writing into ``adata``.
 

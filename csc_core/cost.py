@@ -157,17 +157,18 @@ def training_frontier(rows: pd.DataFrame) -> pd.DataFrame:
             .drop(columns=["_last", "_order"]).reset_index(drop=True))
 
 
-def early_stopping_summary(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per number of cells: mean seconds, training seconds, optimizer steps and ARI of full-length training and of
-    early stopping, and how many of the runs stopped early (rows of ``python -m bench early-stopping``)."""
+def early_stopping_summary(rows: pd.DataFrame, *, by: str = "n_cells") -> pd.DataFrame:
+    """Per ``by`` (number of cells, or data set): mean seconds, training seconds, optimizer steps and ARI of
+    full-length training and of early stopping, and how many of the runs stopped early (rows of
+    ``python -m bench early-stopping``)."""
     if rows.empty:
         raise ValueError("No early-stopping rows: run `python -m bench early-stopping` first.")
     rows = rows.assign(early_stopping=rows["early_stopping"].astype(str).str.lower() == "true",
                        stopped=rows["stopped_at"].notna())
-    mean = rows.groupby(["n_cells", "early_stopping"])[["csc_total", "train", "steps_run", "ari"]].mean()
+    mean = rows.groupby([by, "early_stopping"])[["csc_total", "train", "steps_run", "ari"]].mean()
     out = mean.unstack("early_stopping")
     out.columns = [f"{col} ({'early' if early else 'full'})" for col, early in out.columns]
-    stops = rows[rows["early_stopping"]].groupby("n_cells")
+    stops = rows[rows["early_stopping"]].groupby(by)
     out["stopped early"] = stops["stopped"].sum().astype(int).astype(str) + " of " + stops.size().astype(str)
     return out
 
