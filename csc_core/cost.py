@@ -158,16 +158,23 @@ def training_frontier(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def early_stopping_summary(rows: pd.DataFrame, *, by: str = "n_cells") -> pd.DataFrame:
-    """Per ``by`` (number of cells, or data set): mean seconds, training seconds, optimizer steps and ARI of
-    full-length training and of early stopping, and how many of the runs stopped early (rows of
-    ``python -m bench early-stopping``)."""
+    """Per ``by`` (number of cells, or data set): mean end-to-end seconds, optimizer steps and ARI of full-length
+    training and of early stopping, and how many of the runs stopped early (rows of ``python -m bench early-stopping``).
+
+    Seven short columns, so that the table fits a book page: ``seconds``, ``steps`` and ``ARI``, each ``(full)`` and
+    ``(early)``, then ``stopped early`` ("k of n").
+    """
     if rows.empty:
         raise ValueError("No early-stopping rows: run `python -m bench early-stopping` first.")
     rows = rows.assign(early_stopping=rows["early_stopping"].astype(str).str.lower() == "true",
                        stopped=rows["stopped_at"].notna())
-    mean = rows.groupby([by, "early_stopping"])[["csc_total", "train", "steps_run", "ari"]].mean()
-    out = mean.unstack("early_stopping")
-    out.columns = [f"{col} ({'early' if early else 'full'})" for col, early in out.columns]
+    names = {"csc_total": "seconds", "steps_run": "steps", "ari": "ARI"}
+    mean = rows.groupby([by, "early_stopping"])[list(names)].mean().unstack("early_stopping")
+    out = pd.DataFrame(index=mean.index)
+    for col, name in names.items():
+        for early in (False, True):
+            out[f"{name} ({'early' if early else 'full'})"] = mean[(col, early)]
+    out[[c for c in out.columns if c.startswith("steps")]] = out.filter(like="steps").round().astype(int)
     stops = rows[rows["early_stopping"]].groupby(by)
     out["stopped early"] = stops["stopped"].sum().astype(int).astype(str) + " of " + stops.size().astype(str)
     return out

@@ -111,10 +111,12 @@ def test_early_stopping_summary_pairs_the_modes_per_size_and_counts_stops():
         "steps_run": [100, 40, 100, 100, 300, 50], "ari": [0.8, 0.7, 0.6, 0.6, 0.9, 0.85],
         "stopped_at": [np.nan, 40, np.nan, np.nan, np.nan, 50]})
     out = cost.early_stopping_summary(rows)
-    assert out.loc[10, "csc_total (full)"] == 5.0 and out.loc[10, "csc_total (early)"] == 4.0
-    assert out.loc[10, "steps_run (early)"] == 70 and out.loc[20, "ari (early)"] == 0.85
+    assert out.loc[10, "seconds (full)"] == 5.0 and out.loc[10, "seconds (early)"] == 4.0
+    assert out.loc[10, "steps (early)"] == 70 and out.loc[20, "ARI (early)"] == 0.85
+    assert list(out.columns) == ["seconds (full)", "seconds (early)", "steps (full)", "steps (early)", "ARI (full)",
+                                 "ARI (early)", "stopped early"]
     assert out["stopped early"].tolist() == ["1 of 2", "1 of 1"]
     per_set = cost.early_stopping_summary(rows.assign(dataset=["a", "a", "b", "b", "b", "b"]), by="dataset")
-    assert per_set.loc["b", "ari (full)"] == 0.75 and per_set["stopped early"].tolist() == ["1 of 1", "1 of 2"]
+    assert per_set.loc["b", "ARI (full)"] == 0.75 and per_set["stopped early"].tolist() == ["1 of 1", "1 of 2"]
     with pytest.raises(ValueError, match="bench early-stopping"):
         cost.early_stopping_summary(rows.iloc[:0])

@@ -190,13 +190,14 @@ stopping_rows = ResultStore(root / "bench" / "results" / "early_stopping.csv").l
 if stopping_rows.empty:
     print("No early-stopping rows stored: run `python -m bench early-stopping`.")
 else:
-    display(cost.early_stopping_summary(stopping_rows).round(3))
+    display(cost.early_stopping_summary(stopping_rows).round({"seconds (full)": 1, "seconds (early)": 1}).round(3))
 
 # %% [markdown]
-# Reading it (run of 2026-11-24, one process per size and seed): below 100,000 cells the rule never fired — at 10,000
-# and 30,000 cells consecutive partitions of the sample kept agreeing at only 0.8–0.9 to the end (cells on the borders
-# of these overlapping groups keep changing sides), so the result is the full-length one, bit for bit, and the checks
-# cost about 40 ms each (0.4 s of 11 checks at 30,000 cells, within this machine's noise). At 100,000 cells it stopped
+# Reading it (run of 2026-11-24, one process per size and seed): below 100,000 cells the rule never fired — at
+# 30,000 cells (seed 0) consecutive partitions of the sample agreed at only 0.80–0.87 through the second half of
+# training (cells on the borders of these overlapping groups keep changing sides) — so the result is the full-length
+# one, bit for bit, and the checks cost about 40 ms each (some 0.45 s for the 11 checks at 30,000 cells, within this
+# machine's noise). At 100,000 cells it stopped
 # two runs of three, after 1,800 and 5,000 of 7,820 steps (mean end to end 33.2 → 27.9 s, ARI 0.848 → 0.841); the
 # third kept training to the end. At a million cells it stopped after 2,600 of 78,130 steps: training 162 → 8.5 s,
 # end to end 400 → 261 s, ARI 0.902 → 0.872. What remains at that size is the kNN graph (85 s) and Leiden (135 s),
@@ -214,7 +215,8 @@ stopping_real = ResultStore(root / "bench" / "results" / "early_stopping_real.cs
 if stopping_real.empty:
     print("No rows stored: run `python -m bench early-stopping --datasets all --settings paper`.")
 else:
-    display(cost.early_stopping_summary(stopping_real, by="dataset").round(3))
+    display(cost.early_stopping_summary(stopping_real, by="dataset").round({"seconds (full)": 1, "seconds (early)": 1})
+            .round(3))
 
 # %% [markdown]
 # It fired once in 18 runs (PBMC, seed 2: 1,200 of 1,500 steps, ARI 0.557 against 0.539 at full length); every other
@@ -223,7 +225,7 @@ else:
 # resolution 1 (11–22 clusters) keep moving: consecutive checks agreed at ARI 0.67–0.82 on worm and 0.72–0.83 on the
 # bladder set (seed 0) — the fine clusters of real data trade cells between checks long after the coarse structure has
 # settled. Checking at resolution 0.3 instead would have stopped the bladder run at 800 of 1,000 steps (agreement
-# 0.97–0.98) but still not worm's (0.81–0.87); we have not measured what that would cost in ARI, so the check keeps
+# 0.97–0.98) but still not worm's (0.65–0.87); we have not measured what that would cost in ARI, so the check keeps
 # resolution 1. The paper's training time on these sets is a matter of its settings (100 epochs of a 256 → 64 → 32
 # encoder with per-cell masks, 37–75 s here), which the defaults already cut to about a second.
 
