@@ -15,7 +15,7 @@ from . import cluster
 from .ensemble import EncoderEnsemble, embed
 from .model import ContrastiveModel
 from .preprocess import preprocess
-from .stopping import STOP_DEFAULTS, StabilityStop
+from .stopping import StabilityStop, check_stop_settings
 from .train import batches_per_epoch, train_contrastive
 from .validation import check_counts
 
@@ -103,6 +103,7 @@ def fit_ensemble(adata: ad.AnnData, *, settings: str = "default", seed: int = 0,
     unknown = set(overrides) - set(TRAINING_SETTINGS)
     if unknown:
         raise KeyError(f"Unknown training settings {sorted(unknown)}; known: {list(TRAINING_SETTINGS)}.")
+    stopping = stop_settings(early_stopping)  # checked before any work is done
     s = resolve_settings(settings, **overrides)
     dev = resolve_device(device)
     t0 = time.perf_counter()
@@ -110,7 +111,7 @@ def fit_ensemble(adata: ad.AnnData, *, settings: str = "default", seed: int = 0,
     x = torch.from_numpy(pre.X).to(dev)
     t1 = time.perf_counter()
     ensemble = EncoderEnsemble(s["n_models"], x.shape[1], s["hidden"], seed=seed).to(dev)
-    stop = stopper(x, early_stopping, min_steps=s["min_steps"], seed=seed)
+    stop = None if stopping is None else StabilityStop(x, min_steps=s["min_steps"], seed=seed, **stopping)
     history = train_contrastive(ensemble, x, epochs=s["epochs"], min_steps=s["min_steps"],
                                 batch_size=s["batch_size"], lr=s["lr"], keep=s["keep"],
                                 temperature=s["temperature"], mask=s["mask"], seed=seed, progress=progress, stop=stop)
@@ -125,7 +126,7 @@ def fit_ensemble(adata: ad.AnnData, *, settings: str = "default", seed: int = 0,
         "batch_size": int(s["batch_size"]),
         "lr": float(s["lr"]), "keep": float(s["keep"]), "temperature": float(s["temperature"]), "mask": s["mask"],
         "seed": int(seed), "device": str(dev), "layer": layer,
-        "early_stopping": early_stopping if isinstance(early_stopping, bool) else dict(early_stopping),
+        "early_stopping": False if stopping is None else stopping,  # the resolved settings of the check
     }
     record = {"params": params, "loss": history, "timings": {"preprocess": t1 - t0, "train": t2 - t1},
               "preprocessing": {"genes": list(pre.var_names), "mean": pre.var["mean"].to_numpy(np.float32),
@@ -136,18 +137,15 @@ def fit_ensemble(adata: ad.AnnData, *, settings: str = "default", seed: int = 0,
     return ensemble, x, record
 
 
-def stopper(x: torch.Tensor, early_stopping: bool | dict, *, min_steps: int, seed: int) -> StabilityStop | None:
-    """The :class:`~csc_core.stopping.StabilityStop` that ``early_stopping`` asks for (``True``: its defaults; a dict:
-    those settings), or ``None`` for ``False``."""
+def stop_settings(early_stopping: bool | dict) -> dict | None:
+    """The checked :class:`~csc_core.stopping.StabilityStop` settings ``early_stopping`` asks for (``True``: the
+    defaults; a dict: those settings over the defaults), or ``None`` for ``False``."""
     if early_stopping is False:
         return None
     if early_stopping is True:
-        return StabilityStop(x, min_steps=min_steps, seed=seed)
+        return check_stop_settings()
     if isinstance(early_stopping, dict):
-        unknown = set(early_stopping) - set(STOP_DEFAULTS)
-        if unknown:
-            raise KeyError(f"Unknown early-stopping settings {sorted(unknown)}; known: {sorted(STOP_DEFAULTS)}.")
-        return StabilityStop(x, min_steps=min_steps, seed=seed, **early_stopping)
+        return check_stop_settings(**early_stopping)
     raise TypeError(f"early_stopping must be True, False or a dict of settings, got {early_stopping!r}.")
 
 

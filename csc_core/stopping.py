@@ -29,6 +29,25 @@ STOP_DEFAULTS = {"every": 200, "agreement": 0.95, "patience": 2, "n_cells": 2000
                  "resolution": 1.0}
 
 
+def check_stop_settings(**settings) -> dict:
+    """``settings`` for :class:`StabilityStop` after checking them, with :data:`STOP_DEFAULTS` filled in.
+
+    Raises ``KeyError`` for an unknown name and ``ValueError`` for a value out of range — before any training starts.
+    """
+    unknown = set(settings) - set(STOP_DEFAULTS)
+    if unknown:
+        raise KeyError(f"Unknown early-stopping settings {sorted(unknown)}; known: {sorted(STOP_DEFAULTS)}.")
+    s = {**STOP_DEFAULTS, **settings}
+    if s["every"] < 1 or s["patience"] < 1:
+        raise ValueError(f"every and patience must be at least 1, got every={s['every']}, patience={s['patience']}.")
+    if not 0.0 < s["agreement"] <= 1.0:
+        raise ValueError(f"agreement is an adjusted Rand index in (0, 1], got {s['agreement']}.")
+    if s["n_neighbors"] < 1 or s["n_cells"] < 2:
+        raise ValueError(f"n_neighbors must be at least 1 and n_cells at least 2, got {s['n_neighbors']}, "
+                         f"{s['n_cells']}.")
+    return s
+
+
 def knn_partition(embedding: torch.Tensor, *, n_neighbors: int = 15, resolution: float = 1.0,
                   seed: int = 0) -> np.ndarray:
     """Leiden communities (modularity, igraph) of the symmetric cosine kNN graph of ``embedding`` (cells × dims)."""
@@ -77,10 +96,7 @@ class StabilityStop:
                  agreement: float = STOP_DEFAULTS["agreement"], patience: int = STOP_DEFAULTS["patience"],
                  n_cells: int = STOP_DEFAULTS["n_cells"], n_neighbors: int = STOP_DEFAULTS["n_neighbors"],
                  resolution: float = STOP_DEFAULTS["resolution"], seed: int = 0):
-        if every < 1 or patience < 1:
-            raise ValueError(f"every and patience must be at least 1, got every={every}, patience={patience}.")
-        if not 0.0 < agreement <= 1.0:
-            raise ValueError(f"agreement is an adjusted Rand index in (0, 1], got {agreement}.")
+        check_stop_settings(every=every, agreement=agreement, patience=patience)
         n = x.shape[0]
         sample = np.sort(np.random.default_rng(seed).choice(n, size=min(n, n_cells), replace=False))
         if sample.size <= n_neighbors:

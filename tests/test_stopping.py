@@ -86,7 +86,8 @@ def test_contrastive_sc_without_a_stop_is_unchanged_by_the_monitor(adata):
     rec = watched.uns["csc"]
     assert rec["stopping"]["stopped_at"] is None and rec["stopping"]["history"]["step"] == [1, 2, 3]
     assert rec["params"]["steps_run"] == plain.uns["csc"]["params"]["steps_run"] == 3
-    assert rec["params"]["early_stopping"]["patience"] == 99 and plain.uns["csc"]["params"]["early_stopping"] is False
+    assert rec["params"]["early_stopping"]["patience"] == 99 and rec["params"]["early_stopping"]["every"] == 1
+    assert plain.uns["csc"]["params"]["early_stopping"] is False
     assert "stopping" not in plain.uns["csc"]
 
 
@@ -102,8 +103,20 @@ def test_contrastive_sc_records_where_it_stopped_and_is_deterministic(adata):
     np.testing.assert_array_equal(first.obsm["X_csc"], second.obsm["X_csc"])
 
 
-@pytest.mark.parametrize("value, error", [({"every_n": 3}, KeyError), ("yes", TypeError)])
-def test_contrastive_sc_rejects_bad_early_stopping(adata, value, error):
-    with pytest.raises(error, match="early"):
+@pytest.mark.parametrize("value, error, match", [({"every_n": 3}, KeyError, "early-stopping settings"),
+                                                 ("yes", TypeError, "early_stopping"),
+                                                 ({"agreement": 2.0}, ValueError, "agreement")])
+def test_contrastive_sc_rejects_bad_early_stopping_before_any_work(adata, value, error, match, monkeypatch):
+    def no_preprocessing(*args, **kwargs):
+        raise AssertionError("preprocessing ran before the settings were checked")
+
+    monkeypatch.setattr("csc_core.contrastive.preprocess", no_preprocessing)
+    with pytest.raises(error, match=match):
         csc_core.contrastive_sc(adata, epochs=1, n_genes=40, n_neighbors=10, progress=False, copy=True,
                                 early_stopping=value)
+
+
+def test_the_record_holds_the_resolved_settings(adata):
+    run = csc_core.contrastive_sc(adata, epochs=1, min_steps=0, n_genes=40, n_neighbors=10, progress=False, copy=True,
+                                  early_stopping=True)
+    assert run.uns["csc"]["params"]["early_stopping"] == csc_core.stopping.STOP_DEFAULTS
