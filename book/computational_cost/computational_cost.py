@@ -33,7 +33,8 @@
 #     python -m bench speed --seeds 0 1 2
 #     python -m bench speed-frontier            # ARI and ratio against training steps, about 5 minutes
 #     python -m bench scale --cells 10000 30000 100000 300000 1000000
-#     python -m bench early-stopping            # full training against early_stopping=True, about 10 minutes
+#     python -m bench early-stopping            # full training against early_stopping=True, about 20 minutes
+#     python -m bench early-stopping --datasets all --settings paper   # the same on the real sets, about 30 minutes
 #     python -m bench timing                    # every method against cells and genes: results/timing.csv, hours
 # ```
 
