@@ -82,6 +82,9 @@ class ResultStore:
         new = pd.DataFrame(list(rows))
         if new.empty:
             return
+        # a column with no value in these rows (e.g. all None) becomes NaN floats — what the CSV reads back anyway —
+        # so that pandas does not have to guess its type when it meets the stored rows (a FutureWarning otherwise)
+        new = new.apply(lambda col: col.astype(float) if col.isna().all() else col)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._lock:  # read-modify-write: without the lock two writers could each drop the other's rows
             self._write(pd.concat([self.load(), new], ignore_index=True))

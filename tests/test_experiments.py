@@ -164,3 +164,16 @@ def test_a_result_file_gets_the_usual_mode_and_keeps_its_own(tmp_path):
     os.chmod(path, 0o640)
     store.add([{"k": 2}])
     assert stat.S_IMODE(path.stat().st_mode) == 0o640 and len(store.load()) == 2
+
+
+def test_rows_without_a_value_in_a_column_append_quietly_and_read_back_as_missing(tmp_path):
+    import warnings
+
+    store = ResultStore(tmp_path / "t.csv")
+    store.add([{"n": 1, "stopped_at": 1800}, {"n": 2, "stopped_at": None}])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # pandas' FutureWarning on all-missing columns would fail here
+        store.add([{"n": 3, "stopped_at": None}, {"n": 4, "stopped_at": None}])
+    table = store.load()
+    assert table["n"].tolist() == [1, 2, 3, 4]
+    assert table["stopped_at"].iloc[0] == 1800 and table["stopped_at"].iloc[1:].isna().all()
