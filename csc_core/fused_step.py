@@ -5,8 +5,9 @@ autograd graph, a separate pass per view, a fresh dense gradient for every gathe
 the multiply-adds: a step of the default ensemble took 3.4–4 ms through autograd. The network is short — linear →
 BatchNorm → ReLU → … → linear → L2 normalisation → NT-Xent — and each piece has a closed-form backward, so here both
 views of all K encoders go through each layer as one batched matrix product, forward and backward, in about 40
-operations: 1.7–2 ms per step, most of it now the matrix products themselves (worm's 528 steps: 2.2 → 1.1 s;
-``bench/results/speed.md``). It computes what ``nt_xent(ensemble(view 1), ensemble(view 2)).sum().backward()``
+operations: about 2 ms per step (worm's 528 steps: 2.2 → 1.1 s; ``bench/results/speed.md``), of which the seven
+batched matrix products take a third (0.67 ms) and small element-wise operations the rest (the "Computational cost"
+chapter). It computes what ``nt_xent(ensemble(view 1), ensemble(view 2)).sum().backward()``
 computes — ``tests/test_fused_step.py`` checks the losses, every gradient and the BatchNorm running statistics
 against autograd.
 

@@ -101,10 +101,14 @@ print(f"seeds of each run: {run_seeds}")
 # take about 0.45 s of it, leaving some 0.35 s for training. Training runs at least 500 optimizer steps of the three
 # encoders. Through PyTorch's autograd one step cost 3.4–4 ms on these two cores, most of it per-operation overhead on
 # tiny matrices; `csc_core.fused_step` now computes the step's gradients in closed form — both views of all three
-# encoders through each layer as one batched matrix product, checked against autograd in the tests — at 1.7–2 ms,
-# most of which is now the matrix products themselves (the first layer and the 256 × 256 similarity matrices, at
-# 50–90 GFLOP/s here). Worm's training went from 2.2 to 1.1–1.2 s and its ratio from 4.3× to 3.2×; 0.35 s is still
-# only about 150 steps. The benchmark below trains for a fixed number of steps instead (`epochs=1, min_steps=S`;
+# encoders through each layer as one batched matrix product, checked against autograd in the tests — at about 2 ms.
+# Worm's training went from 2.2 to 1.1–1.2 s and its ratio from 4.3× to 3.2×; 0.35 s is still only about 150 steps.
+# Where the 2 ms go (timed one by one, best of 7 × 200 repeats): the step's seven batched matrix products — the first
+# layer forward and its weight gradient (160 µs each), the three 256 × 256 similarity matrices and their gradient
+# (96 + 177 µs), the second layer (80 µs) — take 0.67 ms, at 130–180 GFLOP/s; the other 1.3 ms are some fifty small
+# element-wise operations (BatchNorm, the softmax's exponentials, the gathers of each view's genes and of the kept
+# weight rows, Adam's update). Even with none of those, 500 steps of the matrix products alone (0.34 s) would leave
+# nothing for the rest of the budget. The benchmark below trains for a fixed number of steps instead (`epochs=1, min_steps=S`;
 # everything else the defaults) and times scanpy in the same process right after each run
 # (`python -m bench speed-frontier`, seeds 0–2).
 
