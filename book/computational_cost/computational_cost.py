@@ -107,8 +107,8 @@ print(f"seeds of each run: {run_seeds}")
 # layer forward and its weight gradient (160 µs each), the three 256 × 256 similarity matrices and their gradient
 # (96 + 177 µs), the second layer (80 µs) — take 0.67 ms, at 130–180 GFLOP/s; the other 1.3 ms are some fifty small
 # element-wise operations (BatchNorm, the softmax's exponentials, the gathers of each view's genes and of the kept
-# weight rows, Adam's update). Even with none of those, 500 steps of the matrix products alone (0.34 s) would leave
-# nothing for the rest of the budget. The benchmark below trains for a fixed number of steps instead (`epochs=1, min_steps=S`;
+# weight rows, Adam's update). Even with none of those, worm's 528 steps of the matrix products alone (0.35 s) would
+# take the whole training budget. The benchmark below trains for a fixed number of steps instead (`epochs=1, min_steps=S`;
 # everything else the defaults) and times scanpy in the same process right after each run
 # (`python -m bench speed-frontier`, seeds 0–2).
 
