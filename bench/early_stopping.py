@@ -74,29 +74,20 @@ def main(argv=None) -> None:
     if args.datasets:
         from csc_core import data
 
-        datasets = [n for n in data.available() if data.fetchable(n)] if args.datasets == ["all"] else args.datasets
-        store = ResultStore(OUT_REAL)
-        for dataset in datasets:
-            for seed in args.seeds:
-                rows = run_isolated(_job_real, dataset, seed, args.settings)
-                store.add([{"run": when, **row} for row in rows])
-                off, on = rows
-                print(f"{dataset} ({args.settings}), seed {seed}: full {off['csc_total']:6.1f} s ({off['steps_run']} "
-                      f"steps, ARI {off['ari']:.3f}) | early stopping {on['csc_total']:6.1f} s ({on['steps_run']} "
-                      f"steps, ARI {on['ari']:.3f})", flush=True)
-        print(early_stopping_summary(store.select(run=when), by="dataset").round(3).to_string())
-        return
-    store = ResultStore(OUT)
-    for n in args.cells:
-        for seed in args.seeds:
-            rows = run_isolated(_job, n, seed)
-            store.add([{"run": when, **row} for row in rows])
-            off, on = rows
-            print(f"{n:>9,d} cells, seed {seed}: full {off['csc_total']:7.1f} s ({off['steps_run']} steps, ARI "
-                  f"{off['ari']:.3f}) | early stopping {on['csc_total']:7.1f} s ({on['steps_run']} steps, ARI "
-                  f"{on['ari']:.3f})", flush=True)
-    print(early_stopping_summary(store.select(run=when)).round(3).to_string())
-
+        names = [n for n in data.available() if data.fetchable(n)] if args.datasets == ["all"] else args.datasets
+        store, by = ResultStore(OUT_REAL), "dataset"
+        tasks = [(f"{d} ({args.settings}), seed {s}", _job_real, (d, s, args.settings)) for d in names
+                 for s in args.seeds]
+    else:
+        store, by = ResultStore(OUT), "n_cells"
+        tasks = [(f"{n:>9,d} cells, seed {s}", _job, (n, s)) for n in args.cells for s in args.seeds]
+    for label, job, job_args in tasks:
+        rows = run_isolated(job, *job_args)
+        store.add([{"run": when, **row} for row in rows])
+        off, on = rows
+        print(f"{label}: full {off['csc_total']:7.1f} s ({off['steps_run']} steps, ARI {off['ari']:.3f}) | "
+              f"early stopping {on['csc_total']:7.1f} s ({on['steps_run']} steps, ARI {on['ari']:.3f})", flush=True)
+    print(early_stopping_summary(store.select(run=when), by=by).round(3).to_string())
 
 if __name__ == "__main__":
     main()

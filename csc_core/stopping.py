@@ -20,7 +20,7 @@ import scipy.sparse as sp
 import torch
 from sklearn.metrics import adjusted_rand_score
 
-from .cluster import _igraph, _leiden_igraph
+from .cluster import leiden_resolutions
 from .ensemble import EncoderEnsemble, embed
 
 #: Defaults of :class:`StabilityStop` (what ``early_stopping=True`` uses); ``python -m bench early-stopping`` measures
@@ -59,7 +59,7 @@ def knn_partition(embedding: torch.Tensor, *, n_neighbors: int = 15, resolution:
     sim.fill_diagonal_(-2.0)  # a cell is not its own neighbour (cosines are at least −1)
     idx = sim.topk(n_neighbors, dim=1).indices.cpu().numpy()
     adjacency = sp.csr_matrix((np.ones(idx.size), (np.repeat(np.arange(n), n_neighbors), idx.ravel())), shape=(n, n))
-    return _leiden_igraph(_igraph(adjacency.maximum(adjacency.T)), resolution=resolution, seed=seed)
+    return leiden_resolutions(adjacency.maximum(adjacency.T), [resolution], seed=seed)[0]
 
 
 class StabilityStop:
@@ -96,7 +96,8 @@ class StabilityStop:
                  agreement: float = STOP_DEFAULTS["agreement"], patience: int = STOP_DEFAULTS["patience"],
                  n_cells: int = STOP_DEFAULTS["n_cells"], n_neighbors: int = STOP_DEFAULTS["n_neighbors"],
                  resolution: float = STOP_DEFAULTS["resolution"], seed: int = 0):
-        check_stop_settings(every=every, agreement=agreement, patience=patience)
+        check_stop_settings(every=every, agreement=agreement, patience=patience, n_cells=n_cells,
+                            n_neighbors=n_neighbors, resolution=resolution)
         n = x.shape[0]
         sample = np.sort(np.random.default_rng(seed).choice(n, size=min(n, n_cells), replace=False))
         if sample.size <= n_neighbors:
