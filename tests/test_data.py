@@ -103,3 +103,23 @@ def test_reading_in_slabs_gives_the_same_matrix(tmp_path):
     slabs = data.read_h5(tmp_path / "t.h5", chunk_bytes=8 * 7 * 5)  # 5 rows at a time
     np.testing.assert_array_equal(slabs.X.toarray(), x)
     np.testing.assert_array_equal(slabs.X.toarray(), data.read_h5(tmp_path / "t.h5").X.toarray())
+
+
+def test_one_gzip_chunk_read_in_slabs_gives_the_same_matrix(tmp_path):
+    # the layout of worm_neuron_cell.h5: the whole matrix is one compressed chunk
+    x = np.random.default_rng(1).poisson(0.5, (23, 7)).astype(np.float64)
+    with h5py.File(tmp_path / "one.h5", "w") as fh:
+        fh.create_dataset("X", data=x, chunks=x.shape, compression="gzip")
+        fh["Y"] = np.arange(23.0) % 2
+    np.testing.assert_array_equal(data.read_h5(tmp_path / "one.h5", chunk_bytes=8 * 7 * 5).X.toarray(), x)
+
+
+def test_chunk_cache_holds_one_band_of_chunks(tmp_path):
+    with h5py.File(tmp_path / "c.h5", "w") as fh:
+        one = fh.create_dataset("one", shape=(4000, 3000), dtype="f8", chunks=(4000, 3000), compression="gzip")
+        tiles = fh.create_dataset("tiles", shape=(1000, 5000), dtype="f4", chunks=(100, 1000))
+        plain = fh.create_dataset("plain", shape=(10, 10), dtype="f8")
+        assert data.chunk_cache_size(one)[0] >= 4000 * 3000 * 8  # the whole single chunk
+        nbytes, slots = data.chunk_cache_size(tiles)
+        assert nbytes >= 100 * 5000 * 4 and slots >= 5 * 100  # one band: 5 chunks of 100 rows
+        assert data.chunk_cache_size(plain) == (1 << 20, 521)  # contiguous: HDF5's defaults
