@@ -11,6 +11,7 @@ import pandas as pd
 import scanpy as sc
 import scipy.sparse as sp
 from sklearn.cluster import KMeans
+from tqdm import tqdm
 
 #: Above this many cells the kNN search is approximate (pynndescent); below, exact (scikit-learn).
 EXACT_KNN_MAX_CELLS = 20_000
@@ -153,10 +154,29 @@ def _silhouette(dist: np.ndarray, labels: np.ndarray) -> float:
     return float(sil.mean())
 
 
-def leiden_resolutions(graph: sp.spmatrix, resolutions, *, seed: int = 0) -> list[np.ndarray]:
-    """Leiden partitions of ``graph`` at each of ``resolutions`` (igraph flavour, graph converted once)."""
+def leiden_resolutions(graph: sp.spmatrix, resolutions, *, seed: int = 0, bar: tqdm | None = None) -> list[np.ndarray]:
+    """Leiden partitions of ``graph`` at each of ``resolutions`` (igraph flavour, graph converted once).
+
+    ``bar``, a tqdm bar, advances by one per resolution and names the one running.
+    """
     g = _igraph(graph)  # scanpy's tl.leiden would rebuild it from a Python list for every resolution
-    return [_leiden_igraph(g, resolution=r, seed=seed) for r in resolutions]
+    labelings = []
+    for r in resolutions:
+        _stage(bar, f"Leiden at resolution {r:g}")
+        labelings.append(_leiden_igraph(g, resolution=r, seed=seed))
+        _done(bar)
+    return labelings
+
+
+def _stage(bar: tqdm | None, what: str) -> None:
+    """Name the step about to run on the progress bar (a million-cell graph or Leiden takes minutes)."""
+    if bar is not None:
+        bar.set_postfix_str(what)
+
+
+def _done(bar: tqdm | None) -> None:
+    if bar is not None:
+        bar.update(1)
 
 
 def pick_resolution(resolutions, silhouettes, *, tolerance: float = SILHOUETTE_TOLERANCE) -> int:
@@ -169,15 +189,18 @@ def pick_resolution(resolutions, silhouettes, *, tolerance: float = SILHOUETTE_T
 
 
 def select_resolution(embedding: np.ndarray, graph: sp.spmatrix, *, resolutions=AUTO_RESOLUTIONS,
-                      tolerance: float = SILHOUETTE_TOLERANCE, seed: int = 0) -> tuple[float, np.ndarray, pd.DataFrame]:
+                      tolerance: float = SILHOUETTE_TOLERANCE, seed: int = 0,
+                      bar: tqdm | None = None) -> tuple[float, np.ndarray, pd.DataFrame]:
     """Leiden at each resolution; keep the lowest resolution whose partition's cosine silhouette of ``embedding`` is
     within ``tolerance`` of the best (:func:`pick_resolution`). Uses no labels.
 
     Returns the chosen resolution, its labels and one row per resolution (``resolution``, ``n_clusters``,
-    ``silhouette``, ``chosen``).
+    ``silhouette``, ``chosen``). ``bar`` (tqdm) advances once per resolution and once for the silhouettes.
     """
-    labelings = leiden_resolutions(graph, resolutions, seed=seed)
+    labelings = leiden_resolutions(graph, resolutions, seed=seed, bar=bar)
+    _stage(bar, "silhouettes")
     scores = cosine_silhouette(embedding, labelings, seed=seed)
+    _done(bar)
     best = pick_resolution(resolutions, scores, tolerance=tolerance)
     table = pd.DataFrame({"resolution": [float(r) for r in resolutions],
                           "n_clusters": [int(np.unique(lab).size) for lab in labelings], "silhouette": scores,
@@ -186,29 +209,43 @@ def select_resolution(embedding: np.ndarray, graph: sp.spmatrix, *, resolutions=
 
 
 def leiden(embedding: np.ndarray, *, n_neighbors: int = 15, resolution: float | str = 1.0, seed: int = 0,
-           timings: dict | None = None, scores: list | None = None) -> np.ndarray:
+           timings: dict | None = None, scores: list | None = None, progress: bool = False) -> np.ndarray:
     """Leiden communities of the kNN graph of ``embedding`` (cells × dims); integer labels.
 
     Builds the graph (:func:`knn_graph`) and runs scanpy's Leiden with igraph (:func:`leiden_on_graph`).
     ``resolution="auto"`` chooses it without labels (:func:`select_resolution`, on a sample of
     :data:`AUTO_MAX_CELLS` cells above that size). If ``timings`` is given, the seconds of each step are stored in it
     under ``"graph"`` and ``"cluster"``; if ``scores`` is a list, the per-resolution table of ``"auto"`` is appended.
+    ``progress`` shows a bar over the steps, naming the one running (graph, each resolution, silhouettes).
     """
     if isinstance(resolution, str) and resolution != "auto":
         raise ValueError(f"resolution must be a number or 'auto', got {resolution!r}.")
-    t0 = time.perf_counter()
-    graph = knn_graph(embedding, n_neighbors=n_neighbors, seed=seed)
-    t1 = time.perf_counter()
-    if resolution != "auto":
-        labels = leiden_on_graph(graph, resolution=resolution, seed=seed)
-    elif graph.shape[0] <= AUTO_MAX_CELLS:
-        _, labels, table = select_resolution(embedding, graph, seed=seed)
-    else:
-        sample = np.sort(np.random.default_rng(seed).choice(graph.shape[0], size=AUTO_MAX_CELLS, replace=False))
-        sub = np.asarray(embedding)[sample]
-        best, _, table = select_resolution(sub, knn_graph(sub, n_neighbors=n_neighbors, seed=seed), seed=seed)
-        labels = leiden_on_graph(graph, resolution=best, seed=seed)
-    if resolution == "auto" and scores is not None:
+    n = np.shape(embedding)[0]
+    auto, sampled = resolution == "auto", resolution == "auto" and n > AUTO_MAX_CELLS
+    steps = 1 + ((len(AUTO_RESOLUTIONS) + 1 + 2 * sampled) if auto else 1)
+    with tqdm(total=steps, desc="clustering", unit="step", disable=not progress, leave=False) as bar:
+        t0 = time.perf_counter()
+        _stage(bar, f"{n_neighbors}-NN graph of {n:,} cells")
+        graph = knn_graph(embedding, n_neighbors=n_neighbors, seed=seed)
+        _done(bar)
+        t1 = time.perf_counter()
+        if not auto:
+            _stage(bar, f"Leiden at resolution {resolution:g}")
+            labels = leiden_on_graph(graph, resolution=resolution, seed=seed)
+            _done(bar)
+        elif not sampled:
+            _, labels, table = select_resolution(embedding, graph, seed=seed, bar=bar)
+        else:
+            sample = np.sort(np.random.default_rng(seed).choice(n, size=AUTO_MAX_CELLS, replace=False))
+            sub = np.asarray(embedding)[sample]
+            _stage(bar, f"graph of a {AUTO_MAX_CELLS:,}-cell sample")
+            sub_graph = knn_graph(sub, n_neighbors=n_neighbors, seed=seed)
+            _done(bar)
+            best, _, table = select_resolution(sub, sub_graph, seed=seed, bar=bar)
+            _stage(bar, f"Leiden at resolution {best:g} on all {n:,} cells")
+            labels = leiden_on_graph(graph, resolution=best, seed=seed)
+            _done(bar)
+    if auto and scores is not None:
         scores.append(table)
     if timings is not None:
         timings.update(graph=t1 - t0, cluster=time.perf_counter() - t1)

@@ -269,7 +269,8 @@ def contrastive_sc(
         Also write the trained encoders and the preprocessing they expect to this file, to embed new cells later
         (:func:`csc_core.load_model`, then :meth:`~csc_core.model.ContrastiveModel.embed`).
     progress
-        Show a progress bar over epochs.
+        Show progress bars: over the training epochs, then over the clustering steps (graph, each resolution tried),
+        which take minutes at a million cells.
     early_stopping
         Stop training once the clusters of the embedding stop changing (:class:`csc_core.stopping.StabilityStop`:
         every 200 steps a fixed sample of 2,000 cells is clustered; two checks in a row that agree with the previous
@@ -319,7 +320,7 @@ def contrastive_sc(
     if clustering == "leiden":
         scores = []
         labels = cluster.leiden(embedding, n_neighbors=n_neighbors, resolution=resolution, seed=seed,
-                                timings=record["timings"], scores=scores)
+                                timings=record["timings"], scores=scores, progress=progress)
         if scores:
             record["resolution_scores"] = {c: scores[0][c].tolist() for c in scores[0].columns}
     else:

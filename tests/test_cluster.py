@@ -156,6 +156,35 @@ def test_auto_resolution_on_many_cells_chooses_on_a_sample(monkeypatch, blobs):
     assert labels.shape == (120,) and metrics.scores(truth, labels)["ari"] > 0.95
 
 
+@pytest.mark.parametrize("resolution, max_cells", [(0.5, 1000), ("auto", 1000), ("auto", 60)])
+def test_progress_bar_names_each_step_and_ends_full(monkeypatch, blobs, resolution, max_cells):
+    seen = []
+
+    class Recording(cluster.tqdm):
+        def set_postfix_str(self, s="", refresh=True):
+            seen.append(s)
+            super().set_postfix_str(s, refresh)
+
+        def close(self):
+            seen.append((self.n, self.total))
+            super().close()
+
+    monkeypatch.setattr(cluster, "tqdm", Recording)
+    monkeypatch.setattr(cluster, "AUTO_MAX_CELLS", max_cells)
+    x, _ = blobs
+    labels = cluster.leiden(x, n_neighbors=10, resolution=resolution, progress=True)
+    assert labels.shape == (120,)
+    assert seen[0] == "10-NN graph of 120 cells"
+    assert seen[-1][0] == seen[-1][1]  # every step counted: the bar ends full
+    leidens = [s for s in seen if isinstance(s, str) and s.startswith("Leiden at resolution")]
+    assert len(leidens) == (1 if resolution == 0.5 else len(cluster.AUTO_RESOLUTIONS) + (max_cells < 120))
+
+
+def test_no_progress_bar_by_default(capsys, blobs):
+    cluster.leiden(blobs[0], n_neighbors=10, resolution="auto")
+    assert capsys.readouterr().err == ""
+
+
 def test_unknown_resolution_word_raises(blobs):
     with pytest.raises(ValueError, match="'auto'"):
         cluster.leiden(blobs[0], resolution="best")
