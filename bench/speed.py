@@ -44,7 +44,8 @@ def _job(method: str, dataset: str, seed: int, threads: int) -> dict:
 
 def machine() -> dict:
     """What the numbers were measured on."""
-    import scanpy
+    from importlib.metadata import version
+
     import torch
 
     cpu = platform.processor()
@@ -53,7 +54,7 @@ def machine() -> dict:
                  if line.startswith("model name")]
         cpu = names[0] if names else cpu
     return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "torch": torch.__version__,
-            "scanpy": scanpy.__version__, "cuda": torch.cuda.is_available()}
+            "scanpy": version("scanpy"), "cuda": torch.cuda.is_available()}
 
 
 def report(rows: pd.DataFrame, info: dict) -> str:
