@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from csc_core.experiments import ResultStore, run_grid
+from csc_core.experiments import ResultStore, local_workers, run_grid
 
 
 def test_rows_round_trip_and_are_found_by_their_parameters(tmp_path):
@@ -177,3 +177,15 @@ def test_rows_without_a_value_in_a_column_append_quietly_and_read_back_as_missin
     table = store.load()
     assert table["n"].tolist() == [1, 2, 3, 4]
     assert table["stopped_at"].iloc[0] == 1800 and table["stopped_at"].iloc[1:].isna().all()
+
+
+def test_local_workers_picks_serial_for_one_and_joblib_above(tmp_path, by_value):
+    assert local_workers(1) == {"backend": "serial"}
+    assert local_workers(3) == {"backend": "joblib", "n_jobs": 3}
+    for bad in (0, -2, 1.5, "2"):
+        with pytest.raises(ValueError, match="workers must be a positive integer"):
+            local_workers(bad)
+    calls = tmp_path / "calls"
+    calls.mkdir()
+    rows = run_grid(_tasks(calls), _slow_square, ResultStore(tmp_path / "r.csv"), progress=False, **local_workers(2))
+    assert sorted(rows["ari"]) == sorted(s**2 / 100 for _ in "ab" for s in range(3))

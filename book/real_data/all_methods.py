@@ -45,6 +45,7 @@ datasets = None  # None: the profile's data sets
 seeds = None  # None: the profile's seeds for contrastive-sc and the reference pipelines
 competitor_seeds = None  # None: the profile's seeds for scDeepCluster and sczi
 device = "auto"  # "auto", "cpu" or "cuda"
+workers = 1  # processes for runs not yet stored: 2 on two cores, ~1.5x faster (experiments.local_workers)
 results_dir = None  # None: the repository's results/ folder
 
 # %%
@@ -59,7 +60,7 @@ from IPython.display import display
 import csc_core
 from csc_core import benchmark, plotting
 from csc_core.book import find_root, real_data_plan
-from csc_core.experiments import ResultStore
+from csc_core.experiments import ResultStore, local_workers
 from csc_core.reference import paper_ari_for
 
 plt.rcParams["figure.dpi"] = 90
@@ -77,9 +78,9 @@ print(f"profile={profile}  datasets={datasets}\nseeds={seeds}  competitor seeds=
 csc_core.cost.warm_up()  # compile numba's kernels first, so the first task's seconds do not include it
 t0 = time.perf_counter()
 ours = benchmark.real_data_grid(datasets, seeds, settings, ResultStore(results_dir / "real_methods.csv"),
-                                methods=benchmark.SIMULATED_METHODS, device=device)
+                                methods=benchmark.SIMULATED_METHODS, device=device, **local_workers(workers))
 theirs = benchmark.competitor_grid(datasets, competitor_seeds, ResultStore(results_dir / "competitors.csv"),
-                                   device=device)
+                                   device=device, **local_workers(workers))
 measured = pd.concat([ours, theirs], ignore_index=True)
 print(f"{time.perf_counter() - t0:.0f} s in this run")
 shown = [d for d in csc_core.data.available() if d in set(measured["dataset"])]

@@ -39,6 +39,7 @@ profile = "quick"  # "quick" or "paper"
 datasets = None  # None: the profile's data sets
 seeds = None  # None: the profile's seeds
 device = "auto"  # "auto", "cpu" or "cuda"
+workers = 1  # processes for runs not yet stored: 2 on two cores, ~1.5x faster (experiments.local_workers)
 results_dir = None  # None: the repository's results/ folder
 
 # %%
@@ -53,7 +54,7 @@ from IPython.display import display
 import csc_core
 from csc_core import benchmark, plotting
 from csc_core.book import find_root, real_data_plan
-from csc_core.experiments import ResultStore
+from csc_core.experiments import ResultStore, local_workers
 
 plt.rcParams["figure.dpi"] = 90
 #: Settings changed one at a time. ``epochs`` runs with ``min_steps=0``: the defaults' minimum of 500 optimizer
@@ -77,7 +78,7 @@ tables = {}
 t0 = time.perf_counter()
 for name, (fixed, values) in ABLATIONS.items():
     parts = [benchmark.real_data_grid(datasets, seeds, benchmark.csc_settings(**fixed, **{name: v}), store,
-                                      methods=methods, device=device).assign(**{name: v})
+                                      methods=methods, device=device, **local_workers(workers)).assign(**{name: v})
              for v in values]
     tables[name] = pd.concat(parts, ignore_index=True)
 print(f"{time.perf_counter() - t0:.0f} s in this run")

@@ -57,6 +57,7 @@ profile = "quick"  # "quick", "one-seed" (all 32 data sets, seed 0) or "paper" (
 preset = "default"  # "default" or "paper" (csc_core.PAPER)
 seeds = None  # None: the profile's seeds
 device = "auto"  # "auto", "cpu" or "cuda"
+workers = 1  # processes for runs not yet stored: 2 on two cores, ~1.5x faster (experiments.local_workers)
 results_dir = None  # None: the repository's results/ folder
 
 # %%
@@ -71,7 +72,7 @@ from IPython.display import display
 import csc_core
 from csc_core import benchmark, plotting
 from csc_core.book import find_root
-from csc_core.experiments import ResultStore
+from csc_core.experiments import ResultStore, local_workers
 from csc_core.reference import paper_ari_simulated
 
 plt.rcParams["figure.dpi"] = 90
@@ -96,7 +97,7 @@ print(f"profile={profile}  {len(datasets)} data sets  seeds={seeds}\nsettings={s
 csc_core.cost.warm_up()
 store = ResultStore(results_dir / "simulated.csv")
 t0 = time.perf_counter()
-measured = benchmark.simulated_grid(datasets, seeds, settings, store, device=device)
+measured = benchmark.simulated_grid(datasets, seeds, settings, store, device=device, **local_workers(workers))
 print(f"{len(measured)} rows for this profile ({time.perf_counter() - t0:.0f} s in this run)")
 shown = sorted(set(zip(measured["kind"], measured["n_groups"], measured["dropout_mid"])))
 print(f"data sets with results: {len(shown)} of 32; seeds: {sorted(int(s) for s in measured['seed'].unique())}")
