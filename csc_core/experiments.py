@@ -196,8 +196,9 @@ def local_workers(workers: int) -> dict:
     above — what the chapters' ``workers`` parameter passes.
 
     Measured on the 2-core machine: 24 real-data runs of contrastive-sc took 50.8 s serially and 43.4 s with two
-    one-thread workers, of which ~9 s was the workers' start-up; per run, 1.5× the throughput, because the small
-    operations of one training step keep the second core mostly idle (2 threads: 2.41 ms a step; 1 thread: 2.49 ms).
+    one-thread workers, of which ~9 s was the workers' start-up; per run, 1.5× the throughput. One run uses its
+    second core only part of the time: a second thread makes training ~1.45× faster (worm's 528 steps: 1.24–1.38 s
+    against 1.81–1.98 s), while loading, the kNN graph and Leiden run on one core.
     contrastive-sc's results do not change (its embedding is bit-identical with 1 or 2 threads); the baselines that
     run a PCA do, slightly: scanpy's PCA differs in the 4th digit with one BLAS thread instead of two, which moved
     scanpy's ARI from 0.533 to 0.512 on worm_neuron_cell_select_2100 (seed 0) and from 0.6178 to 0.6174 on

@@ -294,8 +294,9 @@ else:
 # ```
 #
 # With joblib each worker gets `cores ÷ n_jobs` threads, so two workers on two cores do not fight over them. It pays
-# even on two cores: a training step is so many small operations that a second thread barely speeds it up (2.41 ms a
-# step with two threads, 2.49 ms with one), so two one-thread workers ran 24 real-data runs in 43.4 s against 50.8 s
-# serially, ~9 s of it their start-up (1.5× the throughput per run). contrastive-sc's results are bit-identical
+# even on two cores, because one run uses its second core only part of the time: a second thread makes training about
+# 1.45× faster (worm's 528 steps: 1.24–1.38 s against 1.81–1.98 s with one), while loading, the kNN graph and Leiden
+# run on one core. Two one-thread workers ran 24 real-data runs in 43.4 s against 50.8 s serially, ~9 s of it their
+# start-up (1.5× the throughput per run). contrastive-sc's results are bit-identical
 # either way; scanpy's PCA is not (its ARI moved by up to 0.02). The grid chapters take this as their `workers`
 # parameter (`-p workers 2`).
