@@ -154,13 +154,19 @@ def _fetch_verified(name: str, retries: int = 2) -> tuple[Path, str]:
         raise
 
 
+#: Largest HDF5 chunk cache :func:`read_h5` sets up; a file whose band of chunks is bigger is read with HDF5's default
+#: cache (slower, since chunks are then decompressed once per slab, but never holding more than one chunk).
+CHUNK_CACHE_MAX_BYTES = 2 << 30
+
+
 def chunk_cache_size(dset: h5py.Dataset) -> tuple[int, int]:
     """HDF5 chunk-cache bytes and hash slots that hold one band of ``dset``'s chunks (all its columns).
 
     A compressed chunk is decompressed whole whenever any of its rows is read. Several shared files are stored as
     *one* gzip chunk (worm_neuron_cell: 4,186 × 13,488 float64, 452 MB decompressed), far above HDF5's default 1 MB
     cache, so reading it in slabs decompressed all of it once per slab: 7 s instead of 1.5 s. With one band cached,
-    every chunk is decompressed once. The memory is what decompressing one band needs anyway.
+    every chunk is decompressed once. The memory is what decompressing one band needs anyway, up to
+    :data:`CHUNK_CACHE_MAX_BYTES` (a file chunked by columns has the whole matrix in one band).
     """
     default = (1 << 20, 521)  # HDF5's defaults
     if dset.chunks is None or dset.ndim != 2:
@@ -168,6 +174,8 @@ def chunk_cache_size(dset: h5py.Dataset) -> tuple[int, int]:
     rows, cols = dset.chunks
     per_band = -(-dset.shape[1] // cols)
     band = rows * cols * per_band * dset.dtype.itemsize
+    if band > CHUNK_CACHE_MAX_BYTES:
+        return default
     # slots: HDF5 advises ~100 per cached chunk (fewer collisions evicting chunks that are still needed)
     return max(default[0], band + (1 << 16)), max(default[1], 100 * per_band + 1)
 

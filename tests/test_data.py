@@ -123,3 +123,5 @@ def test_chunk_cache_holds_one_band_of_chunks(tmp_path):
         nbytes, slots = data.chunk_cache_size(tiles)
         assert nbytes >= 100 * 5000 * 4 and slots >= 5 * 100  # one band: 5 chunks of 100 rows
         assert data.chunk_cache_size(plain) == (1 << 20, 521)  # contiguous: HDF5's defaults
+        columns = fh.create_dataset("columns", shape=(10**6, 3000), dtype="f4", chunks=(10**6, 1))
+        assert data.chunk_cache_size(columns) == (1 << 20, 521)  # a 12 GB band: not cached
