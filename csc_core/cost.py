@@ -180,6 +180,54 @@ def early_stopping_summary(rows: pd.DataFrame, *, by: str = "n_cells") -> pd.Dat
     return out
 
 
+def replay_stopping(trajectory: pd.DataFrame, *, resolution: float = 1.0, agreement: float = 0.95,
+                    patience: int = 2) -> pd.DataFrame:
+    """Where a stopping rule of :class:`csc_core.stopping.StabilityStop`'s kind would have ended each observed training.
+
+    ``trajectory`` holds rows of ``python -m bench stopping-trajectory``: one per check of a training that was never
+    stopped, with the check's agreement at each resolution (``agreement_<resolution>``) and the ARI that stopping at
+    that step would have given (``ari``), plus the run's ``min_steps``, ``steps_total`` and ``ari_final``. The rule
+    stops at the first check at or after ``min_steps`` that ends ``patience`` consecutive checks with agreement
+    ≥ ``agreement``. Returns one row per run (``data``, ``settings``, ``seed``): ``steps_total``, ``stopped_at``
+    (NaN when it would not have stopped), ``ari_full`` and ``ari_early`` (the full training's ARI when it did not
+    stop).
+    """
+    column = f"agreement_{resolution:g}"
+    if column not in trajectory.columns:
+        raise KeyError(f"No checks at resolution {resolution:g} in the trajectory (columns {list(trajectory.columns)}).")
+    out = []
+    for (data, settings, seed), run in trajectory.sort_values("step").groupby(["data", "settings", "seed"]):
+        streak, stop = 0, None
+        for step, agreed, ari, floor in zip(run["step"], run[column], run["ari"], run["min_steps"]):
+            streak = streak + 1 if agreed >= agreement else 0  # NaN (the first check) compares False
+            if streak >= patience and step >= floor:
+                stop = (int(step), float(ari))
+                break
+        full = float(run["ari_final"].iloc[0])
+        out.append({"data": data, "settings": settings, "seed": int(seed),
+                    "steps_total": int(run["steps_total"].iloc[0]), "stopped_at": np.nan if stop is None else stop[0],
+                    "ari_full": full, "ari_early": full if stop is None else stop[1]})
+    return pd.DataFrame(out)
+
+
+def stopping_rules_summary(trajectory: pd.DataFrame, *, resolutions=(0.3, 0.5, 1.0), agreements=(0.95, 0.9, 0.85),
+                           patience: int = 2) -> pd.DataFrame:
+    """Each rule (check resolution × agreement threshold) replayed on every observed training
+    (:func:`replay_stopping`): how many runs it would have cut short, the share of all steps saved, and the change in
+    ARI (mean over all runs, and the worst run)."""
+    rows = []
+    for resolution in resolutions:
+        for agreement in agreements:
+            t = replay_stopping(trajectory, resolution=resolution, agreement=agreement, patience=patience)
+            cut = t["stopped_at"] < t["steps_total"]
+            saved = (t["steps_total"] - t["stopped_at"].fillna(t["steps_total"])).sum() / t["steps_total"].sum()
+            change = t["ari_early"] - t["ari_full"]
+            rows.append({"resolution": resolution, "agreement": agreement,
+                         "cut short": f"{int(cut.sum())} of {len(t)}", "steps saved (%)": round(100 * saved, 1),
+                         "ARI change (mean)": change.mean(), "ARI change (worst)": change.min()})
+    return pd.DataFrame(rows).set_index(["resolution", "agreement"])
+
+
 def complete_runs(rows: pd.DataFrame) -> list[str]:
     """The benchmark runs (``run`` column) that cover every data set any run covered, oldest first."""
     coverage = rows.groupby("run")["dataset"].nunique()

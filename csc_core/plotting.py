@@ -144,6 +144,26 @@ def speed_frontier(table: pd.DataFrame, *, target: float | None = 1.5, highlight
     return ax
 
 
+def ari_by_step(trajectory: pd.DataFrame, *, title: str | None = None):
+    """ARI that stopping training at each check would have given, against the optimizer step (mean over seeds, the
+    seeds' range shaded), one line per data set; rows of ``python -m bench stopping-trajectory``. The last point of
+    each line is the full training (``steps_total``, ``ari_final``)."""
+    fig, ax = plt.subplots(figsize=(7.5, 4))
+    for data, rows in trajectory.groupby("data"):
+        full = rows.groupby("seed").agg(step=("steps_total", "first"), ari=("ari_final", "first")).reset_index()
+        points = pd.concat([rows[["seed", "step", "ari"]], full]).drop_duplicates(["seed", "step"], keep="last")
+        by_step = points.groupby("step")["ari"].agg(["mean", "min", "max"])
+        (line,) = ax.plot(by_step.index, by_step["mean"], "o-", ms=3, label=data)
+        ax.fill_between(by_step.index, by_step["min"], by_step["max"], color=line.get_color(), alpha=0.15, lw=0)
+    ax.set_xlabel("optimizer steps")
+    ax.set_ylabel("ARI if training stopped here")
+    ax.legend(frameon=False, fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
 def method_timing(rows: pd.DataFrame, *, x: str, title: str | None = None, ax=None):
     """Seconds against ``x`` (``n_cells`` or ``n_genes``) for every method, log–log (rows of
     :func:`csc_core.cost.timing_rows`; means over seeds)."""

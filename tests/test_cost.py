@@ -120,3 +120,52 @@ def test_early_stopping_summary_pairs_the_modes_per_size_and_counts_stops():
     assert per_set.loc["b", "ARI (full)"] == 0.75 and per_set["stopped early"].tolist() == ["1 of 1", "1 of 2"]
     with pytest.raises(ValueError, match="bench early-stopping"):
         cost.early_stopping_summary(rows.iloc[:0])
+
+
+def _trajectory(min_steps=0):
+    """Two observed trainings: run 0 settles from step 400 on, run 1 never does."""
+    nan = float("nan")
+    rows = []
+    for seed, agreements in ((0, [nan, 0.96, 0.97, 0.99]), (1, [nan, 0.5, 0.96, 0.6])):
+        for i, a in enumerate(agreements):
+            rows.append({"data": "d", "settings": "default", "seed": seed, "step": 200 * (i + 1), "agreement_1": a,
+                         "ari": 0.1 * (i + 1), "min_steps": min_steps, "steps_total": 1000, "ari_final": 0.5})
+    return pd.DataFrame(rows).sample(frac=1, random_state=0)  # the order of stored rows must not matter
+
+
+def test_replay_stops_at_the_first_check_ending_a_streak_after_the_floor():
+    t = cost.replay_stopping(_trajectory(), resolution=1.0, agreement=0.95, patience=2).set_index("seed")
+    assert t.loc[0, "stopped_at"] == 600 and t.loc[0, "ari_early"] == pytest.approx(0.3)
+    assert np.isnan(t.loc[1, "stopped_at"]) and t.loc[1, "ari_early"] == t.loc[1, "ari_full"] == 0.5
+    late = cost.replay_stopping(_trajectory(min_steps=700), resolution=1.0).set_index("seed")
+    assert late.loc[0, "stopped_at"] == 800  # the streak holds on, the floor decides
+    strict = cost.replay_stopping(_trajectory(), resolution=1.0, agreement=0.98).set_index("seed")
+    assert strict["stopped_at"].isna().all()
+    once = cost.replay_stopping(_trajectory(), resolution=1.0, patience=1).set_index("seed")
+    assert once.loc[0, "stopped_at"] == 400 and once.loc[1, "stopped_at"] == 600
+    with pytest.raises(KeyError, match="resolution 0.3"):
+        cost.replay_stopping(_trajectory(), resolution=0.3)
+
+
+def test_stopping_rules_summary_counts_cut_runs_saved_steps_and_ari_change():
+    table = cost.stopping_rules_summary(_trajectory(), resolutions=(1.0,), agreements=(0.95, 0.98))
+    loose, strict = table.loc[(1.0, 0.95)], table.loc[(1.0, 0.98)]
+    assert loose["cut short"] == "1 of 2" and loose["steps saved (%)"] == 20.0  # 400 of 2,000 steps
+    assert loose["ARI change (mean)"] == pytest.approx(-0.1) and loose["ARI change (worst)"] == pytest.approx(-0.2)
+    assert strict["cut short"] == "0 of 2" and strict["steps saved (%)"] == 0.0 and strict["ARI change (worst)"] == 0
+
+
+def test_ari_by_step_draws_one_line_per_data_set_with_the_seed_mean():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from csc_core import plotting
+
+    rows = pd.concat([_trajectory().assign(data="d"), _trajectory().assign(data="e", ari=lambda r: r["ari"] * 2)])
+    fig = plotting.ari_by_step(rows)
+    lines = fig.axes[0].get_lines()
+    assert [line.get_label() for line in lines] == ["d", "e"]
+    # both seeds share these ARIs; the line ends at the full training (step 1,000, ARI 0.5)
+    np.testing.assert_allclose(lines[0].get_xdata(), [200, 400, 600, 800, 1000])
+    np.testing.assert_allclose(lines[0].get_ydata(), [0.1, 0.2, 0.3, 0.4, 0.5])
+    np.testing.assert_allclose(lines[1].get_ydata(), [0.2, 0.4, 0.6, 0.8, 0.5])
