@@ -157,12 +157,13 @@ def training_frontier(rows: pd.DataFrame) -> pd.DataFrame:
             .drop(columns=["_last", "_order"]).reset_index(drop=True))
 
 
-def early_stopping_summary(rows: pd.DataFrame, *, by: str = "n_cells") -> pd.DataFrame:
+def early_stopping_summary(rows: pd.DataFrame, *, by: str = "n_cells", compact: bool = False) -> pd.DataFrame:
     """Per ``by`` (number of cells, or data set): mean end-to-end seconds, optimizer steps and ARI of full-length
     training and of early stopping, and how many of the runs stopped early (rows of ``python -m bench early-stopping``).
 
-    Seven short columns, so that the table fits a book page: ``seconds``, ``steps`` and ``ARI``, each ``(full)`` and
-    ``(early)``, then ``stopped early`` ("k of n").
+    Seven short columns: ``seconds``, ``steps`` and ``ARI``, each ``(full)`` and ``(early)``, then ``stopped early``
+    ("k of n"). ``compact`` gives four instead, each pair as one "full → early" text, so that a table with long data-set
+    names still fits a book page.
     """
     if rows.empty:
         raise ValueError("No early-stopping rows: run `python -m bench early-stopping` first.")
@@ -177,6 +178,12 @@ def early_stopping_summary(rows: pd.DataFrame, *, by: str = "n_cells") -> pd.Dat
     out[[c for c in out.columns if c.startswith("steps")]] = out.filter(like="steps").round().astype(int)
     stops = rows[rows["early_stopping"]].groupby(by)
     out["stopped early"] = stops["stopped"].sum().astype(int).astype(str) + " of " + stops.size().astype(str)
+    if compact:
+        formats = {"seconds": "{:.1f}", "steps": "{:,d}", "ARI": "{:.3f}"}
+        pairs = {name: [f"{fmt.format(a)} → {fmt.format(b)}" for a, b in zip(out[f"{name} (full)"],
+                                                                             out[f"{name} (early)"])]
+                 for name, fmt in formats.items()}
+        out = pd.DataFrame({**pairs, "stopped early": out["stopped early"]}, index=out.index)
     return out
 
 

@@ -118,6 +118,10 @@ def test_early_stopping_summary_pairs_the_modes_per_size_and_counts_stops():
     assert out["stopped early"].tolist() == ["1 of 2", "1 of 1"]
     per_set = cost.early_stopping_summary(rows.assign(dataset=["a", "a", "b", "b", "b", "b"]), by="dataset")
     assert per_set.loc["b", "ARI (full)"] == 0.75 and per_set["stopped early"].tolist() == ["1 of 1", "1 of 2"]
+    compact = cost.early_stopping_summary(rows, compact=True)
+    assert list(compact.columns) == ["seconds", "steps", "ARI", "stopped early"]
+    assert compact.loc[10].tolist() == ["5.0 → 4.0", "100 → 70", "0.700 → 0.650", "1 of 2"]
+    assert compact.loc[20, "steps"] == "300 → 50"
     with pytest.raises(ValueError, match="bench early-stopping"):
         cost.early_stopping_summary(rows.iloc[:0])
 

@@ -197,7 +197,7 @@ stopping_rows = ResultStore(root / "bench" / "results" / "early_stopping.csv").l
 if stopping_rows.empty:
     print("No early-stopping rows stored: run `python -m bench early-stopping`.")
 else:
-    display(cost.early_stopping_summary(stopping_rows).round({"seconds (full)": 1, "seconds (early)": 1}).round(3))
+    display(cost.early_stopping_summary(stopping_rows, compact=True))
 
 # %% [markdown]
 # Reading it (run of 2026-11-24, one process per size and seed): below 100,000 cells the rule never fired — at
@@ -222,8 +222,7 @@ stopping_real = ResultStore(root / "bench" / "results" / "early_stopping_real.cs
 if stopping_real.empty:
     print("No rows stored: run `python -m bench early-stopping --datasets all --settings paper`.")
 else:
-    display(cost.early_stopping_summary(stopping_real, by="dataset").round({"seconds (full)": 1, "seconds (early)": 1})
-            .round(3))
+    display(cost.early_stopping_summary(stopping_real, by="dataset", compact=True))
 
 # %% [markdown]
 # It fired once in 18 runs (PBMC, seed 2: 1,200 of 1,500 steps, ARI 0.557 against 0.539 at full length); every other
