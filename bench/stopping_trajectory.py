@@ -17,8 +17,6 @@ import argparse
 from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
-
 from bench.isolated import run_isolated
 from bench.scale import LIB_LOC
 
@@ -28,6 +26,7 @@ RESOLUTIONS = (0.3, 0.5, 1.0)
 
 def _observe(adata, seed: int, resolutions, **overrides) -> list[dict]:
     """Train with the preset (``overrides``) and a never-stopping observer; one row per check."""
+    import math
     from unittest import mock
 
     from sklearn.metrics import adjusted_rand_score
@@ -39,25 +38,26 @@ def _observe(adata, seed: int, resolutions, **overrides) -> list[dict]:
     settings = overrides.pop("settings", "default")
     graph = contrastive.resolve_settings(settings)
     truth = adata.obs["cell_type"].to_numpy()
-    rows, previous = [], {}
+    rows = []
 
     class Observer:
+        """One never-stopping :class:`~csc_core.stopping.StabilityStop` per resolution (the rule's own sample and
+        checks), plus the ARI of the whole pipeline at each check."""
+
         def __init__(self, x):
             self.x = x
-            self.sample = stopping.StabilityStop(x, seed=seed)  # the same sample the rule would use
+            self.checks = {r: stopping.StabilityStop(x, min_steps=math.inf, resolution=r, seed=seed)
+                           for r in resolutions}
             self.stopped_at, self.history = None, []  # what contrastive_sc reads back from its rule
 
         def __call__(self, ensemble, step):
             if step % stopping.STOP_DEFAULTS["every"]:
                 return False
             row = {"seed": seed, "settings": settings, "step": step}
-            z = embed(ensemble, self.sample.x)
-            for r in resolutions:
-                labels = stopping.knn_partition(z, n_neighbors=stopping.STOP_DEFAULTS["n_neighbors"], resolution=r,
-                                                seed=seed)
-                row[f"agreement_{r:g}"] = (adjusted_rand_score(previous[r], labels) if r in previous else np.nan)
-                row[f"n_clusters_{r:g}"] = int(np.unique(labels).size)
-                previous[r] = labels
+            for r, check in self.checks.items():
+                check(ensemble, step)
+                row[f"agreement_{r:g}"] = check.history[-1]["agreement"]
+                row[f"n_clusters_{r:g}"] = check.history[-1]["n_clusters"]
             full = embed(ensemble, self.x).cpu().numpy()
             labels = cluster.leiden(full, n_neighbors=graph["n_neighbors"], resolution=graph["resolution"], seed=seed)
             row["ari"] = adjusted_rand_score(truth, labels)

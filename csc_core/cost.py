@@ -15,6 +15,7 @@ import pandas as pd
 from . import baselines, benchmark, cluster, metrics, simulate
 from .benchmark import PCA_KMEANS, SCDEEPCLUSTER, SCZI
 from .contrastive import contrastive_sc
+from .stopping import AgreementStreak
 
 CSC, SCANPY = "contrastive-sc", "scanpy"
 STAGES = ("preprocess", "train", "pca", "graph", "cluster")
@@ -204,12 +205,9 @@ def replay_stopping(trajectory: pd.DataFrame, *, resolution: float = 1.0, agreem
         raise KeyError(f"No checks at resolution {resolution:g} in the trajectory (columns {list(trajectory.columns)}).")
     out = []
     for (data, settings, seed), run in trajectory.sort_values("step").groupby(["data", "settings", "seed"]):
-        streak, stop = 0, None
-        for step, agreed, ari, floor in zip(run["step"], run[column], run["ari"], run["min_steps"]):
-            streak = streak + 1 if agreed >= agreement else 0  # NaN (the first check) compares False
-            if streak >= patience and step >= floor:
-                stop = (int(step), float(ari))
-                break
+        rule = AgreementStreak(agreement=agreement, patience=patience, min_steps=run["min_steps"].iloc[0])
+        stop = next(((int(step), float(ari)) for step, agreed, ari in zip(run["step"], run[column], run["ari"])
+                     if rule.update(step, agreed)), None)
         full = float(run["ari_final"].iloc[0])
         out.append({"data": data, "settings": settings, "seed": int(seed),
                     "steps_total": int(run["steps_total"].iloc[0]), "stopped_at": np.nan if stop is None else stop[0],

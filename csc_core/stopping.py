@@ -62,6 +62,21 @@ def knn_partition(embedding: torch.Tensor, *, n_neighbors: int = 15, resolution:
     return leiden_resolutions(adjacency.maximum(adjacency.T), [resolution], seed=seed)[0]
 
 
+class AgreementStreak:
+    """The stopping decision alone, fed one check's agreement at a time: stop once ``patience`` consecutive checks
+    agreed with their predecessor at least ``agreement``, but never before ``min_steps``. :class:`StabilityStop` decides
+    with it during training, :func:`csc_core.cost.replay_stopping` on stored checks."""
+
+    def __init__(self, *, agreement: float, patience: int, min_steps: int = 0):
+        self.agreement, self.patience, self.min_steps = agreement, patience, min_steps
+        self.streak = 0
+
+    def update(self, step: int, agreed: float) -> bool:
+        """Count the check at ``step`` (``agreed``: its ARI with the previous check, NaN for the first); stop now?"""
+        self.streak = self.streak + 1 if agreed >= self.agreement else 0  # NaN compares False
+        return self.streak >= self.patience and step >= self.min_steps
+
+
 class StabilityStop:
     """Decides, every ``every`` steps, whether training may stop: the sample's clusters no longer change.
 
@@ -103,12 +118,11 @@ class StabilityStop:
         if sample.size <= n_neighbors:
             raise ValueError(f"Early stopping needs more than {n_neighbors} cells, got {sample.size}.")
         self.x = x.index_select(0, torch.from_numpy(sample).to(x.device))
-        self.min_steps, self.every, self.agreement, self.patience = min_steps, every, agreement, patience
-        self.n_neighbors, self.resolution, self.seed = n_neighbors, resolution, seed
+        self.every, self.n_neighbors, self.resolution, self.seed = every, n_neighbors, resolution, seed
         self.history: list[dict] = []
         self.stopped_at: int | None = None
         self._previous: np.ndarray | None = None
-        self._streak = 0
+        self._rule = AgreementStreak(agreement=agreement, patience=patience, min_steps=min_steps)
 
     def __call__(self, ensemble: EncoderEnsemble, step: int) -> bool:
         """After optimizer step ``step`` (counted from 1): check if it is time to, and return whether to stop."""
@@ -120,9 +134,8 @@ class StabilityStop:
         ensemble.train(was_training)  # embed() switches to eval mode
         same = np.nan if self._previous is None else adjusted_rand_score(self._previous, labels)
         self._previous = labels
-        self._streak = self._streak + 1 if same >= self.agreement else 0  # NaN compares False
         self.history.append({"step": int(step), "agreement": float(same), "n_clusters": int(np.unique(labels).size)})
-        if self._streak >= self.patience and step >= self.min_steps:
+        if self._rule.update(step, same):
             self.stopped_at = int(step)
             return True
         return False

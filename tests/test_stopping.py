@@ -9,7 +9,7 @@ from sklearn.metrics import adjusted_rand_score
 
 import csc_core
 from csc_core.ensemble import EncoderEnsemble
-from csc_core.stopping import StabilityStop, knn_partition
+from csc_core.stopping import AgreementStreak, StabilityStop, knn_partition
 from csc_core.train import train_contrastive
 
 
@@ -120,3 +120,11 @@ def test_the_record_holds_the_resolved_settings(adata):
     run = csc_core.contrastive_sc(adata, epochs=1, min_steps=0, n_genes=40, n_neighbors=10, progress=False, copy=True,
                                   early_stopping=True)
     assert run.uns["csc"]["params"]["early_stopping"] == csc_core.stopping.STOP_DEFAULTS
+
+
+def test_agreement_streak_needs_patience_consecutive_agreements_and_the_floor():
+    rule = AgreementStreak(agreement=0.95, patience=2, min_steps=0)
+    assert [rule.update(s, a) for s, a in ((200, float("nan")), (400, 0.96), (600, 0.5), (800, 0.97))] == [False] * 4
+    assert rule.update(1000, 0.95)  # two in a row, the second exactly at the threshold
+    late = AgreementStreak(agreement=0.95, patience=2, min_steps=900)
+    assert [late.update(s, 0.99) for s in (200, 400, 600, 800, 1000)] == [False, False, False, False, True]
