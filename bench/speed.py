@@ -90,7 +90,7 @@ def main(argv=None) -> None:
             for method in (cost.CSC, cost.SCANPY):
                 row = run_isolated(_job, method, dataset, seed, args.threads)  # its own peak RSS
                 print(f"{dataset:32s} seed {seed} {method:15s} {row['total']:7.2f} s  ARI {row['ari']:.3f}", flush=True)
-                rows.append({"run": info["when"], **row})
+                rows.append({"run": info["when"], "cpu": info["cpu"], **row})  # results differ across processors
     table = pd.DataFrame(rows)
     ResultStore(OUT / "speed.csv").add(table.to_dict("records"))
     text = report(table, info)

@@ -233,7 +233,36 @@ def stopping_rules_summary(trajectory: pd.DataFrame, *, resolutions=(0.3, 0.5, 1
     return pd.DataFrame(rows).set_index(["resolution", "agreement"])
 
 
-def complete_runs(rows: pd.DataFrame) -> list[str]:
-    """The benchmark runs (``run`` column) that cover every data set any run covered, oldest first."""
+def complete_runs(rows: pd.DataFrame, *, cpu: str | None = None) -> list[str]:
+    """The benchmark runs (``run`` column) that cover every data set any run covered, oldest first; with ``cpu``,
+    only the runs made on that processor (``cpu`` column)."""
     coverage = rows.groupby("run")["dataset"].nunique()
-    return sorted(coverage.index[coverage == coverage.max()])
+    runs = set(coverage.index[coverage == coverage.max()])
+    if cpu is not None:
+        runs &= set(rows.loc[rows["cpu"] == cpu, "run"])
+    return sorted(runs)
+
+
+def latest_run_per_cpu(rows: pd.DataFrame) -> dict[str, str]:
+    """The latest complete benchmark run (:func:`complete_runs`) made on each processor, ``{cpu: run}``."""
+    latest = {}
+    for cpu in rows["cpu"].dropna().unique():
+        runs = complete_runs(rows, cpu=cpu)
+        if runs:
+            latest[cpu] = runs[-1]
+    return dict(sorted(latest.items()))
+
+
+def across_cpus(rows: pd.DataFrame, *, method: str = CSC) -> pd.DataFrame:
+    """ARI of ``method`` per data set and seed in the latest complete run on each processor, side by side.
+
+    One row per data set and seed, one column per processor, and ``spread``: the largest minus the smallest ARI of
+    that seed across processors (0 where the runs agree exactly).
+    """
+    latest = latest_run_per_cpu(rows)
+    if len(latest) < 2:
+        raise ValueError(f"Need complete runs on at least two processors, found {list(latest) or 'none'}.")
+    picked = rows[rows["run"].isin(latest.values()) & (rows["method"] == method)]
+    table = picked.pivot_table(index=["dataset", "seed"], columns="cpu", values="ari").dropna()
+    table.columns.name = None
+    return table.assign(spread=table.max(axis=1) - table.min(axis=1))

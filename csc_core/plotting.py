@@ -144,6 +144,30 @@ def speed_frontier(table: pd.DataFrame, *, target: float | None = 1.5, highlight
     return ax
 
 
+def across_cpus(table: pd.DataFrame, *, ax=None, title: str | None = None):
+    """Each seed's ARI on each processor (:func:`csc_core.cost.across_cpus`): per data set one column of points per
+    processor, a grey line joining the two runs of the same seed."""
+    cpus = [c for c in table.columns if c != "spread"]
+    datasets = list(dict.fromkeys(table.index.get_level_values("dataset")))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(max(6.0, 1.3 * len(datasets)), 4))
+    offsets = np.linspace(-0.2, 0.2, len(cpus))
+    for i, dataset in enumerate(datasets):
+        runs = table.loc[dataset, cpus]
+        for _, seed_row in runs.iterrows():
+            ax.plot(i + offsets, seed_row.to_numpy(), color="grey", lw=0.8, zorder=1)
+    palette = sns.color_palette(n_colors=len(cpus))
+    for j, cpu in enumerate(cpus):
+        x = [datasets.index(d) + offsets[j] for d in table.index.get_level_values("dataset")]
+        ax.scatter(x, table[cpu], color=palette[j], label=cpu, zorder=2, s=28)
+    ax.set_xticks(range(len(datasets)), datasets, rotation=25, ha="right", fontsize=8)
+    ax.set_ylabel("ARI, one point per seed")
+    ax.legend(fontsize=8, frameon=False)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
 def ari_by_step(trajectory: pd.DataFrame, *, title: str | None = None):
     """ARI that stopping training at each check would have given, against the optimizer step (mean over seeds, the
     seeds' range shaded), one line per data set; rows of ``python -m bench stopping-trajectory``. The last point of

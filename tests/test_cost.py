@@ -44,6 +44,49 @@ def test_complete_runs_skip_partial_ones():
     assert cost.complete_runs(rows) == ["a", "c"]
 
 
+def _two_cpu_rows():
+    """Two complete runs on processor A (an old and a new one), one on B, one partial run on B; csc and scanpy."""
+    rows = []
+    for run, cpu, datasets, shift in (("1", "A", "xy", 0.0), ("2", "A", "xy", 0.1), ("3", "B", "xy", 0.3),
+                                      ("4", "B", "x", 0.5)):
+        for dataset in datasets:
+            for seed in (0, 1):
+                rows.append({"run": run, "cpu": cpu, "dataset": dataset, "seed": seed, "method": cost.CSC,
+                             "ari": 0.2 + shift + 0.01 * seed, "total": 2.0})
+                rows.append({"run": run, "cpu": cpu, "dataset": dataset, "seed": seed, "method": cost.SCANPY,
+                             "ari": 0.4, "total": 1.0})
+    return pd.DataFrame(rows)
+
+
+def test_runs_per_processor_and_ari_across_processors():
+    rows = _two_cpu_rows()
+    assert cost.complete_runs(rows) == ["1", "2", "3"]
+    assert cost.complete_runs(rows, cpu="A") == ["1", "2"] and cost.complete_runs(rows, cpu="B") == ["3"]
+    assert cost.latest_run_per_cpu(rows) == {"A": "2", "B": "3"}  # run 4 covers one data set only
+    table = cost.across_cpus(rows)
+    assert list(table.columns) == ["A", "B", "spread"] and len(table) == 4  # 2 data sets × 2 seeds
+    assert table.loc[("x", 1), "A"] == pytest.approx(0.31) and table.loc[("x", 1), "B"] == pytest.approx(0.51)
+    assert table["spread"].to_numpy() == pytest.approx([0.2] * 4)
+    assert (cost.across_cpus(rows, method=cost.SCANPY)["spread"] == 0).all()
+
+
+def test_across_processors_needs_two():
+    rows = _two_cpu_rows()
+    with pytest.raises(ValueError, match="two processors"):
+        cost.across_cpus(rows[rows["cpu"] == "A"])
+
+
+def test_across_processors_plot_draws_every_seed():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from csc_core import plotting
+
+    ax = plotting.across_cpus(cost.across_cpus(_two_cpu_rows()), title="t")
+    assert [c.get_offsets().shape[0] for c in ax.collections] == [4, 4]  # one point per data set × seed, per CPU
+    assert len(ax.lines) == 4 and [t.get_text() for t in ax.get_xticklabels()] == ["x", "y"]
+
+
 def test_timing_fits_recover_lines_and_power_laws():
     cells = np.array([1000, 2000, 5000, 10000])
     rows = pd.concat([
