@@ -90,7 +90,9 @@ measured = benchmark.real_data_grid(datasets, seeds, settings, store, device=dev
 #
 # The stored table in `results/real_data.csv` was produced by `make book PROFILE=paper` (6 data sets × seeds 0, 1, 2,
 # the defaults shown above; the chapter "Choosing the defaults" adds the paper preset) on a 2-core AMD EPYC CPU
-# without GPU; that execution of this chapter took under 5 minutes.
+# without GPU; that execution of this chapter took under 5 minutes. Re-run on another kind of processor, single seeds
+# of contrastive-sc can land elsewhere (the dots), scanpy's do not: see "On another processor" in the chapter
+# "Computational cost".
 # Mouse ES cells and the full-gene PBMC/bladder files are public but were not available offline where the table was
 # made; the paper profile picks them up wherever they can be downloaded.
 
