@@ -1,0 +1,113 @@
+"""ARI of contrastive-sc's defaults over many seeds on one data set, for this checkout or a past git revision.
+
+Three seeds cannot tell a small change in accuracy from noise on the harder data sets (worm's ARI moves by ±0.04 from
+seed to seed), and another processor moves single seeds too. This bench answers "did a change cost accuracy?" on the
+machine at hand: it runs the defaults of this checkout, or of any earlier commit (``--rev``, checked out into a
+temporary git worktree and imported from there), for every seed, in a fresh process per revision. Rows go to
+``bench/results/seed_spread.csv`` with the processor and the revision.
+
+    python -m bench seed-spread [--dataset worm_neuron_cell] [--seeds 0 1 ... 10] [--rev 5f31d1b]
+
+Each row is the ARI of ``contrastive_sc(adata, seed=s)`` with that revision's defaults: the revision's own
+preprocessing, training and clustering, whatever they were then.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+OUT = Path(__file__).parent / "results" / "seed_spread.csv"
+REPO = Path(__file__).resolve().parents[1]
+
+#: Runs inside the revision's own code; uses only what every revision of csc_core had: ``data.load`` and
+#: ``contrastive_sc(adata, seed=, progress=, copy=)`` writing one ``obs`` column whose name starts with "csc".
+_JOB = """
+import json, sys, time, warnings
+warnings.filterwarnings("ignore")
+import csc_core
+from sklearn.metrics import adjusted_rand_score
+dataset, seeds = sys.argv[1], [int(s) for s in sys.argv[2:]]
+adata = csc_core.data.load(dataset)
+for seed in seeds:
+    t0 = time.perf_counter()
+    out = csc_core.contrastive_sc(adata, seed=seed, progress=False, copy=True)
+    (column,) = [c for c in out.obs.columns if c.startswith("csc")]
+    print(json.dumps({"seed": seed, "ari": adjusted_rand_score(adata.obs["cell_type"], out.obs[column]),
+                      "n_clusters": int(out.obs[column].nunique()), "seconds": time.perf_counter() - t0}),
+          flush=True)
+"""
+
+
+def _git(*args: str, cwd: Path = REPO) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def revision_label(rev: str | None) -> str:
+    """The short commit hash of ``rev``, or of this checkout (``+changes`` when it has uncommitted changes)."""
+    if rev is not None:
+        return _git("rev-parse", "--short", rev)
+    dirty = _git("status", "--porcelain", "--untracked-files=no")
+    return _git("rev-parse", "--short", "HEAD") + ("+changes" if dirty else "")
+
+
+@contextmanager
+def source_tree(rev: str | None):
+    """This checkout, or ``rev`` checked out into a temporary git worktree (removed afterwards)."""
+    if rev is None:
+        yield REPO
+        return
+    with tempfile.TemporaryDirectory(prefix="csc-rev-") as tmp:
+        tree = Path(tmp) / "tree"
+        _git("worktree", "add", "--detach", str(tree), rev)
+        try:
+            yield tree
+        finally:
+            _git("worktree", "remove", "--force", str(tree))
+
+
+def run_revision(dataset: str, seeds: list[int], rev: str | None = None) -> list[dict]:
+    """One row per seed: the ARI of ``rev``'s (or this checkout's) defaults on ``dataset``, in a fresh process."""
+    with source_tree(rev) as tree:
+        env = {**os.environ, "PYTHONPATH": str(tree)}
+        proc = subprocess.run([sys.executable, "-c", _JOB, dataset, *map(str, seeds)], cwd=tree, env=env,
+                              capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"revision {rev or 'HEAD'} failed on {dataset}:\n{proc.stderr[-2000:]}")
+    return [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+
+
+def summary(rows):
+    """Mean, standard deviation, range and count of the ARI per data set, processor and revision."""
+    return (rows.groupby(["dataset", "cpu", "revision"], sort=False)["ari"]
+            .agg(["mean", "std", "min", "max", "count"]))
+
+
+def main(argv=None) -> None:
+    import pandas as pd
+
+    from bench.speed import machine
+    from csc_core.experiments import ResultStore
+
+    p = argparse.ArgumentParser(prog="python -m bench seed-spread", description=__doc__.splitlines()[0])
+    p.add_argument("--dataset", default="worm_neuron_cell")
+    p.add_argument("--seeds", type=int, nargs="+", default=list(range(11)))
+    p.add_argument("--rev", default=None, help="a git revision to measure instead of this checkout")
+    args = p.parse_args(argv)
+    info = {"run": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "cpu": machine()["cpu"],
+            "revision": revision_label(args.rev), "dataset": args.dataset}
+    rows = [{**info, **row} for row in run_revision(args.dataset, args.seeds, args.rev)]
+    store = ResultStore(OUT)
+    store.add(rows)
+    print(summary(pd.DataFrame(rows)).round(3).to_string())
+
+
+if __name__ == "__main__":
+    main()
