@@ -266,3 +266,26 @@ def across_cpus(rows: pd.DataFrame, *, method: str = CSC) -> pd.DataFrame:
     table = picked.pivot_table(index=["dataset", "seed"], columns="cpu", values="ari").dropna()
     table.columns.name = None
     return table.assign(spread=table.max(axis=1) - table.min(axis=1))
+
+
+def revision_comparison(rows: pd.DataFrame, *, before: str) -> pd.DataFrame:
+    """Mean ARI of revision ``before`` against the latest other revision measured, per data set and processor.
+
+    ``rows`` as ``python -m bench seed-spread`` stores them (``run``, ``cpu``, ``revision``, ``dataset``, ``seed``,
+    ``ari``). Returns one row per data set and processor: both means, the change, its standard error (from the two
+    samples' standard deviations) and the number of seeds of each.
+    """
+    out = []
+    for (dataset, cpu), group in rows.groupby(["dataset", "cpu"], sort=False):
+        old = group[group["revision"] == before]
+        others = group[group["revision"] != before]
+        if old.empty or others.empty:
+            continue
+        after = others.loc[others["run"] == others["run"].max(), "revision"].iloc[0]
+        new = others[others["revision"] == after]
+        se = np.sqrt(old["ari"].var() / len(old) + new["ari"].var() / len(new))
+        out.append({"dataset": dataset, "cpu": cpu, "before": old["ari"].mean(), "after": new["ari"].mean(),
+                    "change": new["ari"].mean() - old["ari"].mean(), "standard error": se,
+                    "seeds": f"{len(old)} / {len(new)}", "revision after": after})
+    columns = ["dataset", "cpu", "before", "after", "change", "standard error", "seeds", "revision after"]
+    return pd.DataFrame(out, columns=columns).set_index(["dataset", "cpu"])

@@ -216,3 +216,19 @@ def test_ari_by_step_draws_one_line_per_data_set_with_the_seed_mean():
     np.testing.assert_allclose(lines[0].get_xdata(), [200, 400, 600, 800, 1000])
     np.testing.assert_allclose(lines[0].get_ydata(), [0.1, 0.2, 0.3, 0.4, 0.5])
     np.testing.assert_allclose(lines[1].get_ydata(), [0.2, 0.4, 0.6, 0.8, 0.5])
+
+
+def test_revision_comparison_pairs_the_old_revision_with_the_latest_other():
+    rows = pd.DataFrame({
+        "run": ["1", "1", "2", "2", "3", "3", "1", "3"],
+        "cpu": ["A"] * 6 + ["B", "B"],
+        "revision": ["old", "old", "mid", "mid", "new", "new", "old", "new"],
+        "dataset": "w", "seed": [0, 1] * 4,
+        "ari": [0.50, 0.60, 0.0, 0.0, 0.60, 0.70, 0.5, 0.4],
+    })
+    table = cost.revision_comparison(rows, before="old")
+    a = table.loc[("w", "A")]
+    assert a["revision after"] == "new" and a["change"] == pytest.approx(0.10)  # "mid" is older than "new"
+    assert a["standard error"] == pytest.approx(np.sqrt(0.005 / 2 + 0.005 / 2)) and a["seeds"] == "2 / 2"
+    assert table.loc[("w", "B"), "change"] == pytest.approx(-0.1)
+    assert cost.revision_comparison(rows[rows["revision"] == "old"], before="old").empty
