@@ -289,3 +289,24 @@ def revision_comparison(rows: pd.DataFrame, *, before: str) -> pd.DataFrame:
                     "seeds": f"{len(old)} / {len(new)}", "revision after": after})
     columns = ["dataset", "cpu", "before", "after", "change", "standard error", "seeds", "revision after"]
     return pd.DataFrame(out, columns=columns).set_index(["dataset", "cpu"])
+
+
+def spread_sources(rows: pd.DataFrame) -> pd.DataFrame:
+    """How much of the seed-to-seed spread of the ARI comes from training and how much from clustering, per data set.
+
+    ``rows`` as ``python -m bench clustering-spread`` stores them: one per training ``seed`` and ``cluster_seed``.
+    Columns: ``pipeline sd`` (standard deviation over training seeds of the runs that cluster with their own seed, as
+    :func:`csc_core.contrastive_sc` does), ``clustering sd`` (over clustering seeds on one embedding, averaged over the
+    embeddings), ``training sd`` (over training seeds of each embedding's mean ARI, the clustering's noise averaged
+    out), ``clustering range`` (largest minus smallest ARI on one embedding, averaged), ``mean ARI`` and the seeds.
+    """
+    out = []
+    for dataset, group in rows.groupby("dataset", sort=False):
+        per_embedding = group.groupby("seed")["ari"]
+        own = group[group["cluster_seed"] == group["seed"]]
+        out.append({"dataset": dataset, "pipeline sd": own["ari"].std(), "clustering sd": per_embedding.std().mean(),
+                    "training sd": per_embedding.mean().std(),
+                    "clustering range": (per_embedding.max() - per_embedding.min()).mean(),
+                    "mean ARI": group["ari"].mean(), "training seeds": group["seed"].nunique(),
+                    "clustering seeds": group["cluster_seed"].nunique()})
+    return pd.DataFrame(out).set_index("dataset")

@@ -232,3 +232,16 @@ def test_revision_comparison_pairs_the_old_revision_with_the_latest_other():
     assert a["standard error"] == pytest.approx(np.sqrt(0.005 / 2 + 0.005 / 2)) and a["seeds"] == "2 / 2"
     assert table.loc[("w", "B"), "change"] == pytest.approx(-0.1)
     assert cost.revision_comparison(rows[rows["revision"] == "old"], before="old").empty
+
+
+def test_spread_sources_separate_training_from_clustering():
+    # two embeddings (training seeds 0, 1), three clustering seeds each: clustering moves the ARI by ±0.1 on each
+    # embedding, training moves the embedding's mean by 0.2
+    rows = pd.DataFrame({"dataset": "d", "seed": [0, 0, 0, 1, 1, 1], "cluster_seed": [0, 1, 2, 0, 1, 2],
+                         "ari": [0.4, 0.5, 0.6, 0.7, 0.6, 0.8]})
+    t = cost.spread_sources(rows).loc["d"]
+    assert t["clustering sd"] == pytest.approx(0.1)
+    assert t["training sd"] == pytest.approx(np.std([0.5, 0.7], ddof=1))
+    assert t["pipeline sd"] == pytest.approx(np.std([0.4, 0.6], ddof=1))  # (seed 0, cluster 0) and (1, 1)
+    assert t["clustering range"] == pytest.approx(0.2) and t["mean ARI"] == pytest.approx(0.6)
+    assert (t["training seeds"], t["clustering seeds"]) == (2, 3)
