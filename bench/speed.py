@@ -48,13 +48,10 @@ def machine() -> dict:
 
     import torch
 
-    cpu = platform.processor()
-    if Path("/proc/cpuinfo").exists():
-        names = [line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                 if line.startswith("model name")]
-        cpu = names[0] if names else cpu
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "torch": torch.__version__,
-            "scanpy": version("scanpy"), "cuda": torch.cuda.is_available()}
+    from csc_core.experiments import processor
+
+    return {"cpu": processor(), "cores": os.cpu_count(), "python": platform.python_version(),
+            "torch": torch.__version__, "scanpy": version("scanpy"), "cuda": torch.cuda.is_available()}
 
 
 def report(rows: pd.DataFrame, info: dict) -> str:

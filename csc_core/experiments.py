@@ -12,6 +12,7 @@ so that two grids sharing one table cannot overwrite each other's rows.
 from __future__ import annotations
 
 import os
+import platform
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
@@ -118,7 +119,7 @@ def _results(todo: list[dict], run: Callable[..., list[dict]], backend: str, n_j
     """Yield ``(task, rows)`` as tasks finish, in whatever order they finish."""
     if backend == "serial":
         for task in todo:
-            yield task, run(**task)
+            yield _tagged(run, task)
     elif backend == "joblib":
         from joblib import Parallel, delayed, parallel_config
 
@@ -144,7 +145,21 @@ def _results(todo: list[dict], run: Callable[..., list[dict]], backend: str, n_j
 
 
 def _tagged(run: Callable[..., list[dict]], task: dict) -> tuple[dict, list[dict]]:
-    return task, run(**task)
+    # the processor is read where the task ran (a worker, maybe another machine): results differ between processors
+    cpu = processor()
+    return task, [{"cpu": cpu, **row} for row in run(**task)]
+
+
+def processor() -> str:
+    """The processor's model name (``/proc/cpuinfo`` on Linux, else what :mod:`platform` knows), recorded with every
+    grid row: contrastive-sc's per-seed results differ between processor types (float rounding in the matrix
+    products; the chapter "Computational cost")."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine() or "unknown"
 
 
 def run_grid(tasks: Iterable[Mapping], run: Callable[..., list[dict]], store: ResultStore, *,
@@ -152,8 +167,8 @@ def run_grid(tasks: Iterable[Mapping], run: Callable[..., list[dict]], store: Re
              progress: bool = True, desc: str = "grid") -> pd.DataFrame:
     """Run ``run(**task)`` for every task whose rows are not yet in ``store``; return the rows of all tasks.
 
-    ``run`` returns a list of rows (dicts); each row is stored together with the task's parameters, and all rows of
-    one task are written at once, as soon as the task finishes, so a task is either wholly stored or not at all and
+    ``run`` returns a list of rows (dicts); each row is stored together with the task's parameters and the processor
+    it ran on (``cpu``, :func:`processor`, unless the row names one), and all rows of one task are written at once, as soon as the task finishes, so a task is either wholly stored or not at all and
     an interrupted grid — serial or parallel — resumes with only the missing tasks.
 
     Parameters

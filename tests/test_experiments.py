@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from csc_core.experiments import ResultStore, local_workers, run_grid
+from csc_core.experiments import ResultStore, local_workers, processor, run_grid
 
 
 def test_rows_round_trip_and_are_found_by_their_parameters(tmp_path):
@@ -31,6 +31,14 @@ def test_grid_skips_tasks_already_stored_and_resumes(tmp_path):
     out = run_grid(tasks, run, store, progress=False)
     assert calls[-1] == ("b", 1) and len(calls) == 5  # only the missing task ran again
     assert len(out) == 8 and set(out.columns) >= {"dataset", "seed", "method", "ari"}
+    assert (out["cpu"] == processor()).all()  # where each row was computed
+
+
+def test_a_row_that_names_its_processor_keeps_it(tmp_path):
+    out = run_grid([{"seed": 0}], lambda seed: [{"ari": 0.5, "cpu": "elsewhere"}, {"ari": 0.6}],
+                   ResultStore(tmp_path / "r.csv"), progress=False)
+    assert list(out["cpu"]) == ["elsewhere", processor()]
+    assert processor().strip() and processor() != "unknown"
 
 
 def test_a_failed_write_leaves_the_previous_table_intact(tmp_path, monkeypatch):
@@ -114,6 +122,7 @@ def test_dask_grid_on_a_local_cluster(tmp_path, by_value):
                              progress=False)
     assert len(list(calls.iterdir())) == 6  # everything was stored, nothing ran twice
     assert sorted(out["ari"]) == sorted(again["ari"]) == sorted(s**2 / 100 for _ in "ab" for s in range(3))
+    assert (out["cpu"] == processor()).all()  # read in the workers (here the same machine)
 
 
 def _add_rows(path, start):
