@@ -165,19 +165,20 @@ if clustering_rows.empty:
 else:
     display(Markdown("**Standard deviation of the ARI: whole runs, clustering seeds on one embedding, training seeds "
                      "with the clustering's noise averaged out**"))
-    display(cost.spread_sources(clustering_rows).round(3))
-    print(f"processor: {', '.join(clustering_rows['cpu'].unique())}")
+    sources = cost.spread_sources(clustering_rows)
+    display(sources[["pipeline sd", "clustering sd", "training sd", "mean ARI"]].round(3))
+    print(f"largest minus smallest ARI on one embedding, mean per data set:\n{sources['clustering range'].round(3).to_string()}")
+    print(f"training seeds: {sources['training seeds'].max()}, clustering seeds per embedding: "
+          f"{sources['clustering seeds'].max()}\nprocessor: {', '.join(clustering_rows['cpu'].unique())}")
 
 # %% [markdown]
 # On the bladder and worm sets most of the spread is the clustering's. On one and the same embedding, ten Leiden seeds
 # move the bladder sets' ARI over a range of 0.16–0.17 and worm's over 0.10 (standard deviations up to 0.07), while the
 # embeddings of different training seeds, each scored by the mean over its clustering seeds, differ by a standard
 # deviation of 0.01–0.035. On the full PBMC set the two are alike; on the PBMC subset both are tiny. The tiny
-# differences between two
-# processors' embeddings act like another clustering seed: Leiden, stopped after two iterations as scanpy runs it,
-# lands in a different local optimum. A clustering that depends less on its seed (Leiden run to convergence, or
-# several seeds reconciled) would make single runs, and comparisons between settings, more reliable; we have not
-# measured one yet. Until then, the mean over seeds is the number to quote.
+# differences between two processors' embeddings act like another clustering seed: Leiden lands in another local
+# optimum. A clustering that depends less on its seed would make single runs, and comparisons between settings, more
+# reliable; that is open work. Until then, the mean over seeds is the number to quote.
 
 # %% [markdown]
 # ## Did the speed cost accuracy? Many seeds, one machine
@@ -196,7 +197,11 @@ else:
     before_after = cost.revision_comparison(spread_rows, before=first_revision)
     display(Markdown(f"**Mean ARI over the seeds: first implementation ({first_revision}) and today's defaults, "
                      "same machine**"))
-    display(before_after.round(3))
+    cpus = before_after.index.get_level_values("cpu").unique()
+    shown = before_after[["before", "after", "change", "standard error"]]
+    display(shown.droplevel("cpu").round(3) if len(cpus) == 1 else shown.round(3))
+    print(f"seeds (before / after): {', '.join(before_after['seeds'].unique())}; revisions after: "
+          f"{', '.join(before_after['revision after'].unique())}\nprocessor: {', '.join(cpus)}")
     print(f"mean over the data sets: before {before_after['before'].mean():.3f}, "
           f"after {before_after['after'].mean():.3f}")
 
