@@ -167,7 +167,8 @@ else:
                      "with the clustering's noise averaged out**"))
     sources = cost.spread_sources(clustering_rows)
     display(sources[["pipeline sd", "clustering sd", "training sd", "mean ARI"]].round(3))
-    print(f"largest minus smallest ARI on one embedding, mean per data set:\n{sources['clustering range'].round(3).to_string()}")
+    ranges = sources["clustering range"].round(3).to_string()
+    print(f"largest minus smallest ARI on one embedding, mean per data set:\n{ranges}")
     print(f"training seeds: {sources['training seeds'].max()}, clustering seeds per embedding: "
           f"{sources['clustering seeds'].max()}\nprocessor: {', '.join(clustering_rows['cpu'].unique())}")
 
