@@ -13,8 +13,9 @@ from __future__ import annotations
 import argparse
 import time
 import warnings
-from datetime import datetime, timezone
 from pathlib import Path
+
+from bench.stamp import run_stamp
 
 OUT = Path(__file__).parent / "results" / "clustering_spread.csv"
 
@@ -45,9 +46,8 @@ def rows_for(dataset: str, seed: int, cluster_seeds: int) -> list[dict]:
 def main(argv=None) -> None:
     import pandas as pd
 
-    from bench.speed import machine
     from csc_core import cost, data
-    from csc_core.experiments import ResultStore
+    from csc_core.experiments import ResultStore, processor
 
     p = argparse.ArgumentParser(prog="python -m bench clustering-spread", description=__doc__.splitlines()[0])
     p.add_argument("--datasets", nargs="+", default=None)
@@ -56,7 +56,7 @@ def main(argv=None) -> None:
     args = p.parse_args(argv)
     warnings.filterwarnings("ignore", category=FutureWarning)
     datasets = args.datasets or [n for n in data.available() if data.fetchable(n)]
-    info = {"run": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "cpu": machine()["cpu"]}
+    info = {"run": run_stamp(), "cpu": processor()}
     store, rows = ResultStore(OUT), []
     for dataset in datasets:
         for seed in args.seeds:

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import argparse
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 from bench.isolated import run_isolated
 from bench.scale import LIB_LOC
+from bench.stamp import run_stamp
 
 OUT = Path(__file__).parent / "results" / "early_stopping.csv"
 OUT_REAL = Path(__file__).parent / "results" / "early_stopping_real.csv"
@@ -70,7 +70,7 @@ def main(argv=None) -> None:
     p.add_argument("--datasets", nargs="+", help="shared real data sets (or 'all') instead of simulated cells")
     p.add_argument("--settings", choices=["default", "paper"], default="paper", help="preset for --datasets")
     args = p.parse_args(argv)
-    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    when = run_stamp()
     if args.datasets:
         from csc_core import data
 

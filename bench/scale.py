@@ -14,10 +14,10 @@ from __future__ import annotations
 import argparse
 import resource
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 from bench.isolated import run_isolated
+from bench.stamp import run_stamp
 
 OUT = Path(__file__).parent / "results" / "scale.csv"
 LIB_LOC = 8.5
@@ -48,7 +48,7 @@ def main(argv=None) -> None:
     p.add_argument("--cells", type=int, nargs="+", default=[10_000, 30_000, 100_000, 300_000, 1_000_000])
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
-    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    when = run_stamp()
     store = ResultStore(OUT)
     for n in args.cells:
         row = run_isolated(_job, n, args.seed)

@@ -21,8 +21,9 @@ import subprocess
 import sys
 import tempfile
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from pathlib import Path
+
+from bench.stamp import run_stamp
 
 OUT = Path(__file__).parent / "results" / "seed_spread.csv"
 REPO = Path(__file__).resolve().parents[1]
@@ -93,15 +94,14 @@ def summary(rows):
 def main(argv=None) -> None:
     import pandas as pd
 
-    from bench.speed import machine
-    from csc_core.experiments import ResultStore
+    from csc_core.experiments import ResultStore, processor
 
     p = argparse.ArgumentParser(prog="python -m bench seed-spread", description=__doc__.splitlines()[0])
     p.add_argument("--dataset", default="worm_neuron_cell")
     p.add_argument("--seeds", type=int, nargs="+", default=list(range(11)))
     p.add_argument("--rev", default=None, help="a git revision to measure instead of this checkout")
     args = p.parse_args(argv)
-    info = {"run": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "cpu": machine()["cpu"],
+    info = {"run": run_stamp(), "cpu": processor(),
             "revision": revision_label(args.rev), "dataset": args.dataset}
     rows = [{**info, **row} for row in run_revision(args.dataset, args.seeds, args.rev)]
     store = ResultStore(OUT)

@@ -15,12 +15,12 @@ import os
 import platform
 import resource
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
 
 from bench.isolated import run_isolated
+from bench.stamp import run_stamp
 
 OUT = Path(__file__).parent / "results"
 
@@ -80,7 +80,7 @@ def main(argv=None) -> None:
     p.add_argument("--threads", type=int, default=os.cpu_count())
     args = p.parse_args(argv)
     datasets = args.datasets or [n for n in data.available() if data.fetchable(n)]
-    info = {"when": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), **machine(), "threads": args.threads}
+    info = {"when": run_stamp(), **machine(), "threads": args.threads}
     rows = []
     for dataset in datasets:
         for seed in args.seeds:

@@ -14,11 +14,11 @@ stopped and the ARI there, against the ARI of the full training. Rows go to ``be
 from __future__ import annotations
 
 import argparse
-from datetime import datetime, timezone
 from pathlib import Path
 
 from bench.isolated import run_isolated
 from bench.scale import LIB_LOC
+from bench.stamp import run_stamp
 
 OUT = Path(__file__).parent / "results" / "stopping_trajectory.csv"
 RESOLUTIONS = (0.3, 0.5, 1.0)
@@ -103,7 +103,7 @@ def main(argv=None) -> None:
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--resolutions", type=float, nargs="+", default=list(RESOLUTIONS))
     args = p.parse_args(argv)
-    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    when = run_stamp()
     tasks = [(f"splat {n}, seed {s}", _job_sim, (n, s, args.resolutions)) for n in args.cells for s in args.seeds]
     if args.datasets:
         from csc_core import data

@@ -168,8 +168,9 @@ def run_grid(tasks: Iterable[Mapping], run: Callable[..., list[dict]], store: Re
     """Run ``run(**task)`` for every task whose rows are not yet in ``store``; return the rows of all tasks.
 
     ``run`` returns a list of rows (dicts); each row is stored together with the task's parameters and the processor
-    it ran on (``cpu``, :func:`processor`, unless the row names one), and all rows of one task are written at once, as soon as the task finishes, so a task is either wholly stored or not at all and
-    an interrupted grid — serial or parallel — resumes with only the missing tasks.
+    it ran on (``cpu``, :func:`processor`, unless the row names one), and all rows of one task are written at once,
+    as soon as the task finishes, so a task is either wholly stored or not at all and an interrupted grid — serial or
+    parallel — resumes with only the missing tasks.
 
     Parameters
     ----------
