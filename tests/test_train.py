@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from csc_core.ensemble import EncoderEnsemble, embed, make_encoders
-from csc_core.train import epochs_for, minibatches, train_contrastive
+from csc_core.train import FusedAdam, epochs_for, minibatches, train_contrastive
 
 
 @pytest.mark.parametrize("n, batch", [(10, 4), (257, 256), (256, 256), (3, 256), (1000, 300)])
@@ -100,3 +100,20 @@ def test_min_steps_adds_epochs_to_the_loss_history():
     ens = EncoderEnsemble(1, 6, (4, 2))
     hist = train_contrastive(ens, torch.randn(20, 6), epochs=2, min_steps=12, batch_size=10, progress=False)
     assert hist.shape == (6, 1)
+
+
+@pytest.mark.parametrize("lr", [1e-2, 1e-3])
+def test_fused_adam_matches_torch_optim_adam_bit_for_bit(lr):
+    """The wrapper-free Adam of the training loop is torch.optim.Adam(fused=True), not an approximation of it."""
+    torch.manual_seed(0)
+    ours, theirs = EncoderEnsemble(2, 30, (8, 4), seed=0), EncoderEnsemble(2, 30, (8, 4), seed=0)
+    mine, reference = FusedAdam(ours.parameters(), lr=lr), torch.optim.Adam(theirs.parameters(), lr=lr, fused=True)
+    for _ in range(5):
+        grads = [torch.randn_like(p) for p in ours.parameters()]
+        for p, q, g in zip(ours.parameters(), theirs.parameters(), grads):
+            p.grad, q.grad = g.clone(), g.clone()
+        mine.step()
+        reference.step()
+    for p, q in zip(ours.parameters(), theirs.parameters()):
+        assert torch.equal(p, q)
+    assert not torch.equal(ours.weights[0], EncoderEnsemble(2, 30, (8, 4), seed=0).weights[0])  # it did move
