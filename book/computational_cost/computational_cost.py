@@ -112,8 +112,9 @@ print(f"mean over the data sets: first implementation {ari['first implementation
 #
 # The same code, data and seeds give the same result on the same processor — to the bit, and with one thread or two
 # (`tests/test_contrastive.py` checks the first; we checked the second by hashing worm's embedding on both
-# processors). On another processor they do not. The latest stored run of each processor
-# type below ran identical code: an AMD EPYC (AVX2) and an Intel Xeon (AVX-512), both with two cores.
+# processors). On another processor they do not. The latest stored run of each processor type below computed the same
+# thing on an AMD EPYC (AVX2) and an Intel Xeon (AVX-512), both with two cores. The Intel's run came after one change
+# that only saves time and leaves every result bit-identical (Adam's update without `torch.optim`'s wrapper, below).
 
 # %%
 per_cpu = cost.latest_run_per_cpu(speed)
@@ -132,6 +133,10 @@ else:
     display(means.assign(**{"largest change of one seed": csc_cpus.groupby("dataset")["spread"].max(),
                             "scanpy: largest change": scanpy_cpus.groupby("dataset")["spread"].max()}).round(3))
     print("mean over the data sets: " + ", ".join(f"{cpu} {v:.3f}" for cpu, v in means.mean().items()))
+    display(Markdown(f"**{dataset}: seconds per stage, latest run per processor (mean over its seeds)**"))
+    stages = pd.concat({cpu: cost.stage_table(speed[speed["run"] == run]) for cpu, run in per_cpu.items()},
+                       names=["processor"])
+    display(stages.xs(dataset, level="dataset").T.round(3).fillna("—"))  # a stage the method does not have
 
 # %% [markdown]
 # scanpy's labels are identical on both processors. contrastive-sc's are not: its training is a chain of some 500
@@ -147,8 +152,9 @@ else:
 # (`ATEN_CPU_CAPABILITY=avx2`) changes nothing. So quote contrastive-sc per data set as a mean over several seeds and
 # read a single seed as one draw: on the harder sets three seeds leave the mean uncertain by several hundredths — the
 # spread of the points above — which is as large as many of the differences between settings in this book. The speed
-# ratio moves too: scanpy's PCA is slower on this Intel than on the AMD (0.44 against 0.24 s on worm), training a
-# little slower (1.48 against 1.22 s), so worm's ratio is 2.7× on the Intel and 3.3× on the AMD.
+# ratio moves too, by more than the code changed between the two runs: scanpy's PCA, for one, took 0.24 s on worm on
+# the AMD and 0.33–0.44 s in two runs on the Intel (the stage table above has the latest; the Intel run before the
+# Adam change, 2026-11-25 03:58 UTC, measured worm at 2.71×).
 
 # %% [markdown]
 # ## Where the spread comes from
@@ -224,7 +230,8 @@ else:
 # encoders. Through PyTorch's autograd one step cost 3.4–4 ms on these two cores, most of it per-operation overhead on
 # tiny matrices; `csc_core.fused_step` now computes the step's gradients in closed form — both views of all three
 # encoders through each layer as one batched matrix product, checked against autograd in the tests — at about 2 ms.
-# Worm's training went from 2.2 to 1.1–1.2 s and its ratio from 4.3× to 3.2×; 0.35 s is still only about 150 steps.
+# Worm's training went from 2.2 to 1.1–1.2 s and its ratio from 4.3× to 3.2× (AMD); 0.35 s is still only about 150
+# steps.
 # Where the 2 ms go (timed one by one, best of 7 × 200 repeats): the step's seven batched matrix products — the first
 # layer forward and its weight gradient (160 µs each), the three 256 × 256 similarity matrices and their gradient
 # (96 + 177 µs), the second layer (80 µs) — take 0.67 ms, at 130–180 GFLOP/s; the other 1.3 ms are some fifty small
@@ -256,7 +263,10 @@ else:
 # `torch.compile` (fuses the small operations: 1.6 instead of 2.2 ms a step, but compiling takes 18 s in a fresh
 # process and 1.8 s even from its on-disk cache — more than worm's whole training). Adopted at no cost in accuracy:
 # the silhouettes in single precision, in place, with a sparse one-hot, and the igraph graph built with Python's
-# garbage collector paused (worm's clustering stage: 0.6 → 0.3 s). What is left is arithmetic; a GPU closes the gap.
+# garbage collector paused (worm's clustering stage: 0.6 → 0.3 s); Adam's update through PyTorch's functional
+# `torch.optim.adam.adam` — the same fused kernel, bit-identical parameters — instead of the `torch.optim.Adam` object,
+# whose per-step bookkeeping cost ~60 µs and whose first use in a process imports `torch._dynamo` (0.7 s): worm's
+# training 1.16 → 1.10 s, same process, six runs each, alternating. What is left is arithmetic; a GPU closes the gap.
 #
 # Worm is also the noisiest data set. With the same defaults and seeds 0–2 it scored 0.59 through the autograd step
 # and 0.55 through today's step (the same computation up to rounding, but the random gene subsets are drawn
