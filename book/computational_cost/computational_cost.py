@@ -96,7 +96,8 @@ ari = pd.DataFrame({
     "scanpy": latest[latest["method"] == cost.SCANPY].groupby("dataset")["ari"].mean(),
 })
 display(ari.round(3))
-run_seeds = {name: sorted(int(s) for s in rows["seed"].unique()) for name, rows in (("first", first), ("latest", latest))}
+run_seeds = {name: sorted(int(s) for s in rows["seed"].unique())
+             for name, rows in (("first", first), ("latest", latest))}
 print(f"seeds of each run: {run_seeds}")
 change = ari["current defaults"] - ari["first implementation"]
 print(f"mean over the data sets: first implementation {ari['first implementation'].mean():.3f}, current defaults "
@@ -237,8 +238,8 @@ else:
 # (96 + 177 µs), the second layer (80 µs) — take 0.67 ms, at 130–180 GFLOP/s; the other 1.3 ms are some fifty small
 # element-wise operations (BatchNorm, the softmax's exponentials, the gathers of each view's genes and of the kept
 # weight rows, Adam's update). Even with none of those, worm's 528 steps of the matrix products alone (0.35 s) would
-# take the whole training budget. The benchmark below trains for a fixed number of steps instead (`epochs=1, min_steps=S`;
-# everything else the defaults) and times scanpy in the same process right after each run
+# take the whole training budget. The benchmark below trains for a fixed number of steps instead
+# (`epochs=1, min_steps=S`; everything else the defaults) and times scanpy in the same process right after each run
 # (`python -m bench speed-frontier`, seeds 0–2).
 
 # %%
