@@ -188,3 +188,29 @@ def test_no_progress_bar_by_default(capsys, blobs):
 def test_unknown_resolution_word_raises(blobs):
     with pytest.raises(ValueError, match="'auto'"):
         cluster.leiden(blobs[0], resolution="best")
+
+
+
+def test_umap_connectivity_kernels_load_from_numbas_disk_cache_in_a_new_process(blobs, tmp_path):
+    """umap compiles them in every process (3 s); after a knn_graph here, a new process loads them, same graph."""
+    import subprocess
+    import sys
+
+    import scipy.sparse as sp
+    from umap import umap_
+
+    x, _ = blobs
+    here = cluster.knn_graph(x, n_neighbors=10)
+    assert cluster.cache_umap_kernels()
+    assert umap_.smooth_knn_dist.stats.cache_path is not None  # umap's default NullCache has none
+    np.save(tmp_path / "x.npy", x)
+    script = ("import sys, numpy as np, scipy.sparse as sp; from umap import umap_; "
+              "from csc_core.cluster import knn_graph; "
+              "sp.save_npz(sys.argv[2], knn_graph(np.load(sys.argv[1]), n_neighbors=10)); "
+              "print(sum(k.stats.cache_hits.total() for k in (umap_.smooth_knn_dist, "
+              "umap_.compute_membership_strengths)))")
+    out = subprocess.run([sys.executable, "-c", script, str(tmp_path / "x.npy"), str(tmp_path / "g.npz")],
+                         capture_output=True, text=True, check=True)
+    assert int(out.stdout.split()[-1]) == 2  # both kernels came from the disk cache, none was compiled
+    there = sp.load_npz(tmp_path / "g.npz")
+    assert (here != there).nnz == 0

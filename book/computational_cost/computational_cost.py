@@ -23,6 +23,13 @@
 # pipelines on one data set on *your* machine. Quote the ratios rather than the seconds: shared machines are noisy
 # (on this 2-core virtual machine the same training run varies by about ±20 % from one run to the next).
 #
+# Those one-off costs are real for a reader, though: the first `contrastive_sc` call in a new kernel pays them. On
+# worm (Intel, measured once each) the first call took 5.7 s where the second took 1.5 s: 0.7 s for importing
+# `torch._dynamo` with the first `torch.optim` optimizer, 3.1 s for compiling umap's two connectivity kernels, which
+# scanpy's `pp.neighbors` calls and umap does not keep on disk. contrastive-sc now calls PyTorch's functional Adam and
+# asks numba to cache those two kernels (`csc_core.cluster.cache_umap_kernels`; same compiled code): a new kernel's
+# first call now takes 2.1 s, once the cache exists. scanpy's own pipeline, run in the same kernel, shares that cache.
+#
 # ```{admonition} Re-running this chapter
 # :class: tip
 #     jupytext --to ipynb book/computational_cost/computational_cost.py -o - | \
