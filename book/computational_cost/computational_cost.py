@@ -28,7 +28,8 @@
 # `torch._dynamo` with the first `torch.optim` optimizer, 3.1 s for compiling umap's two connectivity kernels, which
 # scanpy's `pp.neighbors` calls and umap does not keep on disk. contrastive-sc now calls PyTorch's functional Adam and
 # asks numba to cache those two kernels (`csc_core.cluster.cache_umap_kernels`; same compiled code): a new kernel's
-# first call now takes 2.1 s, once the cache exists. scanpy's own pipeline, run in the same kernel, shares that cache.
+# first call now takes 2.1 s, once the cache exists. scanpy's pipeline uses the same kernels, cached once
+# contrastive-sc has run in that kernel.
 #
 # ```{admonition} Re-running this chapter
 # :class: tip
