@@ -208,7 +208,7 @@ def scdeepcluster(adata: ad.AnnData, *, n_clusters: int, n_genes: int = 2000, pr
     batch_size
         Cells per minibatch (256).
     seed
-        Seeds initialisation, noise, minibatches and KMeans. Same seed ⇒ same result on CPU.
+        Seeds initialisation, noise, minibatches and KMeans. Same seed ⇒ same result on the same kind of CPU.
     device
         ``"auto"``, ``"cpu"`` or ``"cuda"`` (an explicit ``"cuda"`` without a GPU raises).
     layer

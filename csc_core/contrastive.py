@@ -258,7 +258,7 @@ def contrastive_sc(
     n_clusters
         Number of clusters for KMeans.
     seed
-        Seeds initialisation, minibatches, augmentation and clustering. Same seed ⇒ same result on CPU.
+        Seeds initialisation, minibatches, augmentation and clustering. Same seed ⇒ same result on the same kind of CPU.
     device
         ``"auto"`` (CUDA when present), ``"cpu"`` or ``"cuda"``.
     layer
