@@ -179,13 +179,18 @@ def simulated_grid(datasets, seeds, settings: dict, store, *, methods=SIMULATED_
 
 
 def _run_stored(tasks: list[dict], run, store, settings: dict, **grid) -> pd.DataFrame:
-    from .experiments import run_grid
+    from .experiments import computed_on, run_grid
 
     n_new = sum(not store.contains(t) for t in tasks)
-    print(f"{settings.get('settings', '')} settings: {len(tasks)} tasks, {len(tasks) - n_new} read back from "
-          f"{store.path.name}, {n_new} to run")
+    label = f"{settings.get('settings', '')} settings: {len(tasks)} tasks"
+    if n_new:
+        print(f"{label}: running the {n_new} not stored in {store.path.name} …", flush=True)
     run_grid(tasks, run, store, **{"progress": False, **grid})
-    return store.select(**settings)
+    rows = store.select(**settings)
+    # the processor too: another type gives other per-seed numbers (the chapter "Computational cost")
+    print(f"{label}, {len(tasks) - n_new} read back from {store.path.name}, {n_new} run; rows computed on "
+          f"{computed_on(rows)}")
+    return rows
 
 
 def summary_table(measured: pd.DataFrame, paper: pd.DataFrame, methods=METHODS) -> pd.DataFrame:

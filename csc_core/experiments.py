@@ -162,6 +162,19 @@ def processor() -> str:
     return platform.processor() or platform.machine() or "unknown"
 
 
+def computed_on(rows: pd.DataFrame) -> str:
+    """Which processors computed ``rows`` and how many rows each, most first, e.g. ``"AMD EPYC (144 rows)"``.
+
+    Rows without a recorded processor are counted as ``"not recorded"``. A chapter prints this under a table read back
+    from the store: a reader on another processor type gets other per-seed numbers for contrastive-sc.
+    """
+    if rows.empty:
+        return "no rows"
+    cpu = rows["cpu"] if "cpu" in rows.columns else pd.Series(index=rows.index, dtype=object)
+    counts = cpu.fillna("not recorded").value_counts(sort=True)
+    return ", ".join(f"{name} ({n} row{'s' if n != 1 else ''})" for name, n in counts.items())
+
+
 def run_grid(tasks: Iterable[Mapping], run: Callable[..., list[dict]], store: ResultStore, *,
              backend: str = "serial", n_jobs: int = 2, scheduler=None,
              progress: bool = True, desc: str = "grid") -> pd.DataFrame:

@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from csc_core.experiments import ResultStore, local_workers, processor, run_grid
+from csc_core.experiments import ResultStore, computed_on, local_workers, processor, run_grid
 
 
 def test_rows_round_trip_and_are_found_by_their_parameters(tmp_path):
@@ -198,3 +198,10 @@ def test_local_workers_picks_serial_for_one_and_joblib_above(tmp_path, by_value)
     calls.mkdir()
     rows = run_grid(_tasks(calls), _slow_square, ResultStore(tmp_path / "r.csv"), progress=False, **local_workers(2))
     assert sorted(rows["ari"]) == sorted(s**2 / 100 for _ in "ab" for s in range(3))
+
+
+def test_computed_on_counts_rows_per_processor_and_the_unrecorded():
+    rows = pd.DataFrame({"ari": [0.1, 0.2, 0.3, 0.4], "cpu": ["AMD EPYC", "Intel Xeon", "AMD EPYC", None]})
+    assert computed_on(rows) == "AMD EPYC (2 rows), Intel Xeon (1 row), not recorded (1 row)"
+    assert computed_on(rows.drop(columns="cpu")) == "not recorded (4 rows)"  # tables stored before processors were
+    assert computed_on(rows.iloc[0:0]) == "no rows"

@@ -65,7 +65,7 @@ from IPython.display import Markdown, display
 import csc_core
 from csc_core import cost, plotting
 from csc_core.book import find_root
-from csc_core.experiments import ResultStore
+from csc_core.experiments import ResultStore, computed_on
 
 plt.rcParams["figure.dpi"] = 90
 seeds = seeds or {"quick": [0], "paper": [0, 1, 2]}[profile]
@@ -423,6 +423,7 @@ timing = ResultStore(root / "results" / "timing.csv").load()
 if timing.empty:
     print("No timing results stored yet: csc_core.cost.timing_rows writes them (see results/timing.csv).")
 else:
+    print(f"rows computed on {computed_on(timing)}")  # seconds depend on the processor
     by_cells = timing[timing["n_genes"] == 2000]
     by_genes = timing[timing["n_cells"] == 2000]
     fig, (left, right) = plt.subplots(1, 2, figsize=(14, 4.2))
