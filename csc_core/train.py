@@ -134,28 +134,32 @@ def train_contrastive(
     ensemble.train()
     bar = tqdm(range(epochs), desc="contrastive training", unit="epoch", disable=not progress, leave=False)
     step, stopped = 0, False
-    for epoch in bar:
-        batches = minibatches(x.shape[0], batch_size, generator)
-        if mask == "batch":  # every view of the epoch in one draw: (batches, K, 2 views, kept genes)
-            genes = sample_genes(n_genes, keep, shape=(len(batches), k, 2), generator=generator, device=x.device)
-        total = torch.zeros(k, dtype=torch.float64, device=x.device)
-        for i, idx in enumerate(batches):
-            xb = x.index_select(0, idx.to(x.device))
-            if mask == "batch":
-                losses = contrastive_step(ensemble, xb, temperature=temperature, genes=genes[i])
-            else:  # every cell of every encoder's two views draws its own genes (the paper's augmentation)
-                dropped = drop_genes(xb.repeat(2 * k, 1), keep, generator=generator)
-                losses = contrastive_step(ensemble, xb, temperature=temperature,
-                                          dropped=dropped.view(k, 2, *xb.shape))
-            optimizer.step()
-            total += losses
-            step += 1
-            if stop is not None and stop(ensemble, step):
-                stopped = True
-                break
-        history[epoch] = total.cpu().numpy() / (i + 1)
-        bar.set_postfix(loss=f"{history[epoch].mean():.3f}")
-        if stopped:
-            bar.close()
-            return history[: epoch + 1]
+    try:
+        for epoch in bar:
+            batches = minibatches(x.shape[0], batch_size, generator)
+            if mask == "batch":  # every view of the epoch in one draw: (batches, K, 2 views, kept genes)
+                genes = sample_genes(n_genes, keep, shape=(len(batches), k, 2), generator=generator, device=x.device)
+            total = torch.zeros(k, dtype=torch.float64, device=x.device)
+            for i, idx in enumerate(batches):
+                xb = x.index_select(0, idx.to(x.device))
+                if mask == "batch":
+                    losses = contrastive_step(ensemble, xb, temperature=temperature, genes=genes[i])
+                else:  # every cell of every encoder's two views draws its own genes (the paper's augmentation)
+                    dropped = drop_genes(xb.repeat(2 * k, 1), keep, generator=generator)
+                    losses = contrastive_step(ensemble, xb, temperature=temperature,
+                                              dropped=dropped.view(k, 2, *xb.shape))
+                optimizer.step()
+                total += losses
+                step += 1
+                if stop is not None and stop(ensemble, step):
+                    stopped = True
+                    break
+            history[epoch] = total.cpu().numpy() / (i + 1)
+            bar.set_postfix(loss=f"{history[epoch].mean():.3f}")
+            if stopped:
+                bar.close()
+                return history[: epoch + 1]
+    finally:  # the step's gradients are inference tensors (fused_step): not left where autograd could meet them
+        for p in ensemble.parameters():
+            p.grad = None
     return history

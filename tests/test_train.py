@@ -117,3 +117,14 @@ def test_fused_adam_matches_torch_optim_adam_bit_for_bit(lr):
     for p, q in zip(ours.parameters(), theirs.parameters()):
         assert torch.equal(p, q)
     assert not torch.equal(ours.weights[0], EncoderEnsemble(2, 30, (8, 4), seed=0).weights[0])  # it did move
+
+
+def test_training_leaves_no_gradients_behind_and_autograd_still_works():
+    """The fused step's gradients are inference tensors; training must not leave them where backward() would fail."""
+    torch.manual_seed(0)
+    x = torch.rand(64, 30)
+    ens = EncoderEnsemble(2, 30, (8, 4), seed=0)
+    train_contrastive(ens, x, epochs=2, batch_size=16, progress=False)
+    assert all(p.grad is None for p in ens.parameters())
+    ens(x).sum().backward()  # e.g. a clustering head trained on top of the encoders
+    assert all(p.grad is not None and not p.grad.is_inference() for p in ens.parameters())
