@@ -48,12 +48,12 @@ def _first_layer(ensemble: EncoderEnsemble, xb: torch.Tensor, genes: torch.Tenso
         g = genes.shape[2]
         rows = (genes + torch.arange(k, device=genes.device).view(k, 1, 1) * n_genes).flatten()
         x = xb.index_select(1, genes.flatten()).view(b, 2 * k, g).transpose(0, 1)  # (2K, B, g), a strided view
-        w = w0.detach().reshape(k * n_genes, -1).index_select(0, rows).view(2 * k, g, -1)  # the kept rows of W
-        bias = b0.detach().unsqueeze(1).expand(k, 2, 1, w.shape[2]).reshape(2 * k, 1, -1)
+        w = w0.reshape(k * n_genes, -1).index_select(0, rows).view(2 * k, g, -1)  # the kept rows of W
+        bias = b0.unsqueeze(1).expand(k, 2, 1, w.shape[2]).reshape(2 * k, 1, -1)
         a = torch.baddbmm(bias, x, w)
         return a.view(k, 2, b, -1), (x, rows)
     x = dropped.view(k, 2 * b, n_genes)  # (K, 2B, genes): every cell of every view masked on its own
-    a = torch.baddbmm(b0.detach(), x, w0.detach())
+    a = torch.baddbmm(b0, x, w0)
     return a.view(k, 2, b, -1), (x, None)
 
 
@@ -114,10 +114,10 @@ def contrastive_step(ensemble: EncoderEnsemble, xb: torch.Tensor, *, temperature
         _update_running_stats(norm, mean, var, b)
         rstd = (var + norm.eps).rsqrt_()
         a_hat = centred.mul_(rstd)
-        gamma, beta = norm.weight.detach().view(k, 1, 1, h), norm.bias.detach().view(k, 1, 1, h)
+        gamma, beta = norm.weight.view(k, 1, 1, h), norm.bias.view(k, 1, 1, h)
         r = torch.addcmul(beta, a_hat, gamma).clamp_min_(0).view(k, 2 * b, h)
         saved.append((a_hat, rstd, r))
-        a = torch.baddbmm(bias.detach(), r, w.detach())
+        a = torch.baddbmm(bias, r, w)
     a = a.view(k, 2 * b, -1)  # (already so unless the encoder is a single linear layer)
     length = torch.linalg.vector_norm(a, dim=2, keepdim=True).clamp_min_(1e-12)  # as F.normalize
     z = a / length  # (K, 2B, d): view 1's cells, then view 2's
@@ -129,12 +129,12 @@ def contrastive_step(ensemble: EncoderEnsemble, xb: torch.Tensor, *, temperature
         h = a_hat.shape[-1]
         w.grad = torch.bmm(r.mT, da)
         bias.grad = da.sum(1, keepdim=True) if j == len(saved) - 1 else torch.zeros_like(bias)  # feeds a BatchNorm
-        dy = torch.bmm(da, w.detach().mT).mul_(r > 0).view(k, 2, b, h)
+        dy = torch.bmm(da, w.mT).mul_(r.sign()).view(k, 2, b, h)  # r ≥ 0: sign is [r > 0] as 0.0 / 1.0
         sum_dy = dy.sum(2, keepdim=True)
         sum_dy_ahat = (dy * a_hat).sum(2, keepdim=True)
         norm.weight.grad = sum_dy_ahat.sum(1).flatten()
         norm.bias.grad = sum_dy.sum(1).flatten()
-        gamma = norm.weight.detach().view(k, 1, 1, h)
+        gamma = norm.weight.view(k, 1, 1, h)
         da = dy.sub_(sum_dy, alpha=1 / b).addcmul_(a_hat, sum_dy_ahat, value=-1 / b).mul_(gamma * rstd)
         da = da.view(k, 2 * b, h)
     _first_layer_grads(ensemble, first, da.view(k, 2, b, -1))
@@ -150,7 +150,7 @@ def _update_running_stats(norm: torch.nn.BatchNorm1d, mean: torch.Tensor, var: t
     for v in range(2):
         norm.running_mean.lerp_(mean[:, v].flatten(), norm.momentum)
         norm.running_var.lerp_(var[:, v].flatten() * (b / (b - 1)), norm.momentum)
-        norm.num_batches_tracked.add_(1)
+    norm.num_batches_tracked.add_(2)
 
 
 def _nt_xent_and_grad(z: torch.Tensor, b: int, temperature: float) -> tuple[torch.Tensor, torch.Tensor]:
