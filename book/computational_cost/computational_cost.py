@@ -272,10 +272,12 @@ else:
 # `torch.compile` (fuses the small operations: 1.6 instead of 2.2 ms a step, but compiling takes 18 s in a fresh
 # process and 1.8 s even from its on-disk cache — more than worm's whole training). Adopted at no cost in accuracy:
 # the silhouettes in single precision, in place, with a sparse one-hot, and the igraph graph built with Python's
-# garbage collector paused (worm's clustering stage: 0.6 → 0.3 s); Adam's update through PyTorch's functional
-# `torch.optim.adam.adam` — the same fused kernel, bit-identical parameters — instead of the `torch.optim.Adam` object,
-# whose per-step bookkeeping cost ~60 µs and whose first use in a process imports `torch._dynamo` (0.7 s): worm's
-# training 1.16 → 1.10 s, same process, six runs each, alternating. What is left is arithmetic; a GPU closes the gap.
+# garbage collector paused (worm's clustering stage: 0.6 → 0.3 s). And three changes with bit-identical results, each
+# timed on worm's training in one process, runs alternating: Adam's update through PyTorch's functional
+# `torch.optim.adam.adam` — the same fused kernel — instead of the `torch.optim.Adam` object, whose per-step bookkeeping
+# cost ~60 µs and whose first use in a process imports `torch._dynamo` (0.7 s): 1.16 → 1.10 s; the step in
+# `torch.inference_mode` rather than `no_grad` (no version counters): 1.10 → 1.06 s; eight no-op `detach` calls and a
+# bool-to-float copy removed from the step: 1.06 → 1.03 s. What is left is arithmetic; a GPU closes the gap.
 #
 # Worm is also the noisiest data set. With the same defaults and seeds 0–2 it scored 0.59 through the autograd step
 # and 0.55 through today's step (the same computation up to rounding, but the random gene subsets are drawn
