@@ -122,8 +122,9 @@ print(f"mean over the data sets: first implementation {ari['first implementation
 # The same code, data and seeds give the same result on the same processor — to the bit, and with one thread or two
 # (`tests/test_contrastive.py` checks the first; we checked the second by hashing worm's embedding on both
 # processors). On another processor they do not. The latest stored run of each processor type below computed the same
-# thing on an AMD EPYC (AVX2) and an Intel Xeon (AVX-512), both with two cores. The Intel's run came after one change
-# that only saves time and leaves every result bit-identical (Adam's update without `torch.optim`'s wrapper, below).
+# thing on an AMD EPYC (AVX2) and an Intel Xeon (AVX-512), both with two cores. The Intel's run came after three
+# changes to the training step that only save time and leave every result bit-identical (listed under "The target we
+# have not reached"): its ARI equals, seed for seed, that of the Intel run before them, which ran the AMD's code.
 
 # %%
 per_cpu = cost.latest_run_per_cpu(speed)
@@ -161,9 +162,9 @@ else:
 # (`ATEN_CPU_CAPABILITY=avx2`) changes nothing. So quote contrastive-sc per data set as a mean over several seeds and
 # read a single seed as one draw: on the harder sets three seeds leave the mean uncertain by several hundredths — the
 # spread of the points above — which is as large as many of the differences between settings in this book. The speed
-# ratio moves too, by more than the code changed between the two runs: scanpy's PCA, for one, took 0.24 s on worm on
-# the AMD and 0.33–0.44 s in two runs on the Intel (the stage table above has the latest; the Intel run before the
-# Adam change, 2026-11-25 03:58 UTC, measured worm at 2.71×).
+# ratio moves too, and not only with the code: scanpy's PCA, for one, took 0.24 s on worm on the AMD and 0.33–0.44 s
+# in three runs on the Intel (the stage table above has the latest). With the AMD's code the Intel measured worm at
+# 2.71× (run of 2026-11-25 03:58 UTC), against 3.29× on the AMD.
 
 # %% [markdown]
 # ## Where the spread comes from
