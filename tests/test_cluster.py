@@ -214,3 +214,15 @@ def test_umap_connectivity_kernels_load_from_numbas_disk_cache_in_a_new_process(
     assert int(out.stdout.split()[-1]) == 2  # both kernels came from the disk cache, none was compiled
     there = sp.load_npz(tmp_path / "g.npz")
     assert (here != there).nnz == 0
+
+
+def test_no_writable_numba_cache_leaves_the_kernels_compiled_per_process(monkeypatch):
+    """numba raises when it finds no writable cache location; knn_graph must still run (uncached), not fail."""
+    from umap import umap_
+
+    class Unwritable:
+        def enable_caching(self):
+            raise RuntimeError("cannot cache function: no locator available")
+
+    monkeypatch.setattr(umap_, "smooth_knn_dist", Unwritable())
+    assert cluster.cache_umap_kernels.__wrapped__() is False  # the undecorated function: once-per-process aside
