@@ -25,6 +25,7 @@ LIB_LOC = 8.5
 
 def _job(n_cells: int, seed: int) -> dict:
     import csc_core
+    from csc_core.experiments import processor
     from csc_core.simulate import splat
 
     csc_core.cost.warm_up(approximate_knn=True)  # compile numba (scanpy, pynndescent, umap) outside the timings
@@ -37,7 +38,8 @@ def _job(n_cells: int, seed: int) -> dict:
     t2 = time.perf_counter()
     return {"n_cells": n_cells, "seed": seed, "lib_loc": LIB_LOC, "simulate": t1 - t0, "csc_total": t2 - t1,
             **adata.uns["csc"]["timings"], "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
-            **csc_core.metrics.scores(adata.obs["cell_type"], adata.obs["csc_cluster"])}
+            **csc_core.metrics.scores(adata.obs["cell_type"], adata.obs["csc_cluster"]),
+            "cpu": processor()}
 
 
 def main(argv=None) -> None:
