@@ -233,24 +233,38 @@ def stopping_rules_summary(trajectory: pd.DataFrame, *, resolutions=(0.3, 0.5, 1
     return pd.DataFrame(rows).set_index(["resolution", "agreement"])
 
 
-def complete_runs(rows: pd.DataFrame, *, cpu: str | None = None) -> list[str]:
-    """The benchmark runs (``run`` column) that cover every data set any run covered, oldest first; with ``cpu``,
-    only the runs made on that processor (``cpu`` column)."""
-    coverage = rows.groupby("run")["dataset"].nunique()
+def complete_runs(rows: pd.DataFrame, *, cpu: str | None = None, over: str = "dataset") -> list[str]:
+    """The benchmark runs (``run`` column) that cover every value of ``over`` (data sets; ``"n_cells"`` for the scale
+    benchmark) any run covered, oldest first; with ``cpu``, only the runs made on that processor (``cpu`` column)."""
+    coverage = rows.groupby("run")[over].nunique()
     runs = set(coverage.index[coverage == coverage.max()])
     if cpu is not None:
         runs &= set(rows.loc[rows["cpu"] == cpu, "run"])
     return sorted(runs)
 
 
-def latest_run_per_cpu(rows: pd.DataFrame) -> dict[str, str]:
+def latest_run_per_cpu(rows: pd.DataFrame, *, over: str = "dataset") -> dict[str, str]:
     """The latest complete benchmark run (:func:`complete_runs`) made on each processor, ``{cpu: run}``."""
     latest = {}
     for cpu in rows["cpu"].dropna().unique():
-        runs = complete_runs(rows, cpu=cpu)
+        runs = complete_runs(rows, cpu=cpu, over=over)
         if runs:
             latest[cpu] = runs[-1]
     return dict(sorted(latest.items()))
+
+
+def scaling_per_cpu(rows: pd.DataFrame) -> pd.DataFrame:
+    """The latest complete scale run (``python -m bench scale``) on each processor: its largest size's seconds, peak
+    memory and ARI, and the least-squares line of seconds against cells over all its sizes (:func:`linear_fit`)."""
+    out = {}
+    for cpu, run in latest_run_per_cpu(rows, over="n_cells").items():
+        picked = rows[rows["run"] == run].sort_values("n_cells")
+        slope, _, r2 = linear_fit(picked["n_cells"], picked["csc_total"])
+        top = picked.iloc[-1]
+        out[cpu] = {"run": run, "largest (cells)": int(top["n_cells"]), "seconds": top["csc_total"],
+                    "train (s)": top["train"], "peak RSS (GB)": top["peak_rss_gb"], "ARI": top["ari"],
+                    "ms per cell": slope * 1e3, "R²": r2}
+    return pd.DataFrame(out)
 
 
 def across_cpus(rows: pd.DataFrame, *, method: str = CSC) -> pd.DataFrame:

@@ -245,3 +245,21 @@ def test_spread_sources_separate_training_from_clustering():
     assert t["pipeline sd"] == pytest.approx(np.std([0.4, 0.6], ddof=1))  # (seed 0, cluster 0) and (1, 1)
     assert t["clustering range"] == pytest.approx(0.2) and t["mean ARI"] == pytest.approx(0.6)
     assert (t["training seeds"], t["clustering seeds"]) == (2, 3)
+
+
+def test_scaling_per_cpu_takes_each_processors_latest_complete_run():
+    rows = pd.DataFrame({
+        "run": ["a", "a", "a", "b", "b", "c", "c", "c"],
+        "cpu": ["AMD", "AMD", "AMD", "AMD", "AMD", "Intel", "Intel", "Intel"],
+        "n_cells": [10, 20, 40, 10, 20, 10, 20, 40],  # run b stopped before its largest size
+        "csc_total": [1.0, 2.0, 4.0, 9.0, 9.0, 2.0, 3.0, 5.5],
+        "train": [0.5, 1.0, 2.0, 1, 1, 1.0, 1.5, 2.5],
+        "peak_rss_gb": [1, 1, 2, 1, 1, 1, 1, 3],
+        "ari": [0.9, 0.9, 0.8, 0.1, 0.1, 0.9, 0.9, 0.7],
+    })
+    table = cost.scaling_per_cpu(rows)
+    assert list(table.columns) == ["AMD", "Intel"]
+    assert table.loc["run", "AMD"] == "a" and table.loc["largest (cells)", "Intel"] == 40
+    assert table.loc["seconds", "Intel"] == 5.5 and table.loc["ARI", "AMD"] == 0.8
+    assert table.loc["ms per cell", "AMD"] == pytest.approx(100.0)  # 0.1 s per cell, exactly linear
+    assert table.loc["R²", "AMD"] == pytest.approx(1.0) and table.loc["R²", "Intel"] < 1.0

@@ -314,13 +314,17 @@ print(f"seconds ≈ {slope * 1e3:.3f} ms per cell × cells {intercept:+.1f} s   
       f"{len(latest_scale)} sizes, run {latest_scale['run'].iloc[0]})")
 plotting.scaling(latest_scale, fit=(slope, intercept))
 plt.show()
+display(Markdown("**Latest complete scale run per processor: its largest size, and the line over all its sizes**"))
+display(cost.scaling_per_cpu(scale).map(lambda v: f"{v:.4g}" if isinstance(v, float) else v))
 
 # %% [markdown]
-# The run stored last (21:20 UTC) took 398 s for a million cells (the run before it, 20:31 UTC, 374 s: the same
-# computation — equal ARI — so the difference is this machine's noise) with a peak of 11.1 GB of memory. The 20:31
-# run had peaked at 16.8 GB: `contrastive_sc` kept the preprocessed matrix (1,000,000 × 500 float32, 2 GB) alive
-# through the graph and Leiden. Freeing it after embedding lowered the peak by 5.7 GB, more than the matrix's own
-# size — we have not traced where the rest went (the allocator's reuse of freed blocks is our guess, not measured).
+# On the AMD, the run of 2026-11-24 21:20 UTC took 398 s for a million cells (the run before it, 20:31 UTC, 374 s: the
+# same computation — equal ARI — so the difference is that machine's noise) with a peak of 11.1 GB of memory. The
+# 20:31 run had peaked at 16.8 GB: `contrastive_sc` kept the preprocessed matrix (1,000,000 × 500 float32, 2 GB)
+# alive through the graph and Leiden. Freeing it after embedding lowered the peak by 5.7 GB, more than the matrix's
+# own size — we have not traced where the rest went (the allocator's reuse of freed blocks is our guess, not
+# measured). The Intel's run came later, with the bit-identical step changes of "The target we have not reached"; its
+# ARI differs from the AMD's in the third decimal, as every contrastive-sc result does across processors.
 
 # %% [markdown]
 # ## Stopping when the clusters settle
