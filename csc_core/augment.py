@@ -5,7 +5,8 @@ from __future__ import annotations
 import torch
 
 
-def _n_kept(n_genes: int, keep: float) -> int:
+def n_kept(n_genes: int, keep: float) -> int:
+    """Genes a view keeps: ``round(keep * n_genes)``, at least 1."""
     if not 0.0 < keep <= 1.0:
         raise ValueError(f"keep must be in (0, 1], got {keep}.")
     return max(1, round(keep * n_genes))
@@ -17,7 +18,7 @@ def drop_genes(x: torch.Tensor, keep: float, *, generator: torch.Generator | Non
     Each cell draws its own genes (the paper's augmentation). ``x`` is not modified.
     """
     n_cells, n_genes = x.shape
-    k = _n_kept(n_genes, keep)
+    k = n_kept(n_genes, keep)
     scores = torch.rand(n_cells, n_genes, generator=generator, device=generator.device if generator else x.device)
     kept = scores.topk(k, dim=1, sorted=False).indices.to(x.device)  # a uniform subset; 4x cheaper than argsort
     mask = torch.zeros_like(x, dtype=torch.bool).scatter_(1, kept, True)
@@ -34,7 +35,7 @@ def sample_genes(n_genes: int, keep: float, *, shape: tuple[int, ...] = (), gene
     of the ``kept`` largest of uniform scores form a uniformly random subset): one operation for a whole epoch's views
     instead of a permutation per view.
     """
-    k = _n_kept(n_genes, keep)
+    k = n_kept(n_genes, keep)
     gen_device = generator.device if generator is not None else "cpu"
     scores = torch.rand(*shape, n_genes, generator=generator, device=gen_device)
     return scores.topk(k, dim=-1, sorted=False).indices.to(device)

@@ -16,7 +16,7 @@ from .ensemble import EncoderEnsemble, embed
 from .model import ContrastiveModel
 from .preprocess import preprocess
 from .stopping import StabilityStop, check_stop_settings
-from .train import batches_per_epoch, train_contrastive
+from .train import batches_per_epoch, resolve_kernel, train_contrastive
 from .validation import check_counts
 
 #: Defaults. The loss, temperature, gene count, ensemble size and augmentation strength follow the paper; the encoder
@@ -88,7 +88,8 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
 
 def fit_ensemble(adata: ad.AnnData, *, settings: str = "default", seed: int = 0,
                  device: str | torch.device = "auto", layer: str | None = None, progress: bool = True,
-                 early_stopping: bool | dict = False, **overrides) -> tuple[EncoderEnsemble, torch.Tensor, dict]:
+                 early_stopping: bool | dict = False, kernel: str = "auto",
+                 **overrides) -> tuple[EncoderEnsemble, torch.Tensor, dict]:
     """Preprocess raw counts and train the encoder ensemble; return it with its input and a record.
 
     ``overrides`` are training settings of :func:`fit_embedding` (``n_genes``, ``hidden``, ``epochs``, …); ``None``
@@ -98,7 +99,7 @@ def fit_ensemble(adata: ad.AnnData, *, settings: str = "default", seed: int = 0,
     :class:`csc_core.model.ContrastiveModel` needs to embed new cells). For the variants that need the trained models
     themselves (one encoder, the clustering network) and for saving a model. ``early_stopping``: see
     :func:`contrastive_sc`; with it the record also holds ``stopping`` (each check's step, agreement and number of
-    clusters, and ``stopped_at``).
+    clusters, and ``stopped_at``). ``kernel``: see :func:`contrastive_sc`.
     """
     unknown = set(overrides) - set(TRAINING_SETTINGS)
     if unknown:
@@ -106,6 +107,7 @@ def fit_ensemble(adata: ad.AnnData, *, settings: str = "default", seed: int = 0,
     stopping = stop_settings(early_stopping)  # checked before any work is done
     s = resolve_settings(settings, **overrides)
     dev = resolve_device(device)
+    kernel = resolve_kernel(kernel, device=dev, mask=s["mask"])  # checked before any work is done
     t0 = time.perf_counter()
     pre = preprocess(adata, n_genes=s["n_genes"], layer=layer, seed=seed)
     x = torch.from_numpy(pre.X).to(dev)
@@ -114,7 +116,8 @@ def fit_ensemble(adata: ad.AnnData, *, settings: str = "default", seed: int = 0,
     stop = None if stopping is None else StabilityStop(x, min_steps=s["min_steps"], seed=seed, **stopping)
     history = train_contrastive(ensemble, x, epochs=s["epochs"], min_steps=s["min_steps"],
                                 batch_size=s["batch_size"], lr=s["lr"], keep=s["keep"],
-                                temperature=s["temperature"], mask=s["mask"], seed=seed, progress=progress, stop=stop)
+                                temperature=s["temperature"], mask=s["mask"], seed=seed, progress=progress, stop=stop,
+                                kernel=kernel)
     t2 = time.perf_counter()
     steps_run = len(history) * batches_per_epoch(x.shape[0], s["batch_size"])
     if stop is not None and stop.stopped_at is not None:
@@ -125,7 +128,7 @@ def fit_ensemble(adata: ad.AnnData, *, settings: str = "default", seed: int = 0,
         "min_steps": int(s["min_steps"]), "epochs_run": len(history), "steps_run": int(steps_run),
         "batch_size": int(s["batch_size"]),
         "lr": float(s["lr"]), "keep": float(s["keep"]), "temperature": float(s["temperature"]), "mask": s["mask"],
-        "seed": int(seed), "device": str(dev), "layer": layer,
+        "seed": int(seed), "device": str(dev), "kernel": kernel, "layer": layer,
         "early_stopping": False if stopping is None else stopping,  # the resolved settings of the check
     }
     record = {"params": params, "loss": history, "timings": {"preprocess": t1 - t0, "train": t2 - t1},
@@ -168,6 +171,7 @@ def fit_embedding(
     layer: str | None = None,
     progress: bool = True,
     early_stopping: bool | dict = False,
+    kernel: str = "auto",
 ) -> tuple[np.ndarray, dict]:
     """Preprocess raw counts and train the encoder ensemble; return the concatenated embedding and a record.
 
@@ -176,7 +180,7 @@ def fit_embedding(
     """
     ensemble, x, record = fit_ensemble(
         adata, settings=settings, seed=seed, device=device, layer=layer, progress=progress,
-        early_stopping=early_stopping, n_genes=n_genes,
+        early_stopping=early_stopping, kernel=kernel, n_genes=n_genes,
         n_models=n_models, hidden=hidden, epochs=epochs, min_steps=min_steps, batch_size=batch_size, lr=lr, keep=keep,
         temperature=temperature, mask=mask)
     t0 = time.perf_counter()
@@ -211,6 +215,7 @@ def contrastive_sc(
     save_model: str | os.PathLike | None = None,
     progress: bool = True,
     early_stopping: bool | dict = False,
+    kernel: str = "auto",
     copy: bool = False,
 ) -> ad.AnnData | None:
     """Contrastive self-supervised clustering of single cells :cite:p:`ciortan2021contrastive`.
@@ -310,7 +315,7 @@ def contrastive_sc(
     ensemble, x, record = fit_ensemble(
         adata, settings=settings, n_genes=n_genes, n_models=n_models, hidden=hidden, epochs=epochs, min_steps=min_steps,
         batch_size=batch_size, lr=lr, keep=keep, temperature=temperature, mask=mask, seed=seed, device=device,
-        layer=layer, progress=progress, early_stopping=early_stopping,
+        layer=layer, progress=progress, early_stopping=early_stopping, kernel=kernel,
     )
     t0 = time.perf_counter()
     embedding = embed(ensemble, x).cpu().numpy()

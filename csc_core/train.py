@@ -10,6 +10,7 @@ against autograd in the tests).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
 import numpy as np
@@ -22,6 +23,27 @@ from .ensemble import EncoderEnsemble
 from .fused_step import contrastive_step
 
 MASKS = ("batch", "cell")
+#: How a step is computed: ``"compiled"`` (:mod:`csc_core.compiled_step`, CPU, float32, the "batch" mask),
+#: ``"torch"`` (:mod:`csc_core.fused_step`, any device, either mask), or ``"auto"``: compiled where it applies.
+KERNELS = ("auto", "compiled", "torch")
+
+
+def resolve_kernel(kernel: str, *, device: torch.device | str, dtype: torch.dtype = torch.float32,
+                   mask: str = "batch") -> str:
+    """The step implementation ``kernel`` stands for here: ``"compiled"`` or ``"torch"``.
+
+    ``"auto"`` is ``"compiled"`` on the CPU in float32 with the "batch" mask, else ``"torch"``. An explicit
+    ``"compiled"`` where it cannot run raises instead of falling back.
+    """
+    if kernel not in KERNELS:
+        raise ValueError(f"kernel must be one of {KERNELS}, got {kernel!r}.")
+    fits = torch.device(device).type == "cpu" and dtype == torch.float32 and mask == "batch"
+    if kernel == "compiled" and not fits:
+        raise ValueError("kernel='compiled' runs float32 training on the CPU with mask='batch'; use kernel='torch' "
+                         f"(got device {device}, dtype {dtype}, mask {mask!r}).")
+    if kernel == "auto":
+        return "compiled" if fits else "torch"
+    return kernel
 
 
 class FusedAdam:
@@ -83,6 +105,7 @@ def train_contrastive(
     seed: int = 0,
     progress: bool = True,
     stop: Callable[[EncoderEnsemble, int], bool] | None = None,
+    kernel: str = "auto",
 ) -> np.ndarray:
     """Train ``ensemble`` in place with NT-Xent on two gene-dropout views of each cell of ``x``, per encoder.
 
@@ -115,6 +138,11 @@ def train_contrastive(
     stop
         Called as ``stop(ensemble, step)`` after every optimizer step (counted from 1); training ends as soon as it
         returns ``True`` (e.g. :class:`csc_core.stopping.StabilityStop`). It must not change the ensemble's parameters.
+    kernel
+        How each step is computed (:data:`KERNELS`, :func:`resolve_kernel`): ``"auto"`` compiles it with numba on the
+        CPU for the "batch" mask (:mod:`csc_core.compiled_step`) and uses PyTorch (:mod:`csc_core.fused_step`)
+        otherwise. Both compute the same step; their results differ by float32 rounding, which training amplifies
+        (the "Computational cost" chapter compares them).
 
     Returns
     -------
@@ -126,39 +154,56 @@ def train_contrastive(
         raise ValueError(f"epochs must be at least 1, got {epochs}.")
     if x.shape[0] < 2:
         raise ValueError(f"Need at least 2 cells to train, got {x.shape[0]}.")
+    kernel = resolve_kernel(kernel, device=x.device, dtype=x.dtype, mask=mask)
     epochs = epochs_for(x.shape[0], epochs=epochs, min_steps=min_steps, batch_size=batch_size)
     generator = torch.Generator().manual_seed(seed)  # CPU generator: same draws on every device
-    optimizer = FusedAdam(ensemble.parameters(), lr=lr)
     k, n_genes = ensemble.n_models, x.shape[1]
+    if kernel == "compiled":
+        from .augment import n_kept
+        from .compiled_step import CompiledStep
+
+        compiled = CompiledStep(ensemble, max_batch=batch_size, n_kept=n_kept(n_genes, keep), lr=lr)
+        threads, x_np = compiled.threads(), x.contiguous().numpy()
+    else:
+        compiled, optimizer, threads = None, FusedAdam(ensemble.parameters(), lr=lr), contextlib.nullcontext()
     history = np.zeros((epochs, k), dtype=np.float64)
     ensemble.train()
     bar = tqdm(range(epochs), desc="contrastive training", unit="epoch", disable=not progress, leave=False)
     step, stopped = 0, False
     try:
-        for epoch in bar:
-            batches = minibatches(x.shape[0], batch_size, generator)
-            if mask == "batch":  # every view of the epoch in one draw: (batches, K, 2 views, kept genes)
-                genes = sample_genes(n_genes, keep, shape=(len(batches), k, 2), generator=generator, device=x.device)
-            total = torch.zeros(k, dtype=torch.float64, device=x.device)
-            for i, idx in enumerate(batches):
-                xb = x.index_select(0, idx.to(x.device))
-                if mask == "batch":
-                    losses = contrastive_step(ensemble, xb, temperature=temperature, genes=genes[i])
-                else:  # every cell of every encoder's two views draws its own genes (the paper's augmentation)
-                    dropped = drop_genes(xb.repeat(2 * k, 1), keep, generator=generator)
-                    losses = contrastive_step(ensemble, xb, temperature=temperature,
-                                              dropped=dropped.view(k, 2, *xb.shape))
-                optimizer.step()
-                total += losses
-                step += 1
-                if stop is not None and stop(ensemble, step):
-                    stopped = True
-                    break
-            history[epoch] = total.cpu().numpy() / (i + 1)
-            bar.set_postfix(loss=f"{history[epoch].mean():.3f}")
-            if stopped:
-                bar.close()
-                return history[: epoch + 1]
+        with threads:
+            for epoch in bar:
+                batches = minibatches(x.shape[0], batch_size, generator)
+                if mask == "batch":  # every view of the epoch in one draw: (batches, K, 2 views, kept genes)
+                    genes = sample_genes(n_genes, keep, shape=(len(batches), k, 2), generator=generator,
+                                         device=x.device)
+                    if compiled is not None:  # ascending: the same subsets, gathered with fewer cache misses
+                        genes = genes.sort(dim=-1).values.numpy()
+                # the losses summed where they are computed (on a GPU: no copy to the host every step)
+                total = np.zeros(k) if compiled is not None else torch.zeros(k, dtype=torch.float64, device=x.device)
+                for i, idx in enumerate(batches):
+                    if compiled is not None:
+                        total += compiled.step(x_np, idx.numpy(), genes[i], temperature=temperature)
+                        compiled.adam()
+                    else:
+                        xb = x.index_select(0, idx.to(x.device))
+                        if mask == "batch":
+                            losses = contrastive_step(ensemble, xb, temperature=temperature, genes=genes[i])
+                        else:  # every cell of every encoder's two views draws its own genes (the paper's augmentation)
+                            dropped = drop_genes(xb.repeat(2 * k, 1), keep, generator=generator)
+                            losses = contrastive_step(ensemble, xb, temperature=temperature,
+                                                      dropped=dropped.view(k, 2, *xb.shape))
+                        optimizer.step()
+                        total += losses
+                    step += 1
+                    if stop is not None and stop(ensemble, step):
+                        stopped = True
+                        break
+                history[epoch] = (total if compiled is not None else total.cpu().numpy()) / (i + 1)
+                bar.set_postfix(loss=f"{history[epoch].mean():.3f}")
+                if stopped:
+                    bar.close()
+                    return history[: epoch + 1]
     finally:  # the step's gradients are inference tensors (fused_step): not left where autograd could meet them
         for p in ensemble.parameters():
             p.grad = None

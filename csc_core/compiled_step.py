@@ -1,0 +1,475 @@
+"""The training step of :mod:`csc_core.fused_step`, compiled with numba for the CPU ("batch" gene mask), and Adam.
+
+Why: :mod:`csc_core.fused_step` does a step of the default ensemble in about 40 PyTorch operations, and on a CPU the
+~30 element-wise ones (BatchNorm, ReLU masks, the softmax, gathers) cost more in dispatch than in arithmetic — each
+touches only some 50,000 numbers — while its batched matrix products each use the cores for a few microseconds at a
+time. Here a step is one compiled function. Its work is split into tasks, one per encoder and view (``2K`` of them:
+six for the default ensemble, so two cores share them evenly), and the tasks of each phase run in parallel with
+``numba.prange``, each calling a single-threaded BLAS (scipy's OpenBLAS, through numba) for its own matrix products:
+measured, that keeps both cores busier than one multi-threaded BLAS call at a time. Results do not depend on the
+number of threads: every task's arithmetic is its own, and sums across tasks are taken in a fixed order.
+
+It computes the closed forms of :func:`csc_core.fused_step.contrastive_step` (see there) in float32;
+``tests/test_compiled_step.py`` checks the losses, every gradient, the BatchNorm running statistics and the Adam
+update against autograd and ``torch.optim.Adam``. The compiled code is kept in numba's on-disk cache
+(``cache=True``): only the first process on a machine pays the compilation (about 20 s).
+"""
+
+from __future__ import annotations
+
+import math
+from contextlib import contextmanager
+
+import numba
+import numpy as np
+import scipy.linalg.cython_blas  # noqa: F401  the BLAS numba's np.dot calls: loaded now, so threadpoolctl can limit it
+import torch
+from threadpoolctl import threadpool_limits
+
+from .ensemble import EncoderEnsemble
+from .fused_step import SYMMETRIC_MIN_TEMPERATURE
+from .loss import check_temperature
+
+#: LLVM may reorder sums (so reductions vectorise) and use reciprocals; it may not assume there is no NaN or infinity.
+_FAST = {"reassoc", "contract", "nsz", "arcp", "afn"}
+#: error_model="numpy": a division by zero gives inf/NaN instead of raising, so loops with divisions vectorise.
+_JIT = {"cache": True, "error_model": "numpy", "fastmath": _FAST}
+#: Only the explicit ``prange`` loops run in parallel: numba would otherwise turn every array expression outside them
+#: (a bias added to a row, say) into a parallel region of its own, each costing more than its work.
+_PARALLEL = {"prange": True, "numpy": False, "reduction": False, "setitem": False, "comprehension": False,
+             "stencil": False, "inplace_binop": False}
+
+_LOG2E = np.float32(1.4426950408889634)
+# ln 2 in two parts (Cody & Waite): n · _LN2_HI is exact in float32 for the |n| <= 126 used here
+_LN2_HI = np.float32(0.693359375)
+_LN2_LO = np.float32(-2.12194440e-4)
+#: Arguments below this are clamped: exp(−87.3) ≈ 1.2e−38 is the smallest normal float32 the bit trick can build.
+_EXP_MIN = np.float32(-87.3)
+
+
+@numba.njit(inline="always", **_JIT)
+def _exp_poly(x):
+    """exp(x) for float32 x in [−87.3, 0] as ``p · 2^n``; returns ``p`` and ``n`` (the caller builds 2^n from bits).
+
+    Written out because numba's ``math.exp`` is a scalar libm call here (numba vectorises it only with Intel's SVML,
+    which PyPI's llvmlite does not use): 3.8 ns each, 0.75 ms a step for the 196,608 similarities of the default
+    ensemble. This is the usual range reduction (Cody & Waite) and a degree-7 Taylor polynomial, which LLVM vectorises.
+    Relative error below 2e-7 (``tests/test_compiled_step.py``).
+    """
+    n = np.floor(x * _LOG2E + np.float32(0.5))
+    y = (x - n * _LN2_HI) - n * _LN2_LO  # |y| <= ln(2) / 2: the remainder after degree 7 is below 5e-9
+    p = np.float32(1.0 / 5040.0) + y * np.float32(1.0 / 40320.0)
+    p = np.float32(1.0 / 720.0) + y * p
+    p = np.float32(1.0 / 120.0) + y * p
+    p = np.float32(1.0 / 24.0) + y * p
+    p = np.float32(1.0 / 6.0) + y * p
+    p = np.float32(0.5) + y * p
+    p = np.float32(1.0) + y * p
+    p = np.float32(1.0) + y * p
+    return p, n
+
+
+@numba.njit(**_JIT)
+def exp_nonpositive(x, out, bits):
+    """``out[i] = exp(max(x[i], −87.3))`` for 1-D float32 ``x`` of values ≤ 0; ``bits``: int32 scratch of ``x``'s size.
+
+    ``out`` must not be ``x``: in place, the loop would not vectorise (measured 17× slower).
+    """
+    for i in range(x.size):
+        p, n = _exp_poly(max(x[i], _EXP_MIN))
+        out[i] = p
+        bits[i] = (np.int32(n) + np.int32(127)) << np.int32(23)
+    scale = bits.view(np.float32)
+    for i in range(x.size):
+        out[i] *= scale[i]
+
+
+@numba.njit(**_JIT)
+def _batchnorm_relu(a, ahat, rstd, r, mean, var, gamma, beta, eps):
+    """Training-mode BatchNorm over the cells (rows) of ``a``, then ReLU, into ``ahat``, ``rstd`` and ``r``; the
+    batch mean and biased variance into ``mean`` and ``var``."""
+    b, h = a.shape
+    mean[:] = 0.0
+    var[:] = 0.0
+    for i in range(b):
+        for f in range(h):
+            mean[f] += a[i, f]
+    inv_b = np.float32(1.0 / b)
+    for f in range(h):
+        mean[f] *= inv_b
+    for i in range(b):
+        for f in range(h):
+            c = a[i, f] - mean[f]
+            var[f] += c * c
+    for f in range(h):
+        var[f] *= inv_b
+        rstd[f] = np.float32(1.0) / np.sqrt(var[f] + eps)
+    for i in range(b):
+        for f in range(h):
+            q = (a[i, f] - mean[f]) * rstd[f]
+            ahat[i, f] = q
+            y = gamma[f] * q + beta[f]
+            r[i, f] = y if y > 0 else np.float32(0.0)
+
+
+@numba.njit(**_JIT)
+def _batchnorm_relu_backward(dy, r, ahat, rstd, gamma, dgamma, dbeta):
+    """Backward of :func:`_batchnorm_relu`: ``dy`` holds ∂loss/∂r on entry and ∂loss/∂a on return; this view's
+    ∂γ and ∂β into ``dgamma`` and ``dbeta``."""
+    b, h = dy.shape
+    dgamma[:] = 0.0
+    dbeta[:] = 0.0
+    for i in range(b):
+        for f in range(h):
+            q = dy[i, f] if r[i, f] > 0 else np.float32(0.0)  # the ReLU's mask
+            dy[i, f] = q
+            dbeta[f] += q
+            dgamma[f] += q * ahat[i, f]
+    inv_b = np.float32(1.0 / b)
+    for i in range(b):
+        for f in range(h):
+            dy[i, f] = (dy[i, f] - dbeta[f] * inv_b - ahat[i, f] * dgamma[f] * inv_b) * gamma[f] * rstd[f]
+
+
+@numba.njit(**_JIT)
+def _similarity_rows(z, rows, sim, arg, bits, total, inv_t, symmetric):
+    """Rows ``rows`` of one encoder's NT-Xent: ``sim`` (rows × 2b) gets E = exp((cos − shift) / T) with a zero where a
+    cell meets itself, ``total`` each row's sum; returns the sum over these rows of −log P(positive)."""
+    m, d = z.shape
+    b = m // 2
+    np.dot(z[rows], z.T, sim)
+    n_rows = sim.shape[0]
+    top = np.ones(n_rows, np.float32)  # symmetric form: every row shifted by the largest possible cosine, 1
+    if not symmetric:  # shift each row by its own largest similarity
+        for i in range(n_rows):
+            best = np.float32(-3.0)
+            for j in range(m):
+                if j != rows.start + i and sim[i, j] > best:
+                    best = sim[i, j]
+            top[i] = best
+    for i in range(n_rows):
+        for j in range(m):
+            arg[i, j] = (sim[i, j] - top[i]) * inv_t
+    exp_nonpositive(arg.ravel(), sim.ravel(), bits)
+    loss = 0.0
+    for i in range(n_rows):
+        me = rows.start + i
+        sim[i, me] = 0.0  # a cell is not its own negative
+        s = np.float32(0.0)
+        for j in range(m):
+            s += sim[i, j]
+        total[i] = s
+        other = (me + b) % m
+        pos = np.float32(0.0)
+        for c in range(d):
+            pos += z[me, c] * z[other, c]
+        loss += math.log(s) + (top[i] - pos) * inv_t
+    return loss
+
+
+@numba.njit(parallel=_PARALLEL, **_JIT)
+def _step(x, idx, genes, weights, biases, gammas, betas, eps, run_means, run_vars, momentum, w_grads, b_grads, gamma_grads, beta_grads,
+          xb_buf, xs_buf, ws_buf, acts, ahats, rstds, rs, means, variances, grads, part_w, part_gamma, part_beta, z_buf,
+          sim_buf, arg_buf, bits_buf, total_buf, zz_buf, both_buf, length_buf, temperature, symmetric, losses):
+    """Losses and gradients of one step of every encoder, and each view's BatchNorm statistics (see
+    :class:`CompiledStep`). Each ``prange`` below runs the 2K tasks (encoder k, view v) of one phase."""
+    n_models, _, g = genes.shape
+    n_tasks = 2 * n_models
+    b = idx.size
+    m = 2 * b
+    n_layers = len(weights)
+    h0 = weights[0].shape[2]
+    d = weights[n_layers - 1].shape[2]
+    inv_t = np.float32(1.0 / temperature)
+    xs = xs_buf[: n_tasks * b * g].reshape((n_models, 2, b, g))
+    ws = ws_buf[: n_tasks * g * h0].reshape((n_models, 2, g, h0))
+    a0 = acts[0][: n_tasks * b * h0].reshape((n_models, 2, b, h0))
+    xb = xb_buf[: b * x.shape[1]].reshape((b, x.shape[1]))
+    for i in numba.prange(b):  # the minibatch's rows, read from memory once for all tasks
+        for j in range(x.shape[1]):
+            xb[i, j] = x[idx[i], j]
+    for t in numba.prange(n_tasks):  # first layer: the view's kept genes of every cell, the kept rows of W
+        k, v = t // 2, t % 2
+        kept = genes[k, v]
+        for i in range(b):
+            for j in range(g):
+                xs[k, v, i, j] = xb[i, kept[j]]
+        for j in range(g):
+            for c in range(h0):
+                ws[k, v, j, c] = weights[0][k, kept[j], c]
+        np.dot(xs[k, v], ws[k, v], a0[k, v])
+        for i in range(b):
+            for c in range(h0):
+                a0[k, v, i, c] += biases[0][k, 0, c]
+    for layer in range(n_layers - 1):  # BatchNorm and ReLU of layer `layer`, then linear layer + 1
+        h, h_next = weights[layer].shape[2], weights[layer + 1].shape[2]
+        a = acts[layer][: n_tasks * b * h].reshape((n_models, 2, b, h))
+        ahat = ahats[layer][: n_tasks * b * h].reshape((n_models, 2, b, h))
+        r = rs[layer][: n_tasks * b * h].reshape((n_models, 2, b, h))
+        out = acts[layer + 1][: n_tasks * b * h_next].reshape((n_models, 2, b, h_next))
+        for t in numba.prange(n_tasks):
+            k, v = t // 2, t % 2
+            cols = slice(k * h, (k + 1) * h)
+            _batchnorm_relu(a[k, v], ahat[k, v], rstds[layer][k, v], r[k, v], means[layer][k, v],
+                            variances[layer][k, v], gammas[layer][cols], betas[layer][cols], eps)
+            np.dot(r[k, v], weights[layer + 1][k], out[k, v])
+            for i in range(b):
+                for c in range(h_next):
+                    out[k, v, i, c] += biases[layer + 1][k, 0, c]
+        unbias = np.float32(b / (b - 1))
+        for k in range(n_models):  # running statistics as two training-mode passes would leave them: view 1, view 2
+            for v in range(2):
+                for f in range(h):
+                    q = k * h + f
+                    run_means[layer][q] += momentum * (means[layer][k, v, f] - run_means[layer][q])
+                    run_vars[layer][q] += momentum * (variances[layer][k, v, f] * unbias - run_vars[layer][q])
+    last = acts[n_layers - 1][: n_tasks * b * d].reshape((n_models, m, d))
+    z = z_buf[: n_tasks * b * d].reshape((n_models, m, d))
+    length = length_buf[: n_tasks * b].reshape((n_models, m))
+    for t in numba.prange(n_tasks):  # L2 normalisation of the view's rows, as F.normalize
+        k, v = t // 2, t % 2
+        for i in range(v * b, (v + 1) * b):
+            s = np.float32(0.0)
+            for c in range(d):
+                s += last[k, i, c] * last[k, i, c]
+            length[k, i] = max(np.sqrt(s), np.float32(1e-12))
+            for c in range(d):
+                z[k, i, c] = last[k, i, c] / length[k, i]
+    sim = sim_buf[: n_tasks * b * m].reshape((n_models, 2, b, m))
+    arg = arg_buf[: n_tasks * b * m].reshape((n_models, 2, b, m))
+    bits = bits_buf[: n_tasks * b * m].reshape((n_models, 2, b * m))
+    total = total_buf[: n_tasks * b].reshape((n_models, m))
+    zz = zz_buf[: n_tasks * b * 2 * d].reshape((n_models, m, 2 * d))
+    part_loss = np.zeros(n_tasks)
+    for t in numba.prange(n_tasks):  # NT-Xent: the view's rows of E, their sums and losses
+        k, v = t // 2, t % 2
+        rows = slice(v * b, (v + 1) * b)
+        part_loss[t] = _similarity_rows(z[k], rows, sim[k, v], arg[k, v], bits[k, v], total[k, rows], inv_t,
+                                        symmetric)
+        for i in range(v * b, (v + 1) * b):
+            inv = np.float32(1.0) / total[k, i]
+            for c in range(d):
+                zz[k, i, c] = z[k, i, c]
+                zz[k, i, d + c] = z[k, i, c] * inv
+    both = both_buf[: n_tasks * b * 2 * d].reshape((n_models, 2, b, 2 * d))
+    da = grads[n_layers - 1][: n_tasks * b * d].reshape((n_models, m, d))
+    scale = np.float32(1.0 / (2 * b * temperature))
+    for t in numba.prange(n_tasks):  # ∂loss/∂z of the view's rows, then back through the normalisation
+        k, v = t // 2, t % 2
+        if symmetric:  # E symmetric: P z + Pᵀ z = (E z) / total + E (z / total), one product
+            np.dot(sim[k, v], zz[k], both[k, v])
+        else:  # P = E / total row-wise is not symmetric: P z from these rows, Pᵀ z from every row's P
+            for i in range(b):
+                inv = np.float32(1.0) / total[k, v * b + i]
+                for c in range(d):
+                    both[k, v, i, c] = 0.0
+                for j in range(m):
+                    p = sim[k, v, i, j] * inv
+                    for c in range(d):
+                        both[k, v, i, c] += p * z[k, j, c]
+            for i in range(b):
+                for c in range(d):
+                    both[k, v, i, d + c] = 0.0
+            for w in range(2):
+                for j in range(b):
+                    inv = np.float32(1.0) / total[k, w * b + j]
+                    for i in range(b):
+                        p = sim[k, w, j, v * b + i] * inv
+                        for c in range(d):
+                            both[k, v, i, d + c] += p * z[k, w * b + j, c]
+        for i in range(b):
+            me = v * b + i
+            other = (me + b) % m
+            inv = np.float32(1.0) / total[k, me] if symmetric else np.float32(1.0)
+            dot = np.float32(0.0)
+            for c in range(d):
+                dzc = (both[k, v, i, c] * inv + both[k, v, i, d + c] - np.float32(2.0) * z[k, other, c]) * scale
+                da[k, me, c] = dzc
+                dot += z[k, me, c] * dzc
+            for c in range(d):
+                da[k, me, c] = (da[k, me, c] - z[k, me, c] * dot) / length[k, me]
+    for k in range(n_models):
+        losses[k] = (part_loss[2 * k] + part_loss[2 * k + 1]) / m
+    for layer in range(n_layers - 2, -1, -1):  # layer `layer`: BatchNorm → ReLU → linear layer + 1
+        h, h_next = weights[layer].shape[2], weights[layer + 1].shape[2]
+        da_next = grads[layer + 1][: n_tasks * b * h_next].reshape((n_models, 2, b, h_next))
+        ahat = ahats[layer][: n_tasks * b * h].reshape((n_models, 2, b, h))
+        r = rs[layer][: n_tasks * b * h].reshape((n_models, 2, b, h))
+        dy = grads[layer][: n_tasks * b * h].reshape((n_models, 2, b, h))
+        pw = part_w[layer][: n_tasks * h * h_next].reshape((n_models, 2, h, h_next))
+        for t in numba.prange(n_tasks):
+            k, v = t // 2, t % 2
+            cols = slice(k * h, (k + 1) * h)
+            np.dot(r[k, v].T, da_next[k, v], pw[k, v])
+            np.dot(da_next[k, v], weights[layer + 1][k].T, dy[k, v])
+            _batchnorm_relu_backward(dy[k, v], r[k, v], ahat[k, v], rstds[layer][k, v], gammas[layer][cols],
+                                     part_gamma[layer][k, v], part_beta[layer][k, v])
+        last_linear = layer + 1 == n_layers - 1
+        for k in range(n_models):  # the two views' shares, summed in a fixed order
+            for f in range(h):
+                for c in range(h_next):
+                    w_grads[layer + 1][k, f, c] = pw[k, 0, f, c] + pw[k, 1, f, c]
+            for c in range(h_next):
+                b_grads[layer + 1][k, 0, c] = 0.0
+            if last_linear:  # every other linear layer's bias feeds a BatchNorm: its gradient is exactly zero
+                for v in range(2):
+                    for i in range(b):
+                        for c in range(h_next):
+                            b_grads[layer + 1][k, 0, c] += da_next[k, v, i, c]
+            for f in range(h):
+                gamma_grads[layer][k * h + f] = part_gamma[layer][k, 0, f] + part_gamma[layer][k, 1, f]
+                beta_grads[layer][k * h + f] = part_beta[layer][k, 0, f] + part_beta[layer][k, 1, f]
+    da0 = grads[0][: n_tasks * b * h0].reshape((n_models, 2, b, h0))
+    for t in numba.prange(n_tasks):  # first layer: the gradient of the view's kept rows (into ws, no longer needed)
+        k, v = t // 2, t % 2
+        np.dot(xs[k, v].T, da0[k, v], ws[k, v])
+    for k in numba.prange(n_models):  # added into the full weight gradient, view 1 then view 2
+        w_grads[0][k] = 0.0
+        for v in range(2):
+            for j in range(g):
+                row = genes[k, v, j]
+                for c in range(h0):
+                    w_grads[0][k, row, c] += ws[k, v, j, c]
+        for c in range(h0):
+            b_grads[0][k, 0, c] = 0.0
+        if n_layers == 1:  # the first layer is also the last: its bias does not feed a BatchNorm
+            for v in range(2):
+                for i in range(b):
+                    for c in range(h0):
+                        b_grads[0][k, 0, c] += da0[k, v, i, c]
+
+
+@numba.njit(parallel=_PARALLEL, **_JIT)
+def _adam(params, grads, exp_avgs, exp_avg_sqs, lr, beta1, beta2, eps, step):
+    """Adam (no weight decay, no amsgrad) on flat float32 arrays, as ``torch.optim.Adam`` computes it."""
+    bias1 = 1.0 - beta1 ** step
+    bias2_sqrt = np.float32(math.sqrt(1.0 - beta2 ** step))
+    step_size = np.float32(lr / bias1)
+    one_minus_b1, b2, one_minus_b2 = np.float32(1.0 - beta1), np.float32(beta2), np.float32(1.0 - beta2)
+    epsilon = np.float32(eps)
+    for a in range(len(params)):
+        p, g, m, v = params[a], grads[a], exp_avgs[a], exp_avg_sqs[a]
+        chunk = 4096
+        for c in numba.prange((p.size + chunk - 1) // chunk):
+            for i in range(c * chunk, min(p.size, (c + 1) * chunk)):
+                gi = g[i]
+                mi = m[i] + one_minus_b1 * (gi - m[i])
+                vi = b2 * v[i] + one_minus_b2 * gi * gi
+                m[i] = mi
+                v[i] = vi
+                p[i] -= step_size * mi / (np.sqrt(vi) / bias2_sqrt + epsilon)
+
+
+class CompiledStep:
+    """The compiled training step and Adam for one :class:`~csc_core.ensemble.EncoderEnsemble` on the CPU.
+
+    Holds numpy views of the ensemble's parameters, gradients and BatchNorm statistics (the same memory: what a step
+    or an update writes, the ensemble holds) and the step's scratch buffers, sized for minibatches of up to
+    ``max_batch`` cells keeping ``n_kept`` genes per view.
+
+    * ``step(x, idx, genes, temperature=...)`` computes what :func:`csc_core.fused_step.contrastive_step` computes for
+      the minibatch ``x[idx]`` (``x``: cells × genes, float32) and the ``(K, 2, n_kept)`` gene subsets ``genes``: sets
+      every parameter's ``.grad``, updates the BatchNorm running statistics, returns the K losses (float64).
+    * ``adam()`` then updates the parameters from their gradients as ``torch.optim.Adam(lr=lr)`` does.
+
+    Use it inside ``with step.threads():``, which keeps the BLAS single-threaded while the step's own tasks run in
+    parallel, on ``torch.get_num_threads()`` threads.
+    """
+
+    def __init__(self, ensemble: EncoderEnsemble, *, max_batch: int, n_kept: int, lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8):
+        params = list(ensemble.parameters())
+        if any(p.device.type != "cpu" or p.dtype != torch.float32 for p in params):
+            raise ValueError("The compiled step runs float32 ensembles on the CPU; use csc_core.fused_step elsewhere.")
+        if any(n.momentum is None or not n.track_running_stats for n in ensemble.norms):
+            raise ValueError("The compiled step needs BatchNorm with running statistics and a momentum.")
+        if max_batch < 2 or n_kept < 1:
+            raise ValueError(f"Need max_batch >= 2 and n_kept >= 1, got {max_batch} and {n_kept}.")
+        self.ensemble, self.max_batch, self.n_kept = ensemble, max_batch, n_kept
+        self.lr, self.betas, self.eps, self.steps = lr, betas, eps, 0
+        for p in params:
+            if p.grad is None or p.grad.shape != p.shape:
+                p.grad = torch.zeros_like(p)
+        k, sizes, norms = ensemble.n_models, list(ensemble.hidden), list(ensemble.norms)
+        hidden = sizes[:-1]
+        self.weights = tuple(_view(w.data) for w in ensemble.weights)
+        self.biases = tuple(_view(b.data) for b in ensemble.biases)
+        self.w_grads = tuple(_view(w.grad) for w in ensemble.weights)
+        self.b_grads = tuple(_view(b.grad) for b in ensemble.biases)
+        # an encoder without hidden layers has no BatchNorm: one unused placeholder keeps every tuple's type
+        spare1, spare3 = np.zeros(1, np.float32), np.zeros((1, 1, 1), np.float32)
+        self.gammas = tuple(_view(n.weight.data) for n in norms) or (spare1,)
+        self.betas_ = tuple(_view(n.bias.data) for n in norms) or (spare1,)
+        self.gamma_grads = tuple(_view(n.weight.grad) for n in norms) or (spare1,)
+        self.beta_grads = tuple(_view(n.bias.grad) for n in norms) or (spare1,)
+        self.bn_eps = np.float32(norms[0].eps if norms else 1e-5)
+        self.momentum = np.float32(norms[0].momentum if norms else 0.1)
+        self.run_means = tuple(_view(n.running_mean) for n in norms) or (spare1,)
+        self.run_vars = tuple(_view(n.running_var) for n in norms) or (spare1,)
+        b, g, h0, d = max_batch, n_kept, sizes[0], sizes[-1]
+        m, tasks = 2 * b, 2 * k
+        self.xs, self.ws = np.empty(tasks * b * g, np.float32), np.empty(tasks * g * h0, np.float32)
+        self.xb = np.empty(b * ensemble.n_genes, np.float32)
+        self.acts = tuple(np.empty(tasks * b * h, np.float32) for h in sizes)
+        self.grads = tuple(np.empty(tasks * b * h, np.float32) for h in sizes)
+        self.ahats = tuple(np.empty(tasks * b * h, np.float32) for h in hidden) or (spare1,)
+        self.rs = tuple(np.empty(tasks * b * h, np.float32) for h in hidden) or (spare1,)
+        self.rstds = tuple(np.empty((k, 2, h), np.float32) for h in hidden) or (spare3,)
+        self.means = tuple(np.empty((k, 2, h), np.float32) for h in hidden) or (spare3,)
+        self.variances = tuple(np.empty((k, 2, h), np.float32) for h in hidden) or (spare3,)
+        self.part_w = tuple(np.empty(tasks * h * h_next, np.float32) for h, h_next in zip(sizes, sizes[1:])) or (spare1,)
+        self.part_gamma = tuple(np.empty((k, 2, h), np.float32) for h in hidden) or (spare3,)
+        self.part_beta = tuple(np.empty((k, 2, h), np.float32) for h in hidden) or (spare3,)
+        self.z, self.length = np.empty(tasks * b * d, np.float32), np.empty(tasks * b, np.float32)
+        self.sim, self.arg = np.empty(tasks * b * m, np.float32), np.empty(tasks * b * m, np.float32)
+        self.bits, self.total = np.empty(tasks * b * m, np.int32), np.empty(tasks * b, np.float32)
+        self.zz, self.both = np.empty(tasks * b * 2 * d, np.float32), np.empty(tasks * b * 2 * d, np.float32)
+        self.losses = np.empty(k, np.float64)
+        # Adam's state, one flat array per parameter
+        self.flat_params = tuple(_view(p.data).reshape(-1) for p in params)
+        self.flat_grads = tuple(_view(p.grad).reshape(-1) for p in params)
+        self.exp_avgs = tuple(np.zeros(p.numel(), np.float32) for p in params)
+        self.exp_avg_sqs = tuple(np.zeros(p.numel(), np.float32) for p in params)
+
+    @contextmanager
+    def threads(self):
+        """A context in which the BLAS is single-threaded (the step parallelises over its own tasks) and numba uses
+        ``torch.get_num_threads()`` threads."""
+        before = numba.get_num_threads()
+        numba.set_num_threads(max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS)))
+        try:
+            with threadpool_limits(limits=1, user_api="blas"):
+                yield
+        finally:
+            numba.set_num_threads(before)
+
+    def step(self, x: np.ndarray, idx: np.ndarray, genes: np.ndarray, *, temperature: float) -> np.ndarray:
+        """One step's losses and gradients (see the class)."""
+        check_temperature(temperature)
+        b = idx.shape[0]
+        if not 2 <= b <= self.max_batch:
+            raise ValueError(f"A minibatch needs 2 to {self.max_batch} cells here, got {b}.")
+        if genes.shape != (self.ensemble.n_models, 2, self.n_kept):
+            raise ValueError(f"genes must have shape {(self.ensemble.n_models, 2, self.n_kept)}, got {genes.shape}.")
+        _step(x, idx, genes, self.weights, self.biases, self.gammas, self.betas_, self.bn_eps, self.run_means,
+              self.run_vars, self.momentum, self.w_grads,
+              self.b_grads, self.gamma_grads, self.beta_grads, self.xb, self.xs, self.ws, self.acts, self.ahats, self.rstds,
+              self.rs, self.means, self.variances, self.grads, self.part_w, self.part_gamma, self.part_beta, self.z,
+              self.sim, self.arg, self.bits, self.total, self.zz, self.both, self.length, np.float32(temperature),
+              temperature >= SYMMETRIC_MIN_TEMPERATURE, self.losses)
+        for norm in self.ensemble.norms:
+            norm.num_batches_tracked.add_(2)  # two training-mode passes, one per view
+        return self.losses.copy()
+
+    def adam(self) -> None:
+        """One Adam update of every parameter from its ``.grad``."""
+        self.steps += 1
+        _adam(self.flat_params, self.flat_grads, self.exp_avgs, self.exp_avg_sqs, self.lr, self.betas[0],
+              self.betas[1], self.eps, float(self.steps))
+
+
+def _view(t: torch.Tensor) -> np.ndarray:
+    """The same memory as a numpy array (a contiguous float32 CPU tensor)."""
+    if not t.is_contiguous():
+        raise ValueError("The compiled step needs contiguous parameters.")
+    return t.detach().numpy()
