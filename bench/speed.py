@@ -5,7 +5,7 @@ Each measurement runs in a fresh process (so its peak RSS is its own) after a wa
 written as a table with the machine's description to ``bench/results/speed.md``. Quote the csc / scanpy ratio, not
 absolute seconds: these machines are noisy.
 
-    python -m bench speed [--datasets ...] [--seeds 0 1 2] [--threads 2]
+    python -m bench speed [--datasets ...] [--seeds 0 1 2] [--threads 2] [--kernel auto|compiled|torch]
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from bench.stamp import run_stamp
 OUT = Path(__file__).parent / "results"
 
 
-def _job(method: str, dataset: str, seed: int, threads: int) -> dict:
+def _job(method: str, dataset: str, seed: int, threads: int, kernel: str = "auto") -> dict:
     """One measurement, in its own process."""
     import torch
 
@@ -33,11 +33,11 @@ def _job(method: str, dataset: str, seed: int, threads: int) -> dict:
     from csc_core import cost
 
     torch.set_num_threads(threads)
-    cost.warm_up()  # compile numba kernels and load libraries outside the timings
+    cost.warm_up(kernel=kernel)  # compile numba kernels and load libraries outside the timings
     t0 = time.perf_counter()
     adata = csc_core.data.load(dataset)
     load = time.perf_counter() - t0
-    (row,) = cost.time_pipelines(adata, seed=seed, methods=(method,))
+    (row,) = cost.time_pipelines(adata, seed=seed, methods=(method,), **({"kernel": kernel} if method == cost.CSC else {}))
     return {"dataset": dataset, "threads": threads, "load": load, **row,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
@@ -78,6 +78,7 @@ def main(argv=None) -> None:
     p.add_argument("--datasets", nargs="+", default=None)
     p.add_argument("--seeds", type=int, nargs="+", default=[0])
     p.add_argument("--threads", type=int, default=os.cpu_count())
+    p.add_argument("--kernel", default="auto", help="contrastive-sc's training step: auto, compiled or torch")
     args = p.parse_args(argv)
     datasets = args.datasets or [n for n in data.available() if data.fetchable(n)]
     info = {"when": run_stamp(), **machine(), "threads": args.threads}
@@ -85,7 +86,7 @@ def main(argv=None) -> None:
     for dataset in datasets:
         for seed in args.seeds:
             for method in (cost.CSC, cost.SCANPY):
-                row = run_isolated(_job, method, dataset, seed, args.threads)  # its own peak RSS
+                row = run_isolated(_job, method, dataset, seed, args.threads, args.kernel)  # its own peak RSS
                 print(f"{dataset:32s} seed {seed} {method:15s} {row['total']:7.2f} s  ARI {row['ari']:.3f}", flush=True)
                 rows.append({"run": info["when"], "cpu": info["cpu"], **row})  # results differ across processors
     table = pd.DataFrame(rows)

@@ -131,76 +131,187 @@ def _batchnorm_relu_backward(dy, r, ahat, rstd, gamma, dgamma, dbeta):
             dy[i, f] = (dy[i, f] - dbeta[f] * inv_b - ahat[i, f] * dgamma[f] * inv_b) * gamma[f] * rstd[f]
 
 
+# The helpers below each do one task's share of a phase on 2-D or 1-D slices, with every loop counted from 0 and
+# every gathered index unsigned: numba then emits no negative-index checks, and LLVM vectorises the loops (a loop
+# from ``lo`` to ``hi`` over the same data measured 4-8× slower).
+
+
 @numba.njit(**_JIT)
-def _similarity_rows(z, rows, sim, arg, bits, total, inv_t, symmetric):
-    """Rows ``rows`` of one encoder's NT-Xent: ``sim`` (rows × 2b) gets E = exp((cos − shift) / T) with a zero where a
-    cell meets itself, ``total`` each row's sum; returns the sum over these rows of −log P(positive)."""
-    m, d = z.shape
-    b = m // 2
-    np.dot(z[rows], z.T, sim)
-    n_rows = sim.shape[0]
-    top = np.ones(n_rows, np.float32)  # symmetric form: every row shifted by the largest possible cosine, 1
+def _copy_row(src, dst):
+    for j in range(src.size):
+        dst[j] = src[j]
+
+
+@numba.njit(**_JIT)
+def _first_layer(xb, kept, w0, bias, xs, ws, a):
+    """One view's first layer: ``xs = xb[:, kept]``, ``ws = w0[kept]``, ``a = xs @ ws + bias``."""
+    for i in range(xb.shape[0]):
+        row, out = xb[i], xs[i]
+        for j in range(kept.size):
+            out[j] = row[kept[j]]
+    for j in range(kept.size):
+        _copy_row(w0[kept[j]], ws[j])
+    np.dot(xs, ws, a)
+    _add_bias(a, bias)
+
+
+@numba.njit(**_JIT)
+def _add_bias(a, bias):
+    for i in range(a.shape[0]):
+        row = a[i]
+        for c in range(bias.size):
+            row[c] += bias[c]
+
+
+@numba.njit(**_JIT)
+def _normalise(a, z, length):
+    """Rows of ``a`` scaled to unit length, as F.normalize (lengths below 1e-12 count as 1e-12)."""
+    for i in range(a.shape[0]):
+        row = a[i]
+        s = np.float32(0.0)
+        for c in range(row.size):
+            s += row[c] * row[c]
+        length[i] = max(np.sqrt(s), np.float32(1e-12))
+        inv = np.float32(1.0) / length[i]
+        out = z[i]
+        for c in range(row.size):
+            out[c] = row[c] * inv
+
+
+@numba.njit(**_JIT)
+def _similarity_rows(z_all, z, z_other, offset, sim, arg, bits, total, inv_t, symmetric):
+    """One view's rows of an encoder's NT-Xent. ``z``: its b unit rows, rows ``offset`` … of ``z_all`` (all 2b);
+    ``z_other``: the other view of the same cells. ``sim`` (b × 2b) gets E = exp((cos − shift) / T) with a zero
+    where a cell meets itself, ``total`` each row's sum; returns the sum over these rows of −log P(positive)."""
+    b, m = sim.shape
+    np.dot(z, z_all.T, sim)
+    top = np.ones(b, np.float32)  # symmetric form: every row shifted by the largest possible cosine, 1
     if not symmetric:  # shift each row by its own largest similarity
-        for i in range(n_rows):
-            best = np.float32(-3.0)
-            for j in range(m):
-                if j != rows.start + i and sim[i, j] > best:
-                    best = sim[i, j]
-            top[i] = best
-    for i in range(n_rows):
+        for i in range(b):
+            sim[i, offset + i] = -3.0  # below every cosine: not a candidate for the maximum
+            top[i] = sim[i].max()
+    for i in range(b):
+        row, out, shift = sim[i], arg[i], top[i]
         for j in range(m):
-            arg[i, j] = (sim[i, j] - top[i]) * inv_t
+            out[j] = (row[j] - shift) * inv_t
     exp_nonpositive(arg.ravel(), sim.ravel(), bits)
     loss = 0.0
-    for i in range(n_rows):
-        me = rows.start + i
-        sim[i, me] = 0.0  # a cell is not its own negative
+    for i in range(b):
+        row = sim[i]
+        row[offset + i] = 0.0  # a cell is not its own negative
         s = np.float32(0.0)
         for j in range(m):
-            s += sim[i, j]
+            s += row[j]
         total[i] = s
-        other = (me + b) % m
         pos = np.float32(0.0)
-        for c in range(d):
-            pos += z[me, c] * z[other, c]
+        for c in range(z.shape[1]):
+            pos += z[i, c] * z_other[i, c]
         loss += math.log(s) + (top[i] - pos) * inv_t
     return loss
 
 
+@numba.njit(**_JIT)
+def _scaled_copy(z, total, zz):
+    """``zz = [z, z / total]`` row by row: the right-hand side of the symmetric gradient's one product."""
+    d = z.shape[1]
+    for i in range(z.shape[0]):
+        inv = np.float32(1.0) / total[i]
+        src, out = z[i], zz[i]
+        for c in range(d):
+            out[c] = src[c]
+            out[d + c] = src[c] * inv
+
+
+@numba.njit(**_JIT)
+def _rows_grad(both, total, z, z_other, length, scale, da, symmetric):
+    """∂loss/∂z of one view's rows from ``both`` (E·[z, z/total] rows, or [P z, Pᵀ z] rows when not symmetric), then
+    back through the L2 normalisation into ``da``."""
+    d = z.shape[1]
+    for i in range(z.shape[0]):
+        inv = np.float32(1.0) / total[i] if symmetric else np.float32(1.0)
+        src, other, out = both[i], z_other[i], da[i]
+        dot = np.float32(0.0)
+        for c in range(d):
+            g = (src[c] * inv + src[d + c] - np.float32(2.0) * other[c]) * scale
+            out[c] = g
+            dot += z[i, c] * g
+        inv_length = np.float32(1.0) / length[i]
+        for c in range(d):
+            out[c] = (out[c] - z[i, c] * dot) * inv_length
+
+
+@numba.njit(**_JIT)
+def _shifted_products(sim_k, total_k, z_all, v, both):
+    """``both = [P z, Pᵀ z]`` for view ``v``'s rows when P = E / total row-wise is not symmetric (T below
+    :data:`~csc_core.fused_step.SYMMETRIC_MIN_TEMPERATURE`; a rare setting, so plain loops)."""
+    _, b, m = sim_k.shape
+    d = z_all.shape[1]
+    both[:] = 0.0
+    for i in range(b):
+        inv = np.float32(1.0) / total_k[v, i]
+        for j in range(m):
+            p = sim_k[v, i, j] * inv
+            for c in range(d):
+                both[i, c] += p * z_all[j, c]
+    for w in range(2):
+        for j in range(b):
+            inv = np.float32(1.0) / total_k[w, j]
+            for i in range(b):
+                p = sim_k[w, j, v * b + i] * inv
+                for c in range(d):
+                    both[i, d + c] += p * z_all[w * b + j, c]
+
+
+@numba.njit(**_JIT)
+def _sum_rows(a, out):
+    """``out += a.sum(axis=0)``, rows added in order."""
+    for i in range(a.shape[0]):
+        row = a[i]
+        for c in range(out.size):
+            out[c] += row[c]
+
+
+@numba.njit(**_JIT)
+def _add_into(src, dst):
+    """``dst += src`` for 1-D arrays of one size."""
+    for c in range(src.size):
+        dst[c] += src[c]
+
+
+@numba.njit(**_JIT)
+def _scatter_rows(rows, kept, out):
+    """``out[kept[j]] += rows[j]`` in order of j."""
+    for j in range(kept.size):
+        dst, src = out[kept[j]], rows[j]
+        for c in range(src.size):
+            dst[c] += src[c]
+
+
 @numba.njit(parallel=_PARALLEL, **_JIT)
-def _step(x, idx, genes, weights, biases, gammas, betas, eps, run_means, run_vars, momentum, w_grads, b_grads, gamma_grads, beta_grads,
-          xb_buf, xs_buf, ws_buf, acts, ahats, rstds, rs, means, variances, grads, part_w, part_gamma, part_beta, z_buf,
-          sim_buf, arg_buf, bits_buf, total_buf, zz_buf, both_buf, length_buf, temperature, symmetric, losses):
-    """Losses and gradients of one step of every encoder, and each view's BatchNorm statistics (see
-    :class:`CompiledStep`). Each ``prange`` below runs the 2K tasks (encoder k, view v) of one phase."""
+def _step(x, idx, genes, weights, biases, gammas, betas, eps, run_means, run_vars, momentum, w_grads, b_grads,
+          gamma_grads, beta_grads, xb_buf, xs_buf, ws_buf, acts, ahats, rstds, rs, means, variances, grads, part_w,
+          part_gamma, part_beta, z_buf, sim_buf, arg_buf, bits_buf, total_buf, zz_buf, both_buf, length_buf,
+          temperature, symmetric, losses):
+    """Losses and gradients of one step of every encoder, and the BatchNorm running statistics (see
+    :class:`CompiledStep`). Each ``prange`` below runs the 2K tasks (encoder k, view v) of one phase; ``idx`` and
+    ``genes`` are unsigned."""
     n_models, _, g = genes.shape
     n_tasks = 2 * n_models
-    b = idx.size
+    b, n_genes = idx.size, x.shape[1]
     m = 2 * b
     n_layers = len(weights)
     h0 = weights[0].shape[2]
     d = weights[n_layers - 1].shape[2]
     inv_t = np.float32(1.0 / temperature)
+    xb = xb_buf[: b * n_genes].reshape((b, n_genes))
     xs = xs_buf[: n_tasks * b * g].reshape((n_models, 2, b, g))
     ws = ws_buf[: n_tasks * g * h0].reshape((n_models, 2, g, h0))
-    a0 = acts[0][: n_tasks * b * h0].reshape((n_models, 2, b, h0))
-    xb = xb_buf[: b * x.shape[1]].reshape((b, x.shape[1]))
     for i in numba.prange(b):  # the minibatch's rows, read from memory once for all tasks
-        for j in range(x.shape[1]):
-            xb[i, j] = x[idx[i], j]
-    for t in numba.prange(n_tasks):  # first layer: the view's kept genes of every cell, the kept rows of W
+        _copy_row(x[idx[i]], xb[i])
+    a0 = acts[0][: n_tasks * b * h0].reshape((n_models, 2, b, h0))
+    for t in numba.prange(n_tasks):  # first layer
         k, v = t // 2, t % 2
-        kept = genes[k, v]
-        for i in range(b):
-            for j in range(g):
-                xs[k, v, i, j] = xb[i, kept[j]]
-        for j in range(g):
-            for c in range(h0):
-                ws[k, v, j, c] = weights[0][k, kept[j], c]
-        np.dot(xs[k, v], ws[k, v], a0[k, v])
-        for i in range(b):
-            for c in range(h0):
-                a0[k, v, i, c] += biases[0][k, 0, c]
+        _first_layer(xb, genes[k, v], weights[0][k], biases[0][k, 0], xs[k, v], ws[k, v], a0[k, v])
     for layer in range(n_layers - 1):  # BatchNorm and ReLU of layer `layer`, then linear layer + 1
         h, h_next = weights[layer].shape[2], weights[layer + 1].shape[2]
         a = acts[layer][: n_tasks * b * h].reshape((n_models, 2, b, h))
@@ -213,81 +324,44 @@ def _step(x, idx, genes, weights, biases, gammas, betas, eps, run_means, run_var
             _batchnorm_relu(a[k, v], ahat[k, v], rstds[layer][k, v], r[k, v], means[layer][k, v],
                             variances[layer][k, v], gammas[layer][cols], betas[layer][cols], eps)
             np.dot(r[k, v], weights[layer + 1][k], out[k, v])
-            for i in range(b):
-                for c in range(h_next):
-                    out[k, v, i, c] += biases[layer + 1][k, 0, c]
+            _add_bias(out[k, v], biases[layer + 1][k, 0])
         unbias = np.float32(b / (b - 1))
         for k in range(n_models):  # running statistics as two training-mode passes would leave them: view 1, view 2
             for v in range(2):
+                run_m, run_v = run_means[layer][k * h:(k + 1) * h], run_vars[layer][k * h:(k + 1) * h]
+                mean, var = means[layer][k, v], variances[layer][k, v]
                 for f in range(h):
-                    q = k * h + f
-                    run_means[layer][q] += momentum * (means[layer][k, v, f] - run_means[layer][q])
-                    run_vars[layer][q] += momentum * (variances[layer][k, v, f] * unbias - run_vars[layer][q])
-    last = acts[n_layers - 1][: n_tasks * b * d].reshape((n_models, m, d))
-    z = z_buf[: n_tasks * b * d].reshape((n_models, m, d))
-    length = length_buf[: n_tasks * b].reshape((n_models, m))
-    for t in numba.prange(n_tasks):  # L2 normalisation of the view's rows, as F.normalize
+                    run_m[f] += momentum * (mean[f] - run_m[f])
+                    run_v[f] += momentum * (var[f] * unbias - run_v[f])
+    last = acts[n_layers - 1][: n_tasks * b * d].reshape((n_models, 2, b, d))
+    z = z_buf[: n_tasks * b * d].reshape((n_models, 2, b, d))
+    z_all = z_buf[: n_tasks * b * d].reshape((n_models, m, d))
+    length = length_buf[: n_tasks * b].reshape((n_models, 2, b))
+    for t in numba.prange(n_tasks):  # L2 normalisation
         k, v = t // 2, t % 2
-        for i in range(v * b, (v + 1) * b):
-            s = np.float32(0.0)
-            for c in range(d):
-                s += last[k, i, c] * last[k, i, c]
-            length[k, i] = max(np.sqrt(s), np.float32(1e-12))
-            for c in range(d):
-                z[k, i, c] = last[k, i, c] / length[k, i]
+        _normalise(last[k, v], z[k, v], length[k, v])
     sim = sim_buf[: n_tasks * b * m].reshape((n_models, 2, b, m))
     arg = arg_buf[: n_tasks * b * m].reshape((n_models, 2, b, m))
     bits = bits_buf[: n_tasks * b * m].reshape((n_models, 2, b * m))
-    total = total_buf[: n_tasks * b].reshape((n_models, m))
-    zz = zz_buf[: n_tasks * b * 2 * d].reshape((n_models, m, 2 * d))
+    total = total_buf[: n_tasks * b].reshape((n_models, 2, b))
+    zz = zz_buf[: n_tasks * b * 2 * d].reshape((n_models, 2, b, 2 * d))
+    zz_all = zz_buf[: n_tasks * b * 2 * d].reshape((n_models, m, 2 * d))
     part_loss = np.zeros(n_tasks)
     for t in numba.prange(n_tasks):  # NT-Xent: the view's rows of E, their sums and losses
         k, v = t // 2, t % 2
-        rows = slice(v * b, (v + 1) * b)
-        part_loss[t] = _similarity_rows(z[k], rows, sim[k, v], arg[k, v], bits[k, v], total[k, rows], inv_t,
-                                        symmetric)
-        for i in range(v * b, (v + 1) * b):
-            inv = np.float32(1.0) / total[k, i]
-            for c in range(d):
-                zz[k, i, c] = z[k, i, c]
-                zz[k, i, d + c] = z[k, i, c] * inv
+        part_loss[t] = _similarity_rows(z_all[k], z[k, v], z[k, 1 - v], v * b, sim[k, v], arg[k, v], bits[k, v],
+                                        total[k, v], inv_t, symmetric)
+        _scaled_copy(z[k, v], total[k, v], zz[k, v])
     both = both_buf[: n_tasks * b * 2 * d].reshape((n_models, 2, b, 2 * d))
-    da = grads[n_layers - 1][: n_tasks * b * d].reshape((n_models, m, d))
+    da = grads[n_layers - 1][: n_tasks * b * d].reshape((n_models, 2, b, d))
     scale = np.float32(1.0 / (2 * b * temperature))
     for t in numba.prange(n_tasks):  # ∂loss/∂z of the view's rows, then back through the normalisation
         k, v = t // 2, t % 2
         if symmetric:  # E symmetric: P z + Pᵀ z = (E z) / total + E (z / total), one product
-            np.dot(sim[k, v], zz[k], both[k, v])
-        else:  # P = E / total row-wise is not symmetric: P z from these rows, Pᵀ z from every row's P
-            for i in range(b):
-                inv = np.float32(1.0) / total[k, v * b + i]
-                for c in range(d):
-                    both[k, v, i, c] = 0.0
-                for j in range(m):
-                    p = sim[k, v, i, j] * inv
-                    for c in range(d):
-                        both[k, v, i, c] += p * z[k, j, c]
-            for i in range(b):
-                for c in range(d):
-                    both[k, v, i, d + c] = 0.0
-            for w in range(2):
-                for j in range(b):
-                    inv = np.float32(1.0) / total[k, w * b + j]
-                    for i in range(b):
-                        p = sim[k, w, j, v * b + i] * inv
-                        for c in range(d):
-                            both[k, v, i, d + c] += p * z[k, w * b + j, c]
-        for i in range(b):
-            me = v * b + i
-            other = (me + b) % m
-            inv = np.float32(1.0) / total[k, me] if symmetric else np.float32(1.0)
-            dot = np.float32(0.0)
-            for c in range(d):
-                dzc = (both[k, v, i, c] * inv + both[k, v, i, d + c] - np.float32(2.0) * z[k, other, c]) * scale
-                da[k, me, c] = dzc
-                dot += z[k, me, c] * dzc
-            for c in range(d):
-                da[k, me, c] = (da[k, me, c] - z[k, me, c] * dot) / length[k, me]
+            np.dot(sim[k, v], zz_all[k], both[k, v])
+        else:
+            _shifted_products(sim[k], total[k], z_all[k], v, both[k, v])
+        _rows_grad(both[k, v], total[k, v], z[k, v], z[k, 1 - v], length[k, v], scale, da[k, v], symmetric)
     for k in range(n_models):
         losses[k] = (part_loss[2 * k] + part_loss[2 * k + 1]) / m
     for layer in range(n_layers - 2, -1, -1):  # layer `layer`: BatchNorm → ReLU → linear layer + 1
@@ -306,19 +380,18 @@ def _step(x, idx, genes, weights, biases, gammas, betas, eps, run_means, run_var
                                      part_gamma[layer][k, v], part_beta[layer][k, v])
         last_linear = layer + 1 == n_layers - 1
         for k in range(n_models):  # the two views' shares, summed in a fixed order
-            for f in range(h):
-                for c in range(h_next):
-                    w_grads[layer + 1][k, f, c] = pw[k, 0, f, c] + pw[k, 1, f, c]
-            for c in range(h_next):
-                b_grads[layer + 1][k, 0, c] = 0.0
+            w_grads[layer + 1][k] = 0.0
+            for v in range(2):
+                _add_into(pw[k, v].ravel(), w_grads[layer + 1][k].ravel())
+            b_grads[layer + 1][k] = 0.0
             if last_linear:  # every other linear layer's bias feeds a BatchNorm: its gradient is exactly zero
                 for v in range(2):
-                    for i in range(b):
-                        for c in range(h_next):
-                            b_grads[layer + 1][k, 0, c] += da_next[k, v, i, c]
-            for f in range(h):
-                gamma_grads[layer][k * h + f] = part_gamma[layer][k, 0, f] + part_gamma[layer][k, 1, f]
-                beta_grads[layer][k * h + f] = part_beta[layer][k, 0, f] + part_beta[layer][k, 1, f]
+                    _sum_rows(da_next[k, v], b_grads[layer + 1][k, 0])
+            gamma_grads[layer][k * h:(k + 1) * h] = 0.0
+            beta_grads[layer][k * h:(k + 1) * h] = 0.0
+            for v in range(2):
+                _add_into(part_gamma[layer][k, v], gamma_grads[layer][k * h:(k + 1) * h])
+                _add_into(part_beta[layer][k, v], beta_grads[layer][k * h:(k + 1) * h])
     da0 = grads[0][: n_tasks * b * h0].reshape((n_models, 2, b, h0))
     for t in numba.prange(n_tasks):  # first layer: the gradient of the view's kept rows (into ws, no longer needed)
         k, v = t // 2, t % 2
@@ -326,17 +399,26 @@ def _step(x, idx, genes, weights, biases, gammas, betas, eps, run_means, run_var
     for k in numba.prange(n_models):  # added into the full weight gradient, view 1 then view 2
         w_grads[0][k] = 0.0
         for v in range(2):
-            for j in range(g):
-                row = genes[k, v, j]
-                for c in range(h0):
-                    w_grads[0][k, row, c] += ws[k, v, j, c]
-        for c in range(h0):
-            b_grads[0][k, 0, c] = 0.0
+            _scatter_rows(ws[k, v], genes[k, v], w_grads[0][k])
+        b_grads[0][k] = 0.0
         if n_layers == 1:  # the first layer is also the last: its bias does not feed a BatchNorm
             for v in range(2):
-                for i in range(b):
-                    for c in range(h0):
-                        b_grads[0][k, 0, c] += da0[k, v, i, c]
+                _sum_rows(da0[k, v], b_grads[0][k, 0])
+
+
+@numba.njit(**_JIT)
+def _adam_part(p, g, m, v, step_size, one_minus_b1, b2, one_minus_b2, bias2_sqrt, epsilon):
+    for i in range(p.size):
+        gi = g[i]
+        mi = m[i] + one_minus_b1 * (gi - m[i])
+        vi = b2 * v[i] + one_minus_b2 * gi * gi
+        m[i] = mi
+        v[i] = vi
+        p[i] -= step_size * mi / (np.sqrt(vi) / bias2_sqrt + epsilon)
+
+
+#: Each parameter's Adam update is split into this many contiguous parts, run in parallel.
+_ADAM_PARTS = 8
 
 
 @numba.njit(parallel=_PARALLEL, **_JIT)
@@ -347,17 +429,12 @@ def _adam(params, grads, exp_avgs, exp_avg_sqs, lr, beta1, beta2, eps, step):
     step_size = np.float32(lr / bias1)
     one_minus_b1, b2, one_minus_b2 = np.float32(1.0 - beta1), np.float32(beta2), np.float32(1.0 - beta2)
     epsilon = np.float32(eps)
-    for a in range(len(params)):
-        p, g, m, v = params[a], grads[a], exp_avgs[a], exp_avg_sqs[a]
-        chunk = 4096
-        for c in numba.prange((p.size + chunk - 1) // chunk):
-            for i in range(c * chunk, min(p.size, (c + 1) * chunk)):
-                gi = g[i]
-                mi = m[i] + one_minus_b1 * (gi - m[i])
-                vi = b2 * v[i] + one_minus_b2 * gi * gi
-                m[i] = mi
-                v[i] = vi
-                p[i] -= step_size * mi / (np.sqrt(vi) / bias2_sqrt + epsilon)
+    for t in numba.prange(len(params) * _ADAM_PARTS):
+        a, part = t // _ADAM_PARTS, t % _ADAM_PARTS
+        size = params[a].size
+        lo, hi = size * part // _ADAM_PARTS, size * (part + 1) // _ADAM_PARTS
+        _adam_part(params[a][lo:hi], grads[a][lo:hi], exp_avgs[a][lo:hi], exp_avg_sqs[a][lo:hi], step_size,
+                   one_minus_b1, b2, one_minus_b2, bias2_sqrt, epsilon)
 
 
 class CompiledStep:
@@ -451,12 +528,18 @@ class CompiledStep:
             raise ValueError(f"A minibatch needs 2 to {self.max_batch} cells here, got {b}.")
         if genes.shape != (self.ensemble.n_models, 2, self.n_kept):
             raise ValueError(f"genes must have shape {(self.ensemble.n_models, 2, self.n_kept)}, got {genes.shape}.")
+        if x.dtype != np.float32 or x.ndim != 2 or x.shape[1] != self.ensemble.n_genes or not x.flags.c_contiguous:
+            raise ValueError(f"x must be a C-contiguous float32 cells × {self.ensemble.n_genes} array.")
+        # the compiled code does not check its indices (that is what lets it vectorise): check them here
+        if idx.min() < 0 or idx.max() >= x.shape[0] or genes.min() < 0 or genes.max() >= x.shape[1]:
+            raise IndexError("Cell or gene indices out of range.")
+        idx, genes = idx.astype(np.uint32, copy=False), genes.astype(np.uint32, copy=False)
         _step(x, idx, genes, self.weights, self.biases, self.gammas, self.betas_, self.bn_eps, self.run_means,
-              self.run_vars, self.momentum, self.w_grads,
-              self.b_grads, self.gamma_grads, self.beta_grads, self.xb, self.xs, self.ws, self.acts, self.ahats, self.rstds,
-              self.rs, self.means, self.variances, self.grads, self.part_w, self.part_gamma, self.part_beta, self.z,
-              self.sim, self.arg, self.bits, self.total, self.zz, self.both, self.length, np.float32(temperature),
-              temperature >= SYMMETRIC_MIN_TEMPERATURE, self.losses)
+              self.run_vars, self.momentum, self.w_grads, self.b_grads, self.gamma_grads, self.beta_grads, self.xb,
+              self.xs, self.ws, self.acts, self.ahats, self.rstds, self.rs, self.means, self.variances, self.grads,
+              self.part_w, self.part_gamma, self.part_beta, self.z, self.sim, self.arg, self.bits, self.total,
+              self.zz, self.both, self.length, np.float32(temperature), temperature >= SYMMETRIC_MIN_TEMPERATURE,
+              self.losses)
         for norm in self.ensemble.norms:
             norm.num_batches_tracked.add_(2)  # two training-mode passes, one per view
         return self.losses.copy()

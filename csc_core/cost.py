@@ -31,19 +31,24 @@ def time_pipelines(adata: ad.AnnData, *, seed: int = 0, methods=(CSC, SCANPY), d
     """Run each method on ``adata`` in this process and return one row each: seconds per stage, total, ARI.
 
     ``total`` is raw counts → labels (loading excluded). Call it once on a tiny data set first if numba's one-off
-    compilation should not be timed. ``csc_params`` go to :func:`csc_core.contrastive_sc`.
+    compilation should not be timed. ``csc_params`` go to :func:`csc_core.contrastive_sc`; contrastive-sc's row also
+    records the ``kernel`` its training ran on.
     """
     rows = []
     for method in methods:
         if method == CSC:
             run = contrastive_sc(adata, seed=seed, device=device, progress=False, copy=True, **csc_params)
             labels, timings = run.obs["csc_cluster"], dict(run.uns["csc"]["timings"])
+            kernel = run.uns["csc"]["params"]["kernel"]
         elif method == SCANPY:
             timings = {}
             labels = baselines.scanpy_leiden(adata, seed=seed, timings=timings)
+            kernel = None
         else:
             raise ValueError(f"method must be one of {(CSC, SCANPY)}, got {method!r}.")
         row = {"method": method, "seed": seed, **timings, "total": sum(timings.values())}
+        if kernel is not None:  # how contrastive-sc's training steps were computed
+            row["kernel"] = kernel
         if label_key in adata.obs:
             row.update(metrics.scores(adata.obs[label_key], labels))
         rows.append(row)
@@ -84,16 +89,17 @@ def timing_rows(n_cells: int, n_genes: int, *, seed: int = 0, methods=TIMED_METH
     return rows
 
 
-def warm_up(*, approximate_knn: bool = False) -> None:
+def warm_up(*, approximate_knn: bool = False, kernel: str = "auto") -> None:
     """Compile numba's kernels on tiny data sets, so that later timings exclude the one-off cost.
 
-    Always scanpy's; with ``approximate_knn`` also pynndescent's and umap's, which only data sets above
+    Always scanpy's and the training step's of ``kernel`` (:mod:`csc_core.compiled_step`: loaded from numba's on-disk
+    cache, or compiled on a machine's first run); with ``approximate_knn`` also pynndescent's and umap's, which only data sets above
     :data:`csc_core.cluster.EXACT_KNN_MAX_CELLS` cells use (about 30 s on first use: without this, the first such data
     set timed in a process pays it).
     """
     rng = np.random.default_rng(0)
     tiny = ad.AnnData(rng.poisson(2.0, size=(60, 40)).astype(np.float32))
-    time_pipelines(tiny, n_genes=40, epochs=1, n_neighbors=5)
+    time_pipelines(tiny, n_genes=40, epochs=1, n_neighbors=5, kernel=kernel)
     if approximate_knn:
         cluster.knn_graph(rng.normal(size=(300, 8)).astype(np.float32), n_neighbors=5, method="approximate")
 

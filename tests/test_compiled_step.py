@@ -1,0 +1,197 @@
+"""The numba-compiled training step and Adam against autograd, torch.optim.Adam and the PyTorch step."""
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+
+from csc_core.compiled_step import CompiledStep, exp_nonpositive
+from csc_core.ensemble import EncoderEnsemble, embed
+from csc_core.fused_step import contrastive_step
+from csc_core.loss import nt_xent
+from csc_core.train import resolve_kernel, train_contrastive
+
+K, N, GENES, KEPT = 3, 50, 24, 6
+
+
+def _ensemble(hidden):
+    ens = EncoderEnsemble(K, GENES, hidden, seed=1).train()
+    g = torch.Generator().manual_seed(2)
+    with torch.no_grad():  # BatchNorm away from its initial identity, so γ and β matter in the gradients
+        for norm in ens.norms:
+            norm.weight.copy_(torch.rand(norm.weight.shape, generator=g) + 0.5)
+            norm.bias.copy_(torch.rand(norm.bias.shape, generator=g) * 0.4 - 0.2)
+    return ens
+
+
+def _batch(b, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(N, GENES, generator=g)
+    idx = torch.randperm(N, generator=g)[:b]
+    genes = torch.rand(K, 2, GENES, generator=g).argsort(-1)[..., :KEPT]
+    return x, idx, genes
+
+
+def _autograd_step(ens, xb, genes, temperature):
+    z = [ens(xb[:, genes[:, v]].transpose(0, 1), genes[:, v]) for v in range(2)]
+    losses = nt_xent(z[0], z[1], temperature)
+    losses.sum().backward()
+    return losses.detach()
+
+
+def _compiled_step(ens, x, idx, genes, temperature, max_batch=16):
+    step = CompiledStep(ens, max_batch=max_batch, n_kept=KEPT)
+    with step.threads():
+        return step.step(x.numpy(), idx.numpy(), genes.numpy(), temperature=temperature)
+
+
+@pytest.mark.parametrize("hidden", [(16, 8), (20, 12, 8), (8,)])
+@pytest.mark.parametrize("temperature", [0.07, 0.5, 0.01])  # 0.01: the row-shifted softmax
+@pytest.mark.parametrize("b", [2, 11, 16])  # the smallest minibatch, one below the buffers' size, their full size
+def test_loss_gradients_and_running_stats_equal_autograd(hidden, temperature, b):
+    ens = _ensemble(hidden)
+    ref = copy.deepcopy(ens)
+    x, idx, genes = _batch(b)
+    expected = _autograd_step(ref, x[idx], genes, temperature)
+    got = _compiled_step(ens, x, idx, genes, temperature)
+    assert np.allclose(got, expected.numpy(), rtol=1e-5, atol=1e-6)  # atol: a near-zero loss (2 cells)
+    feeds_norm = {f"biases.{i}" for i in range(len(ens.norms))}
+    scale = max(float(q.grad.abs().max()) for q in ref.parameters())
+    # float32 against float32, summed in other orders. BatchNorm over 2 cells maps every feature to ±1 and amplifies
+    # rounding (PyTorch's own step is 7e-5 of the largest gradient away from autograd there); a wrong formula is O(1)
+    tol = 1e-3 if b == 2 else 1e-5
+    for (name, p), (_, q) in zip(ens.named_parameters(), ref.named_parameters()):
+        if name in feeds_norm:  # exactly zero; autograd gives rounding noise around zero
+            assert torch.equal(p.grad, torch.zeros_like(p)) and q.grad.abs().max() < 1e-4 * scale, name
+        else:
+            assert torch.allclose(p.grad, q.grad, rtol=10 * tol, atol=tol * scale), name
+    for (name, p), (_, q) in zip(ens.named_buffers(), ref.named_buffers()):
+        assert torch.allclose(p.double(), q.double(), atol=1e-6), name
+
+
+def test_agrees_with_the_pytorch_step_on_the_default_shapes():
+    """The defaults' sizes (128 cells, 1500 genes keeping 300, 64 → 32) against csc_core.fused_step."""
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(400, 1500, generator=g)
+    idx = torch.randperm(400, generator=g)[:127]
+    genes = torch.rand(3, 2, 1500, generator=g).topk(300, dim=-1).indices
+    ens = EncoderEnsemble(3, 1500, (64, 32), seed=0).train()
+    ref = copy.deepcopy(ens)
+    step = CompiledStep(ens, max_batch=128, n_kept=300)
+    with step.threads():
+        got = step.step(x.numpy(), idx.numpy(), genes.numpy(), temperature=0.07)
+    expected = contrastive_step(ref, x[idx], temperature=0.07, genes=genes)
+    assert np.allclose(got, expected.numpy(), rtol=1e-5)
+    for p, q in zip(ens.parameters(), ref.parameters()):
+        assert torch.allclose(p.grad, q.grad, rtol=1e-4, atol=1e-5 * float(q.grad.abs().max())), p.shape
+
+
+def test_gene_order_within_a_view_does_not_matter():
+    """The training loop sorts each view's genes (fewer cache misses): the same subset, the same step."""
+    x, idx, genes = _batch(12)
+    a, b = _ensemble((16, 8)), _ensemble((16, 8))
+    la = _compiled_step(a, x, idx, genes, 0.07)
+    lb = _compiled_step(b, x, idx, genes.flip(-1), 0.07)
+    assert np.allclose(la, lb, rtol=1e-6)
+    for p, q in zip(a.parameters(), b.parameters()):
+        assert torch.allclose(p.grad, q.grad, rtol=1e-5, atol=1e-5 * float(q.grad.abs().max()))
+
+
+def test_adam_equals_torch_optim_adam():
+    torch.manual_seed(0)
+    ours, theirs = EncoderEnsemble(2, 30, (8, 4), seed=0), EncoderEnsemble(2, 30, (8, 4), seed=0)
+    step = CompiledStep(ours, max_batch=4, n_kept=3, lr=1e-2)
+    reference = torch.optim.Adam(theirs.parameters(), lr=1e-2)
+    for _ in range(5):
+        for p, q in zip(ours.parameters(), theirs.parameters()):
+            g = torch.randn_like(p)
+            p.grad.copy_(g)  # the step's own gradient buffers: Adam reads them in place
+            q.grad = g.clone()
+        step.adam()
+        reference.step()
+    for p, q in zip(ours.parameters(), theirs.parameters()):
+        assert torch.allclose(p, q, rtol=1e-6, atol=1e-7)
+    assert not torch.equal(ours.weights[0], EncoderEnsemble(2, 30, (8, 4), seed=0).weights[0])  # it did move
+
+
+def test_exp_is_accurate_and_clamped():
+    x = -np.linspace(0, 87.3, 200_001).astype(np.float32)
+    out, bits = np.empty_like(x), np.empty(x.size, np.int32)
+    exp_nonpositive(x, out, bits)
+    assert np.max(np.abs(out / np.exp(x.astype(np.float64)) - 1)) < 5e-7
+    far = np.array([-200.0, -1e30], dtype=np.float32)
+    out, bits = np.empty_like(far), np.empty(2, np.int32)
+    exp_nonpositive(far, out, bits)
+    assert np.all(out > 0) and np.all(out < 2e-38)  # the smallest normal float32, not garbage
+
+
+def _trained(kernel, threads, seed=0):
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        x = torch.randn(90, 40, generator=torch.Generator().manual_seed(5))
+        ens = EncoderEnsemble(3, 40, (16, 8), seed=seed)
+        hist = train_contrastive(ens, x, epochs=4, batch_size=32, lr=1e-2, progress=False, seed=seed, kernel=kernel)
+        return hist, embed(ens, x)
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_same_seed_same_result_and_any_number_of_threads():
+    """Every task's arithmetic is its own and cross-task sums have a fixed order: 1 or 2 threads, same bits."""
+    h1, z1 = _trained("compiled", 1)
+    h2, z2 = _trained("compiled", 2)
+    h3, z3 = _trained("compiled", 2)
+    assert np.array_equal(h1, h2) and torch.equal(z1, z2)
+    assert np.array_equal(h2, h3) and torch.equal(z2, z3)
+    _, other = _trained("compiled", 2, seed=1)
+    assert not torch.equal(z2, other)
+
+
+def test_one_epoch_follows_the_pytorch_kernel():
+    """The same minibatches and gene subsets, the same step up to rounding: after a few steps the two kernels'
+    encoders are still close (rounding grows over a long training, so only the start is compared)."""
+    x = torch.randn(64, 40, generator=torch.Generator().manual_seed(3))
+    a, b = EncoderEnsemble(3, 40, (16, 8), seed=0), EncoderEnsemble(3, 40, (16, 8), seed=0)
+    ha = train_contrastive(a, x, epochs=1, batch_size=16, lr=1e-3, progress=False, kernel="compiled")
+    hb = train_contrastive(b, x, epochs=1, batch_size=16, lr=1e-3, progress=False, kernel="torch")
+    assert np.allclose(ha, hb, rtol=1e-4)
+    for p, q in zip(a.parameters(), b.parameters()):
+        assert torch.allclose(p, q, atol=1e-4), p.shape
+    assert all(p.grad is None for p in a.parameters())
+
+
+def test_kernel_choice():
+    assert resolve_kernel("auto", device="cpu", mask="batch") == "compiled"
+    assert resolve_kernel("auto", device="cpu", mask="cell") == "torch"
+    assert resolve_kernel("auto", device="cpu", dtype=torch.float64) == "torch"
+    assert resolve_kernel("auto", device="cuda") == "torch"
+    assert resolve_kernel("torch", device="cpu") == "torch"
+    with pytest.raises(ValueError, match="mask='batch'"):
+        resolve_kernel("compiled", device="cpu", mask="cell")
+    with pytest.raises(ValueError, match="mask='batch'"):
+        resolve_kernel("compiled", device="cuda")
+    with pytest.raises(ValueError, match="kernel must be one of"):
+        resolve_kernel("fast", device="cpu")
+
+
+def test_rejects_bad_input():
+    ens = _ensemble((16, 8))
+    x, idx, genes = _batch(10)
+    step = CompiledStep(ens, max_batch=10, n_kept=KEPT)
+    xn, ixn, gn = x.numpy(), idx.numpy(), genes.numpy()
+    with pytest.raises(ValueError, match="2 to 10 cells"):
+        step.step(xn, ixn[:1], gn, temperature=0.07)
+    with pytest.raises(ValueError, match="genes must have shape"):
+        step.step(xn, ixn, gn[..., :3], temperature=0.07)
+    with pytest.raises(ValueError, match="float32"):
+        step.step(xn.astype(np.float64), ixn, gn, temperature=0.07)
+    with pytest.raises(IndexError, match="out of range"):  # the compiled code itself does not check indices
+        step.step(xn, np.where(ixn == ixn[0], N, ixn), gn, temperature=0.07)
+    with pytest.raises(IndexError, match="out of range"):
+        step.step(xn, ixn, np.where(gn == gn[0, 0, 0], -1, gn), temperature=0.07)
+    with pytest.raises(ValueError, match="temperature"):
+        step.step(xn, ixn, gn, temperature=0.0)
+    with pytest.raises(ValueError, match="float32 ensembles on the CPU"):
+        CompiledStep(_ensemble((16, 8)).double(), max_batch=10, n_kept=KEPT)
