@@ -37,7 +37,8 @@ def _job(method: str, dataset: str, seed: int, threads: int, kernel: str = "auto
     t0 = time.perf_counter()
     adata = csc_core.data.load(dataset)
     load = time.perf_counter() - t0
-    (row,) = cost.time_pipelines(adata, seed=seed, methods=(method,), **({"kernel": kernel} if method == cost.CSC else {}))
+    csc_params = {"kernel": kernel} if method == cost.CSC else {}
+    (row,) = cost.time_pipelines(adata, seed=seed, methods=(method,), **csc_params)
     return {"dataset": dataset, "threads": threads, "load": load, **row,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 

@@ -10,8 +10,9 @@ import pandas as pd
 
 from . import baselines, cluster, competitors, data, metrics, simulate
 from .cluster_network import train_cluster_network
-from .contrastive import DEFAULTS, fit_ensemble, resolve_settings
+from .contrastive import DEFAULTS, fit_ensemble, resolve_device, resolve_settings
 from .ensemble import embed
+from .train import resolve_kernel
 
 #: Method names as the paper's result files spell them.
 CSC_LEIDEN, CSC_KMEANS, SCANPY, PCA_KMEANS = "contrastive-sc", "Ensemble K-means", "scanpy", "PCA + KMeans"
@@ -137,14 +138,23 @@ def simulated_rows(kind: str, n_groups: int, dropout_mid: float, seed: int, **pa
                        **{"methods": SIMULATED_METHODS, **params})
 
 
-def csc_settings(preset: str = "default", **overrides) -> dict:
-    """Every setting that identifies a contrastive-sc result: the preset (``"default"`` or ``"paper"``, stored in the
-    ``settings`` column) with ``overrides`` applied.
+#: The training kernel of the result tables stored in ``results/`` (all computed before the compiled CPU step
+#: existed): the book's chapters ask for it, so their stored rows are read back and re-running a chapter on the same
+#: kind of processor reproduces them. ``-p kernel auto`` runs the compiled step instead (rows stored beside them).
+BOOK_KERNEL = "torch"
 
-    Stored rows carry these columns, so rows from other settings are never mixed into a figure.
+
+def csc_settings(preset: str = "default", *, kernel: str = BOOK_KERNEL, device: str = "auto", **overrides) -> dict:
+    """Every setting that identifies a contrastive-sc result: the preset (``"default"`` or ``"paper"``, stored in the
+    ``settings`` column) with ``overrides`` applied, and the training ``kernel`` (``"auto"`` resolved for ``device``
+    and the preset's mask: :func:`csc_core.train.resolve_kernel`).
+
+    Stored rows carry these columns, so rows from other settings are never mixed into a figure. The kernel is among
+    them because the two kernels round differently, so the same seed gives other numbers with each.
     """
     settings = {"settings": preset, **resolve_settings(preset, **overrides)}
     settings["hidden"] = "-".join(str(h) for h in settings["hidden"])  # one CSV cell
+    settings["kernel"] = resolve_kernel(kernel, device=resolve_device(device), mask=settings["mask"])
     return settings
 
 

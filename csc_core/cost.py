@@ -56,13 +56,13 @@ def time_pipelines(adata: ad.AnnData, *, seed: int = 0, methods=(CSC, SCANPY), d
 
 
 def timing_rows(n_cells: int, n_genes: int, *, seed: int = 0, methods=TIMED_METHODS, n_groups: int = 4,
-                device: str = "auto") -> list[dict]:
+                device: str = "auto", kernel: str = "auto") -> list[dict]:
     """Wall seconds of each method, raw counts → labels, on ``n_cells`` × ``n_genes`` Splat-simulated cells.
 
     The data: ``n_groups`` equal groups, the paper's dropout (experiment, midpoint 0), :data:`TIMING_LIB_LOC`;
     simulating is not timed. Every method keeps all ``n_genes`` genes (so the gene axis is the genes it models) and
     otherwise runs with its defaults; KMeans-based methods and the competitors are told ``n_groups``. One row per
-    method: ``method``, ``seconds``, ``ari``, ``nmi``, ``n_clusters``.
+    method: ``method``, ``seconds``, ``ari``, ``nmi``, ``n_clusters``; contrastive-sc's also its training ``kernel``.
     """
     unknown = set(methods) - set(TIMED_METHODS)
     if unknown:
@@ -78,8 +78,16 @@ def timing_rows(n_cells: int, n_genes: int, *, seed: int = 0, methods=TIMED_METH
             labels = run()
             rows.append({"method": method, "seconds": time.perf_counter() - t, **metrics.scores(truth, labels)})
 
-    timed(CSC, lambda: contrastive_sc(adata, n_genes=n_genes, seed=seed, device=device, progress=False,
-                                      copy=True).obs["csc_cluster"])
+    csc = {}
+
+    def run_csc():
+        csc["run"] = contrastive_sc(adata, n_genes=n_genes, seed=seed, device=device, progress=False, copy=True,
+                                    kernel=kernel)
+        return csc["run"].obs["csc_cluster"]
+
+    timed(CSC, run_csc)
+    if csc:
+        rows[-1]["kernel"] = csc["run"].uns["csc"]["params"]["kernel"]
     timed(SCANPY, lambda: baselines.scanpy_leiden(adata, n_genes=n_genes, seed=seed))
     timed(PCA_KMEANS, lambda: baselines.pca_kmeans(adata, n_clusters=n_groups, n_genes=n_genes, seed=seed))
     deep = [m for m in (SCDEEPCLUSTER, SCZI) if m in methods]
@@ -93,15 +101,26 @@ def warm_up(*, approximate_knn: bool = False, kernel: str = "auto") -> None:
     """Compile numba's kernels on tiny data sets, so that later timings exclude the one-off cost.
 
     Always scanpy's and the training step's of ``kernel`` (:mod:`csc_core.compiled_step`: loaded from numba's on-disk
-    cache, or compiled on a machine's first run); with ``approximate_knn`` also pynndescent's and umap's, which only data sets above
-    :data:`csc_core.cluster.EXACT_KNN_MAX_CELLS` cells use (about 30 s on first use: without this, the first such data
-    set timed in a process pays it).
+    cache, or compiled on a machine's first run); with ``approximate_knn`` also pynndescent's and umap's, which only data
+    sets above :data:`csc_core.cluster.EXACT_KNN_MAX_CELLS` cells use (about 30 s on first use: without this, the first
+    such data set timed in a process pays it).
     """
     rng = np.random.default_rng(0)
     tiny = ad.AnnData(rng.poisson(2.0, size=(60, 40)).astype(np.float32))
     time_pipelines(tiny, n_genes=40, epochs=1, n_neighbors=5, kernel=kernel)
     if approximate_knn:
         cluster.knn_graph(rng.normal(size=(300, 8)).astype(np.float32), n_neighbors=5, method="approximate")
+
+
+def label_kernels(rows: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` with contrastive-sc's ``method`` naming its training kernel ("contrastive-sc (compiled)"), so that
+    the two kernels' rows are told apart in a table or figure; rows without a kernel are left as they are."""
+    if "kernel" not in rows.columns:
+        return rows
+    rows = rows.copy()
+    named = (rows["method"] == CSC) & rows["kernel"].notna() & (rows["kernel"].astype(str) != "")
+    rows.loc[named, "method"] = CSC + " (" + rows.loc[named, "kernel"].astype(str) + ")"
+    return rows
 
 
 def stage_table(rows: pd.DataFrame) -> pd.DataFrame:

@@ -3,9 +3,11 @@
 Works on tensors only (never AnnData). The K encoders of an :class:`~csc_core.ensemble.EncoderEnsemble` are trained in
 the same loop — each with its own views, initialisation and loss — because one pass over the minibatches is cheaper
 than K passes; their parameters and losses are independent, so this is exactly K separate trainings (Adam's update is
-per parameter) that share only the order of the minibatches. Each step's loss and gradients come from
-:func:`csc_core.fused_step.contrastive_step` (both views of all encoders at once, backward written out; checked
-against autograd in the tests).
+per parameter) that share only the order of the minibatches. Each step's loss and gradients come from one of two
+kernels computing the same closed forms (both views of all encoders at once, backward written out; checked against
+autograd in the tests): :func:`csc_core.compiled_step.CompiledStep` (numba, the CPU's default for the "batch" mask)
+or :func:`csc_core.fused_step.contrastive_step` (PyTorch operations: GPUs, the "cell" mask, and the book's stored
+tables).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import torch
 from torch.optim.adam import adam
 from tqdm import tqdm
 
-from .augment import drop_genes, sample_genes
+from .augment import drop_genes, n_kept, sample_genes
 from .ensemble import EncoderEnsemble
 from .fused_step import contrastive_step
 
@@ -159,8 +161,7 @@ def train_contrastive(
     generator = torch.Generator().manual_seed(seed)  # CPU generator: same draws on every device
     k, n_genes = ensemble.n_models, x.shape[1]
     if kernel == "compiled":
-        from .augment import n_kept
-        from .compiled_step import CompiledStep
+        from .compiled_step import CompiledStep  # numba: imported only where it runs
 
         compiled = CompiledStep(ensemble, max_batch=batch_size, n_kept=n_kept(n_genes, keep), lr=lr)
         threads, x_np = compiled.threads(), x.contiguous().numpy()
@@ -178,7 +179,7 @@ def train_contrastive(
                     genes = sample_genes(n_genes, keep, shape=(len(batches), k, 2), generator=generator,
                                          device=x.device)
                     if compiled is not None:  # ascending: the same subsets, gathered with fewer cache misses
-                        genes = genes.sort(dim=-1).values.numpy()
+                        genes = genes.sort(dim=-1).values.numpy().astype(np.uint32)
                 # the losses summed where they are computed (on a GPU: no copy to the host every step)
                 total = np.zeros(k) if compiled is not None else torch.zeros(k, dtype=torch.float64, device=x.device)
                 for i, idx in enumerate(batches):

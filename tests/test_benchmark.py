@@ -14,6 +14,28 @@ def test_settings_resolve_defaults_and_reject_unknown_names():
         benchmark.csc_settings(epoch=7)
 
 
+def test_settings_name_the_training_kernel(monkeypatch, tmp_path, adata):
+    """The kernel is a key: the book's tables are the PyTorch kernel's; the compiled kernel's rows are kept apart."""
+    from csc_core.experiments import ResultStore
+
+    assert benchmark.csc_settings()["kernel"] == benchmark.BOOK_KERNEL == "torch"
+    assert benchmark.csc_settings(kernel="auto", device="cpu")["kernel"] == "compiled"
+    assert benchmark.csc_settings("paper", kernel="auto", device="cpu")["kernel"] == "torch"  # the "cell" mask
+    with pytest.raises(ValueError, match="mask='batch'"):
+        benchmark.csc_settings("paper", kernel="compiled")
+    monkeypatch.setattr(benchmark.simulate, "paper_dataset", lambda kind, k, mid: adata.copy())
+    store, sets, methods = ResultStore(tmp_path / "sim.csv"), [("balanced", 4, 1.0)], (benchmark.CSC_LEIDEN,)
+    fast = dict(n_genes=40, epochs=3, min_steps=0, batch_size=32, n_neighbors=10)
+    trained = []
+    real_fit = benchmark.fit_ensemble
+    monkeypatch.setattr(benchmark, "fit_ensemble", lambda *a, **kw: trained.append(kw["kernel"]) or real_fit(*a, **kw))
+    for kernel in ("torch", "compiled"):
+        rows = benchmark.simulated_grid(sets, [0], benchmark.csc_settings(kernel=kernel, **fast), store,
+                                        methods=methods, device="cpu")
+        assert list(rows["kernel"]) == [kernel]
+    assert trained == ["torch", "compiled"] and len(store.load()) == 2
+
+
 def test_summary_table_sets_measured_beside_published():
     measured = pd.DataFrame({"dataset": ["d"] * 4, "method": ["contrastive-sc"] * 2 + ["scanpy"] * 2,
                              "seed": [0, 1, 0, 1], "ari": [0.5, 0.7, 0.4, 0.4], "n_clusters": [8, 10, 9, 9],

@@ -24,6 +24,7 @@ def test_time_pipelines_times_every_stage_and_scores_both_methods(adata):
         assert all(v >= 0 for v in stages) and r["total"] == pytest.approx(sum(stages))
         assert 0.5 < r["ari"] <= 1.0  # three well-separated types
     assert "X_csc" not in adata.obsm  # the caller's AnnData is left alone
+    assert by_method[cost.CSC]["kernel"] == "compiled" and "kernel" not in by_method[cost.SCANPY]  # CPU default
     with pytest.raises(ValueError, match="method must be one of"):
         cost.time_pipelines(adata, methods=("umap",))
 
@@ -99,6 +100,15 @@ def test_timing_fits_recover_lines_and_power_laws():
     assert fits.loc["linear", "r2"] == pytest.approx(1.0)
     assert fits.loc["quadratic", "exponent"] == pytest.approx(2.0)
     assert fits.loc["quadratic", "r2"] < 1.0
+
+
+def test_label_kernels_names_contrastive_sc_rows_by_their_kernel():
+    rows = pd.DataFrame({"method": [cost.CSC, cost.CSC, cost.SCANPY, cost.CSC],
+                         "kernel": ["torch", "compiled", None, None], "seconds": [2.0, 1.0, 0.5, 3.0]})
+    assert list(cost.label_kernels(rows)["method"]) == [f"{cost.CSC} (torch)", f"{cost.CSC} (compiled)", cost.SCANPY,
+                                                         cost.CSC]
+    assert list(rows["method"])[0] == cost.CSC  # a copy
+    assert cost.label_kernels(rows.drop(columns="kernel")).equals(rows.drop(columns="kernel"))
 
 
 def test_timing_rows_run_the_requested_methods_on_simulated_cells():

@@ -44,6 +44,7 @@ profile = "quick"  # "quick" or "paper"
 datasets = None  # None: the profile's data sets
 seeds = None  # None: the profile's seeds
 device = "auto"  # "auto", "cpu" or "cuda"
+kernel = "torch"  # training step: "torch" (the stored tables' kernel), or "auto" for the compiled CPU step
 workers = 1  # processes for runs not yet stored: 2 on two cores, ~1.5x faster (experiments.local_workers)
 results_dir = None  # None: the repository's results/ folder
 
@@ -79,8 +80,8 @@ display(pd.DataFrame({"defaults": csc_core.DEFAULTS, "paper": csc_core.PAPER}).a
 # %%
 csc_core.cost.warm_up()  # compile numba's kernels first, so the first task's seconds do not include it
 store = ResultStore(results_dir / "real_data.csv")
-runs = {preset: benchmark.real_data_grid(datasets, seeds, benchmark.csc_settings(preset), store, device=device,
-                                            **local_workers(workers))
+runs = {preset: benchmark.real_data_grid(datasets, seeds, benchmark.csc_settings(preset, kernel=kernel, device=device),
+                                            store, device=device, **local_workers(workers))
         for preset in ("default", "paper")}
 stored = [d for d in csc_core.data.available() if d in set(runs["default"]["dataset"])]  # all stored, not only run
 published = paper_ari_for(stored, benchmark.METHODS)

@@ -426,7 +426,7 @@ else:
 # the same code (their training does not go through `csc_core`'s step).
 
 # %%
-timing = ResultStore(root / "results" / "timing.csv").load()
+timing = cost.label_kernels(ResultStore(root / "results" / "timing.csv").load())  # each training kernel its own line
 if timing.empty:
     print("No timing results stored yet: csc_core.cost.timing_rows writes them (see results/timing.csv).")
 else:

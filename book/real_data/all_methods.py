@@ -45,6 +45,7 @@ datasets = None  # None: the profile's data sets
 seeds = None  # None: the profile's seeds for contrastive-sc and the reference pipelines
 competitor_seeds = None  # None: the profile's seeds for scDeepCluster and sczi
 device = "auto"  # "auto", "cpu" or "cuda"
+kernel = "torch"  # training step: "torch" (the stored tables' kernel), or "auto" for the compiled CPU step
 workers = 1  # processes for runs not yet stored: 2 on two cores, ~1.5x faster (experiments.local_workers)
 results_dir = None  # None: the repository's results/ folder
 
@@ -67,7 +68,7 @@ plt.rcParams["figure.dpi"] = 90
 datasets, seeds = real_data_plan(profile, datasets, seeds)  # skips data sets that cannot be downloaded here
 competitor_seeds = competitor_seeds or seeds
 results_dir = Path(results_dir) if results_dir else find_root() / "results"
-settings = benchmark.csc_settings("default")
+settings = benchmark.csc_settings("default", kernel=kernel, device=device)
 METHODS = benchmark.REAL_DATA_METHODS
 print(f"profile={profile}  datasets={datasets}\nseeds={seeds}  competitor seeds={competitor_seeds}")
 

@@ -39,6 +39,7 @@ profile = "quick"  # "quick" or "paper"
 datasets = None  # None: the profile's data sets
 seeds = None  # None: the profile's seeds
 device = "auto"  # "auto", "cpu" or "cuda"
+kernel = "torch"  # training step: "torch" (the stored tables' kernel), or "auto" for the compiled CPU step
 workers = 1  # processes for runs not yet stored: 2 on two cores, ~1.5x faster (experiments.local_workers)
 results_dir = None  # None: the repository's results/ folder
 
@@ -77,7 +78,8 @@ store = ResultStore(results_dir / "real_ablations.csv")
 tables = {}
 t0 = time.perf_counter()
 for name, (fixed, values) in ABLATIONS.items():
-    parts = [benchmark.real_data_grid(datasets, seeds, benchmark.csc_settings(**fixed, **{name: v}), store,
+    parts = [benchmark.real_data_grid(datasets, seeds,
+                                      benchmark.csc_settings(**fixed, **{name: v}, kernel=kernel, device=device), store,
                                       methods=methods, device=device, **local_workers(workers)).assign(**{name: v})
              for v in values]
     tables[name] = pd.concat(parts, ignore_index=True)

@@ -43,6 +43,7 @@ preset = "default"  # "default": csc_core's defaults; "paper": the paper's setti
 datasets = None  # None: the profile's data sets
 seeds = None  # None: the profile's seeds
 device = "auto"  # "auto", "cpu" or "cuda"
+kernel = "torch"  # training step: "torch" (the stored tables' kernel), or "auto" for the compiled CPU step
 workers = 1  # processes for runs not yet stored: 2 on two cores, ~1.5x faster (experiments.local_workers)
 epochs = None  # None: csc_core's default
 n_genes = 1500
@@ -69,7 +70,7 @@ plt.rcParams["figure.dpi"] = 90
 datasets, seeds = real_data_plan(profile, datasets, seeds)  # skips data sets that cannot be downloaded here
 root = find_root()
 results_dir = Path(results_dir) if results_dir else root / "results"
-settings = benchmark.csc_settings(preset, n_genes=n_genes, epochs=epochs)
+settings = benchmark.csc_settings(preset, n_genes=n_genes, epochs=epochs, kernel=kernel, device=device)
 print(f"profile={profile}  datasets={datasets}  seeds={seeds}\nsettings={settings}")
 
 # %% [markdown]

@@ -40,6 +40,7 @@
 profile = "quick"  # "quick", "subset" or "paper"
 seeds = None  # None: the profile's seeds
 device = "auto"  # "auto", "cpu" or "cuda"
+kernel = "torch"  # training step: "torch" (the stored tables' kernel), or "auto" for the compiled CPU step
 workers = 1  # processes for runs not yet stored: 2 on two cores, ~1.5x faster (experiments.local_workers)
 results_dir = None  # None: the repository's results/ folder
 
@@ -86,7 +87,8 @@ methods = (benchmark.CSC_LEIDEN, benchmark.CSC_KMEANS)
 tables = {}
 t0 = time.perf_counter()
 for name, values in ABLATIONS.items():
-    parts = [benchmark.simulated_grid(datasets, seeds, benchmark.simulated_settings(**{name: v}), store,
+    parts = [benchmark.simulated_grid(datasets, seeds,
+                                      benchmark.simulated_settings(**{name: v}, kernel=kernel, device=device), store,
                                       methods=methods, device=device, **local_workers(workers)).assign(**{name: v})
              for v in values]
     tables[name] = pd.concat(parts, ignore_index=True)
@@ -141,7 +143,7 @@ show("n_genes", logx=True)
 # In words, from the tables above:
 
 # %%
-base = benchmark.simulated_settings()
+base = benchmark.simulated_settings(kernel=kernel, device=device)
 for name in ABLATIONS:
     leiden = tables[name][tables[name]["method"] == benchmark.CSC_LEIDEN]
     mean = leiden.groupby(name)["ari"].mean()

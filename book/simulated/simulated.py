@@ -57,6 +57,7 @@ profile = "quick"  # "quick", "one-seed" (all 32 data sets, seed 0) or "paper" (
 preset = "default"  # "default" or "paper" (csc_core.PAPER)
 seeds = None  # None: the profile's seeds
 device = "auto"  # "auto", "cpu" or "cuda"
+kernel = "torch"  # training step: "torch" (the stored tables' kernel), or "auto" for the compiled CPU step
 workers = 1  # processes for runs not yet stored: 2 on two cores, ~1.5x faster (experiments.local_workers)
 results_dir = None  # None: the repository's results/ folder
 
@@ -85,7 +86,7 @@ PROFILES = {
 plan = PROFILES[profile]
 datasets, seeds = plan["datasets"], seeds or plan["seeds"]
 results_dir = Path(results_dir) if results_dir else find_root() / "results"
-settings = benchmark.simulated_settings(preset)
+settings = benchmark.simulated_settings(preset, kernel=kernel, device=device)
 print(f"profile={profile}  {len(datasets)} data sets  seeds={seeds}\nsettings={settings}")
 
 # %% [markdown]
