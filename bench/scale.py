@@ -39,7 +39,7 @@ def _job(n_cells: int, seed: int) -> dict:
     return {"n_cells": n_cells, "seed": seed, "lib_loc": LIB_LOC, "simulate": t1 - t0, "csc_total": t2 - t1,
             **adata.uns["csc"]["timings"], "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
             **csc_core.metrics.scores(adata.obs["cell_type"], adata.obs["csc_cluster"]),
-            "cpu": processor()}
+            "cpu": processor(), "kernel": adata.uns["csc"]["params"]["kernel"]}
 
 
 def main(argv=None) -> None:

@@ -258,31 +258,38 @@ def stopping_rules_summary(trajectory: pd.DataFrame, *, resolutions=(0.3, 0.5, 1
     return pd.DataFrame(rows).set_index(["resolution", "agreement"])
 
 
-def complete_runs(rows: pd.DataFrame, *, cpu: str | None = None, over: str = "dataset") -> list[str]:
+def complete_runs(rows: pd.DataFrame, *, cpu: str | None = None, over: str = "dataset",
+                  kernel: str | None = None) -> list[str]:
     """The benchmark runs (``run`` column) that cover every value of ``over`` (data sets; ``"n_cells"`` for the scale
-    benchmark) any run covered, oldest first; with ``cpu``, only the runs made on that processor (``cpu`` column)."""
+    benchmark) any run covered, oldest first; with ``cpu``, only the runs made on that processor (``cpu`` column);
+    with ``kernel``, only those whose contrastive-sc rows trained with that kernel (``kernel`` column)."""
     coverage = rows.groupby("run")[over].nunique()
     runs = set(coverage.index[coverage == coverage.max()])
     if cpu is not None:
         runs &= set(rows.loc[rows["cpu"] == cpu, "run"])
+    if kernel is not None:
+        csc = rows[rows["method"] == CSC] if "method" in rows.columns else rows
+        runs &= set(csc.loc[csc["kernel"] == kernel, "run"]) if "kernel" in csc.columns else set()
     return sorted(runs)
 
 
-def latest_run_per_cpu(rows: pd.DataFrame, *, over: str = "dataset") -> dict[str, str]:
-    """The latest complete benchmark run (:func:`complete_runs`) made on each processor, ``{cpu: run}``."""
+def latest_run_per_cpu(rows: pd.DataFrame, *, over: str = "dataset", kernel: str | None = None) -> dict[str, str]:
+    """The latest complete benchmark run (:func:`complete_runs`; with ``kernel``, of that training kernel) made on
+    each processor, ``{cpu: run}``."""
     latest = {}
     for cpu in rows["cpu"].dropna().unique():
-        runs = complete_runs(rows, cpu=cpu, over=over)
+        runs = complete_runs(rows, cpu=cpu, over=over, kernel=kernel)
         if runs:
             latest[cpu] = runs[-1]
     return dict(sorted(latest.items()))
 
 
-def scaling_per_cpu(rows: pd.DataFrame) -> pd.DataFrame:
-    """The latest complete scale run (``python -m bench scale``) on each processor: its largest size's seconds, peak
-    memory and ARI, and the least-squares line of seconds against cells over all its sizes (:func:`linear_fit`)."""
+def scaling_per_cpu(rows: pd.DataFrame, *, kernel: str | None = None) -> pd.DataFrame:
+    """The latest complete scale run (``python -m bench scale``; with ``kernel``, of that training kernel) on each
+    processor: its largest size's seconds, peak memory and ARI, and the least-squares line of seconds against cells
+    over all its sizes (:func:`linear_fit`)."""
     out = {}
-    for cpu, run in latest_run_per_cpu(rows, over="n_cells").items():
+    for cpu, run in latest_run_per_cpu(rows, over="n_cells", kernel=kernel).items():
         picked = rows[rows["run"] == run].sort_values("n_cells")
         slope, _, r2 = linear_fit(picked["n_cells"], picked["csc_total"])
         top = picked.iloc[-1]
@@ -292,13 +299,14 @@ def scaling_per_cpu(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def across_cpus(rows: pd.DataFrame, *, method: str = CSC) -> pd.DataFrame:
-    """ARI of ``method`` per data set and seed in the latest complete run on each processor, side by side.
+def across_cpus(rows: pd.DataFrame, *, method: str = CSC, kernel: str | None = None) -> pd.DataFrame:
+    """ARI of ``method`` per data set and seed in the latest complete run on each processor (with ``kernel``: the
+    latest whose contrastive-sc trained with it — compare one kernel across processors), side by side.
 
     One row per data set and seed, one column per processor, and ``spread``: the largest minus the smallest ARI of
     that seed across processors (0 where the runs agree exactly).
     """
-    latest = latest_run_per_cpu(rows)
+    latest = latest_run_per_cpu(rows, kernel=kernel)
     if len(latest) < 2:
         raise ValueError(f"Need complete runs on at least two processors, found {list(latest) or 'none'}.")
     picked = rows[rows["run"].isin(latest.values()) & (rows["method"] == method)]

@@ -66,7 +66,8 @@ class ResultStore:
         """All stored rows (an empty frame if nothing is stored yet)."""
         if not self.path.exists():
             return pd.DataFrame()
-        return pd.read_csv(self.path, keep_default_na=True)
+        # round_trip: floats read back exactly as written, so rewriting the table leaves stored rows unchanged
+        return pd.read_csv(self.path, keep_default_na=True, float_precision="round_trip")
 
     def contains(self, params: Mapping) -> bool:
         """Whether some stored row was produced by exactly ``params``."""

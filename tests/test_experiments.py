@@ -205,3 +205,12 @@ def test_computed_on_counts_rows_per_processor_and_the_unrecorded():
     assert computed_on(rows) == "AMD EPYC (2 rows), Intel Xeon (1 row), not recorded (1 row)"
     assert computed_on(rows.drop(columns="cpu")) == "not recorded (4 rows)"  # tables stored before processors were
     assert computed_on(rows.iloc[0:0]) == "no rows"
+
+
+def test_adding_rows_leaves_the_stored_ones_byte_for_byte(tmp_path):
+    """Each add rewrites the table: floats must come back exactly as written, not drift in their last digit."""
+    store = ResultStore(tmp_path / "r.csv")
+    store.add([{"dataset": "a", "ari": 0.06898178899973573, "seconds": 0.34779348600022786}])
+    before = store.path.read_text()
+    store.add([{"dataset": "b", "ari": 0.5, "seconds": 1.0}])
+    assert store.path.read_text().startswith(before)
