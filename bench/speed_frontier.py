@@ -11,7 +11,7 @@ The ratio here is measured in one long-lived process (after numba's compilation)
 measurement as ``python -m bench speed`` does; ratios agree within noise. Rows go to
 ``bench/results/speed_frontier.csv``; rerunning skips what is stored.
 
-    python -m bench speed-frontier [--seeds 0 1 2] [--steps 100 150 250 350 500] [--datasets ...]
+    python -m bench speed-frontier [--seeds 0 1 2] [--steps 100 150 250 350 500] [--datasets ...] [--kernel auto]
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import torch
 from csc_core import cost, data
 from csc_core.contrastive import DEFAULTS
 from csc_core.experiments import ResultStore, run_grid
-from csc_core.train import batches_per_epoch, epochs_for
+from csc_core.train import batches_per_epoch, epochs_for, resolve_kernel
 
 OUT = Path(__file__).parent / "results" / "speed_frontier.csv"
 STEPS = (100, 150, 250, 350, 500)
@@ -36,10 +36,10 @@ def _load(dataset: str):
     return data.load(dataset)  # one data set at a time: tasks are ordered by data set
 
 
-def _run(dataset: str, seed: int, steps: str) -> list[dict]:
+def _run(dataset: str, seed: int, steps: str, kernel: str = "torch") -> list[dict]:
     adata = _load(dataset)
     params = {} if steps == "default" else {"epochs": 1, "min_steps": int(steps)}
-    csc, scanpy = cost.time_pipelines(adata, seed=seed, **params)
+    csc, scanpy = cost.time_pipelines(adata, seed=seed, kernel=kernel, **params)
     s = {**DEFAULTS, **params}
     steps_run = batches_per_epoch(adata.n_obs, s["batch_size"]) * epochs_for(
         adata.n_obs, epochs=s["epochs"], min_steps=s["min_steps"], batch_size=s["batch_size"])
@@ -53,10 +53,13 @@ def main(argv=None) -> None:
     p.add_argument("--steps", nargs="+", default=[str(s) for s in STEPS] + ["default"])
     p.add_argument("--datasets", nargs="+", default=[n for n in data.available() if data.fetchable(n)])
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--kernel", default="auto", help="contrastive-sc's training step: auto, compiled or torch")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
-    cost.warm_up()  # numba's one-off compilation outside every timing
-    tasks = [dict(dataset=d, seed=s, steps=str(n)) for d in args.datasets for s in args.seeds for n in args.steps]
+    kernel = resolve_kernel(args.kernel, device="cpu")  # stored with each row: the two kernels round differently
+    cost.warm_up(kernel=kernel)  # numba's one-off compilation outside every timing
+    tasks = [dict(dataset=d, seed=s, steps=str(n), kernel=kernel) for d in args.datasets for s in args.seeds
+             for n in args.steps]
     run_grid(tasks, _run, ResultStore(OUT), desc="speed-frontier")
 
 

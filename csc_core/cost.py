@@ -163,14 +163,17 @@ def timing_fits(rows: pd.DataFrame, x: str) -> pd.DataFrame:
     return pd.DataFrame.from_dict(out, orient="index")
 
 
-def training_frontier(rows: pd.DataFrame) -> pd.DataFrame:
-    """Mean ARI, csc / scanpy ratio and optimizer steps per data set and training length (``bench speed-frontier``).
+def training_frontier(rows: pd.DataFrame, *, kernel: str | None = None) -> pd.DataFrame:
+    """Mean ARI, csc / scanpy ratio and optimizer steps per data set and training length (``bench speed-frontier``;
+    with ``kernel``, only the rows trained with that kernel).
 
     ``rows`` hold one contrastive-sc run each, with ``dataset``, ``steps`` (a number of steps, or ``"default"``),
     ``steps_run``, ``ari`` and ``ratio`` (its end-to-end seconds over scanpy's, same process). Returns one row per data
     set and ``steps`` — plus ``dataset="mean"``, the mean over data sets, last — sorted by data set and number of
     steps (``"default"`` last), with columns ``steps_run``, ``ari``, ``ratio`` and ``seeds``.
     """
+    if kernel is not None:
+        rows = rows[rows["kernel"] == kernel] if "kernel" in rows.columns else rows.iloc[0:0]
     if rows.empty:
         raise ValueError("No frontier rows: run `python -m bench speed-frontier` first.")
     rows = rows.assign(steps=rows["steps"].astype(str))

@@ -23,13 +23,21 @@
 # pipelines on one data set on *your* machine. Quote the ratios rather than the seconds: shared machines are noisy
 # (on this 2-core virtual machine the same training run varies by about ±20 % from one run to the next).
 #
+# A training step is computed in one of two ways, the `kernel`: on the CPU, by default, as one function compiled with
+# numba (`csc_core.compiled_step`, since 2026-12-02); on a GPU, with the paper's per-cell masks, or when asked
+# (`kernel="torch"`), with PyTorch's operations (`csc_core.fused_step`). Both compute the same closed forms; they
+# round differently, so one seed trains other encoders with each, as on another processor. Every stored run says which
+# kernel it used; the book's other chapters read back result tables computed with PyTorch's.
+#
 # Those one-off costs are real for a reader, though: the first `contrastive_sc` call in a new kernel pays them. On
 # worm (Intel, measured once each) the first call took 5.7 s where the second took 1.5 s: 0.7 s for importing
 # `torch._dynamo` with the first `torch.optim` optimizer, 3.1 s for compiling umap's two connectivity kernels, which
 # scanpy's `pp.neighbors` calls and umap does not keep on disk. contrastive-sc now calls PyTorch's functional Adam and
 # asks numba to cache those two kernels (`csc_core.cluster.cache_umap_kernels`; same compiled code): a new kernel's
 # first call now takes 2.1 s, once the cache exists. scanpy's pipeline uses the same kernels, cached once
-# contrastive-sc has run in that kernel.
+# contrastive-sc has run in that kernel. The compiled training step has a one-off cost of its own: numba compiles it
+# the first time it runs on a machine (about 30 s for the default encoder) and keeps it on disk; after that, a new
+# kernel's first `contrastive_sc` on worm took 2.0 s, against 2.6 s with PyTorch's step (AMD, measured once each).
 #
 # ```{admonition} Re-running this chapter
 # :class: tip
@@ -38,7 +46,7 @@
 #
 # and, to refresh the stored tables (minutes, and about 20 minutes for the million cells):
 #
-#     python -m bench speed --seeds 0 1 2
+#     python -m bench speed --seeds 0 1 2       # add --kernel torch for PyTorch's step
 #     python -m bench speed-frontier            # ARI and ratio against training steps, about 5 minutes
 #     python -m bench scale --cells 10000 30000 100000 300000 1000000
 #     python -m bench early-stopping            # full training against early_stopping=True, about 20 minutes
@@ -46,6 +54,7 @@
 #     python -m bench timing                    # every method against cells and genes: results/timing.csv, hours
 #     python -m bench seed-spread --rev 5f31d1b # the first implementation's ARI on worm, seeds 0-10, about 4 minutes
 #     python -m bench seed-spread               # the same for this checkout, under a minute
+#     python -m bench seed-spread --rev 2a0acd7 # the last commit before the compiled step
 # ```
 
 # %% tags=["parameters"]
@@ -55,6 +64,7 @@ device = "auto"  # "auto", "cpu" or "cuda"
 measure_here = True  # time both pipelines on `dataset` in this kernel
 dataset = "worm_neuron_cell"
 first_revision = "5f31d1b"  # the commit of the first implementation, for the seed-spread comparison
+pytorch_revision = "2a0acd7"  # the last commit whose CPU training ran on PyTorch's step
 
 # %%
 # %matplotlib inline
@@ -77,21 +87,27 @@ print(f"complete speed benchmark runs stored: {runs}")
 # before and after on the same processor: another processor gives other numbers (see "On another processor")
 first_cpu = speed.loc[speed["run"] == runs[0], "cpu"].iloc[0]
 same_cpu = cost.complete_runs(speed, cpu=first_cpu)
+by_kernel = {k: cost.complete_runs(speed, cpu=first_cpu, kernel=k) for k in ("torch", "compiled")}
 
 # %% [markdown]
 # ## Where the time goes, before and after
 #
 # The first stored run measured the first implementation (3 encoders of 256 → 64 → 32 units trained one after the
-# other, 50 epochs of minibatches of 256); the latest run on the same processor measures today's defaults
-# (`csc_core.DEFAULTS`). Seconds from raw counts to labels, loading excluded, mean over the seeds of each run.
+# other, 50 epochs of minibatches of 256); the latest runs on the same processor measure today's defaults
+# (`csc_core.DEFAULTS`), once with PyTorch's training step and once with the compiled one, in the same session.
+# Seconds from raw counts to labels, loading excluded, mean over the seeds of each run.
 
 # %%
-first, latest = speed[speed["run"] == same_cpu[0]], speed[speed["run"] == same_cpu[-1]]
-print(f"processor: {first_cpu}; runs compared: {same_cpu[0]} and {same_cpu[-1]}")
-ratios = pd.DataFrame({"first implementation": cost.speed_ratio(first), "current defaults": cost.speed_ratio(latest)})
+first = speed[speed["run"] == same_cpu[0]]
+pytorch = speed[speed["run"] == by_kernel["torch"][-1]]
+latest = speed[speed["run"] == (by_kernel["compiled"] or by_kernel["torch"])[-1]]
+print(f"processor: {first_cpu}; runs compared: {same_cpu[0]}, {by_kernel['torch'][-1]} (PyTorch's step) and "
+      f"{latest['run'].iloc[0]} ({latest['kernel'].dropna().iloc[0]})")
+ratios = pd.DataFrame({"first implementation": cost.speed_ratio(first), "defaults, PyTorch step": cost.speed_ratio(
+    pytorch), "defaults, compiled step": cost.speed_ratio(latest)})
 display(Markdown("**End-to-end wall time of contrastive-sc ÷ scanpy's pipeline, same run**"))
 display(ratios.round(2))
-plotting.stage_times(cost.stage_table(latest), title=f"Seconds per stage, current defaults ({same_cpu[-1]})")
+plotting.stage_times(cost.stage_table(latest), title=f"Seconds per stage, current defaults ({latest['run'].iloc[0]})")
 plt.show()
 
 # %% [markdown]
@@ -100,12 +116,13 @@ plt.show()
 # %%
 ari = pd.DataFrame({
     "first implementation": first[first["method"] == cost.CSC].groupby("dataset")["ari"].mean(),
+    "defaults, PyTorch step": pytorch[pytorch["method"] == cost.CSC].groupby("dataset")["ari"].mean(),
     "current defaults": latest[latest["method"] == cost.CSC].groupby("dataset")["ari"].mean(),
     "scanpy": latest[latest["method"] == cost.SCANPY].groupby("dataset")["ari"].mean(),
 })
 display(ari.round(3))
 run_seeds = {name: sorted(int(s) for s in rows["seed"].unique())
-             for name, rows in (("first", first), ("latest", latest))}
+             for name, rows in (("first", first), ("PyTorch step", pytorch), ("latest", latest))}
 print(f"seeds of each run: {run_seeds}")
 change = ari["current defaults"] - ari["first implementation"]
 print(f"mean over the data sets: first implementation {ari['first implementation'].mean():.3f}, current defaults "
@@ -114,27 +131,44 @@ print(f"mean over the data sets: first implementation {ari['first implementation
 
 # %% [markdown]
 # Over the six sets the mean did not drop, but per data set it moved both ways, by about as much as one seed differs
-# from another (the next section): one seed of the first implementation cannot tell a small loss from noise.
+# from another (the next section): one seed of the first implementation cannot tell a small loss from noise. The two
+# kernels' columns are the same computation rounded differently; their three-seed means differ as two processors'
+# do, and the many-seed comparison under "Did the speed cost accuracy?" finds no difference beyond that noise.
+#
+# What the compiled step changes. PyTorch's step (`csc_core.fused_step`) already did a step in closed form, but as
+# some forty operations, thirty of them element-wise on arrays of about 50,000 numbers, where the cost of calling an
+# operation outweighs its arithmetic. `csc_core.compiled_step` does the whole step — and Adam's update — as one
+# function compiled by numba. Its work is cut into six tasks, one per encoder and view, which the two cores run in
+# parallel, each with a single-threaded BLAS for its own matrix products (six such products ran in 190 µs, against
+# 260 µs one after another on a two-thread BLAS). Two details decided its speed, both found by timing: every loop
+# counts from 0 over a slice, with unsigned gathered indices (numba then adds no negative-index checks and LLVM
+# vectorises the loop; the same loop from `lo` to `hi` ran 4–8× slower), and numba's own `exp`, a scalar library call
+# without Intel's SVML, is replaced by the textbook range reduction and polynomial, which vectorises (the similarities'
+# exponentials: 0.75 ms a step before). The tests check it against autograd and PyTorch's Adam, and that one or two
+# threads give the same bits.
 
 # %% [markdown]
 # ## On another processor
 #
 # The same code, data and seeds give the same result on the same processor — to the bit, and with one thread or two
 # (`tests/test_contrastive.py` checks the first; we checked the second by hashing worm's embedding on both
-# processors). On another processor they do not. The latest stored run of each processor type below computed the same
-# thing on an AMD EPYC (AVX2) and an Intel Xeon (AVX-512), both with two cores. The Intel's run came after three
-# changes to the training step that only save time and leave every result bit-identical (listed under "The target we
-# have not reached"): its ARI equals, seed for seed, that of the Intel run before them, which ran the AMD's code.
+# processors). On another processor they do not. The latest stored run of each processor type with PyTorch's step,
+# below, computed the same thing on an AMD EPYC (AVX2) and an Intel Xeon (AVX-512), both with two cores. The Intel's
+# run came after three changes to the training step that only save time and leave every result bit-identical (listed
+# under "The target we have not reached"): its ARI equals, seed for seed, that of the Intel run before them, which ran
+# the AMD's code; and the AMD's latest run with PyTorch's step, from the session that added the compiled one, equals
+# the AMD's runs of a week before seed for seed.
 
 # %%
-per_cpu = cost.latest_run_per_cpu(speed)
+per_cpu = cost.latest_run_per_cpu(speed, kernel="torch")  # one kernel across processors
 if len(per_cpu) < 2:
     print(f"Runs stored from one processor only ({list(per_cpu)}): nothing to compare.")
 else:
     display(Markdown("**End-to-end wall time of contrastive-sc ÷ scanpy's pipeline, latest run per processor**"))
     display(pd.DataFrame({cpu: cost.speed_ratio(speed[speed["run"] == run]) for cpu, run in per_cpu.items()})
             .round(2))
-    csc_cpus, scanpy_cpus = cost.across_cpus(speed), cost.across_cpus(speed, method=cost.SCANPY)
+    csc_cpus = cost.across_cpus(speed, kernel="torch")
+    scanpy_cpus = cost.across_cpus(speed, method=cost.SCANPY, kernel="torch")
     plotting.across_cpus(csc_cpus, title="contrastive-sc's ARI, same code and seeds, two processors")
     plt.show()
     display(Markdown("**contrastive-sc's ARI: mean over the seeds per processor, and the largest change of one "
@@ -229,6 +263,29 @@ else:
 # On worm — the data set the speed target names — they score 0.016 lower over eleven seeds, about one standard error:
 # not distinguishable from no change, and not a gain either. On the AMD EPYC the three-seed comparison had gone the
 # other way (0.547 against 0.543).
+#
+# The compiled step asks the same question: the defaults of `2a0acd7`, the last commit whose CPU training ran on
+# PyTorch's step, against this checkout's, which train with the compiled one — same settings, seeds and processor.
+
+# %%
+if not spread_rows.empty and (spread_rows["revision"] == pytorch_revision).any():
+    kernels = cost.revision_comparison(spread_rows, before=pytorch_revision)
+    display(Markdown(f"**Mean ARI over the seeds: PyTorch's step ({pytorch_revision}) and the compiled step, same "
+                     "machine**"))
+    display(kernels[["before", "after", "change", "standard error"]].droplevel("cpu").round(3))
+    print(f"seeds (before / after): {', '.join(kernels['seeds'].unique())}; revision after: "
+          f"{', '.join(kernels['revision after'].unique())}; processor: "
+          f"{', '.join(kernels.index.get_level_values('cpu').unique())}")
+    print(f"mean over the data sets: PyTorch's step {kernels['before'].mean():.3f}, compiled step "
+          f"{kernels['after'].mean():.3f}; changes within one standard error: "
+          f"{(kernels['change'].abs() <= kernels['standard error']).sum()} of {len(kernels)}")
+
+# %% [markdown]
+# Per data set the change goes both ways — worm 0.019 lower over eleven seeds, the bladder set's 2,100-cell selection
+# 0.05 lower, its top-2,000-gene version and the full PBMC set about 0.04 higher — and each is about one standard error
+# or less: the compiled step's results are another draw of the same distribution, as another processor's are. It is
+# the CPU default for that reason, and because it is faster; the book's stored tables keep PyTorch's step, so re-running
+# a chapter reproduces them.
 
 # %% [markdown]
 # ## The target we have not reached: 1.5× scanpy
@@ -314,8 +371,11 @@ print(f"seconds ≈ {slope * 1e3:.3f} ms per cell × cells {intercept:+.1f} s   
       f"{len(latest_scale)} sizes, run {latest_scale['run'].iloc[0]})")
 plotting.scaling(latest_scale, fit=(slope, intercept))
 plt.show()
-display(Markdown("**Latest complete scale run per processor: its largest size, and the line over all its sizes**"))
-display(cost.scaling_per_cpu(scale).map(lambda v: f"{v:.4g}" if isinstance(v, float) else v))
+display(Markdown("**Latest complete scale run per processor and training kernel: its largest size, and the line over "
+                 "all its sizes**"))
+per_kernel = {k: cost.scaling_per_cpu(scale, kernel=k) for k in ("compiled", "torch")}
+display(pd.concat({k: t for k, t in per_kernel.items() if not t.empty}, axis=1, names=["kernel", "processor"])
+        .map(lambda v: f"{v:.4g}" if isinstance(v, float) else v))
 
 # %% [markdown]
 # On the AMD, the run of 2026-11-24 21:20 UTC took 398 s for a million cells (the run before it, 20:31 UTC, 374 s: the
