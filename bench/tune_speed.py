@@ -70,8 +70,8 @@ def main(argv=None):
     args = p.parse_args(argv)
     torch.set_num_threads(2)
     cluster.leiden(torch.randn(50, 4).numpy(), seed=0)  # compile numba once, outside any timing
-    tasks = [dict(dataset=d, seed=s, **BASE, **SETTINGS[name]) for name in args.settings for s in args.seeds
-             for d in args.datasets]
+    tasks = [dict(dataset=d, seed=s, **{**BASE, **SETTINGS[name]}) for name in args.settings for s in args.seeds
+             for d in args.datasets]  # a setting overrides BASE (min_steps)
     run_grid(tasks, _run, ResultStore(OUT), desc="tune-speed")
 
 

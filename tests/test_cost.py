@@ -273,3 +273,26 @@ def test_scaling_per_cpu_takes_each_processors_latest_complete_run():
     assert table.loc["seconds", "Intel"] == 5.5 and table.loc["ARI", "AMD"] == 0.8
     assert table.loc["ms per cell", "AMD"] == pytest.approx(100.0)  # 0.1 s per cell, exactly linear
     assert table.loc["R²", "AMD"] == pytest.approx(1.0) and table.loc["R²", "Intel"] < 1.0
+
+
+def test_runs_can_be_restricted_to_one_training_kernel():
+    """A newer run with another kernel must not stand in for a processor's latest run of the kernel compared."""
+    rows = _two_cpu_rows()
+    rows["kernel"] = None
+    csc = rows["method"] == cost.CSC
+    rows.loc[csc, "kernel"] = "torch"
+    rows.loc[csc & (rows["run"] == "2"), "kernel"] = "compiled"  # A's newest run used the compiled step
+    assert cost.complete_runs(rows, kernel="torch") == ["1", "3"]
+    assert cost.latest_run_per_cpu(rows, kernel="torch") == {"A": "1", "B": "3"}
+    assert cost.latest_run_per_cpu(rows, kernel="compiled") == {"A": "2"}
+    assert cost.latest_run_per_cpu(rows) == {"A": "2", "B": "3"}
+    table = cost.across_cpus(rows, kernel="torch")
+    assert table.loc[("x", 0), "A"] == pytest.approx(0.2)  # run 1's, not run 2's 0.3
+    assert cost.complete_runs(rows.drop(columns="kernel"), kernel="torch") == []  # no kernel recorded: no match
+    frontier = pd.DataFrame({"dataset": ["x"] * 4, "seed": [0, 1, 0, 1], "steps": ["100"] * 4,
+                             "steps_run": [100] * 4, "ari": [0.1, 0.3, 0.5, 0.7], "ratio": [1.0, 1.0, 2.0, 2.0],
+                             "kernel": ["compiled", "compiled", "torch", "torch"]})
+    picked = cost.training_frontier(frontier, kernel="torch")
+    assert picked.loc[picked["dataset"] == "x", "ari"].item() == pytest.approx(0.6)
+    with pytest.raises(ValueError, match="No frontier rows"):
+        cost.training_frontier(frontier, kernel="other")
