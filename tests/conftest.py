@@ -35,6 +35,22 @@ def make_counts(n_per_type: int = 40, n_genes: int = 60, n_types: int = 3, seed:
     return adata
 
 
+def batchnorm_ensemble(n_models: int, n_genes: int, hidden):
+    """An ensemble in training mode whose BatchNorms are away from their initial identity (γ, β random), so that a
+    gradient check sees every term of their backward."""
+    import torch
+
+    from csc_core.ensemble import EncoderEnsemble
+
+    ens = EncoderEnsemble(n_models, n_genes, hidden, seed=1).train()
+    g = torch.Generator().manual_seed(2)
+    with torch.no_grad():
+        for norm in ens.norms:
+            norm.weight.copy_(torch.rand(norm.weight.shape, generator=g) + 0.5)
+            norm.bias.copy_(torch.rand(norm.bias.shape, generator=g) * 0.4 - 0.2)
+    return ens
+
+
 @pytest.fixture
 def adata() -> ad.AnnData:
     return make_counts()

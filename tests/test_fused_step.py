@@ -6,21 +6,16 @@ import pytest
 import torch
 
 import csc_core.fused_step as fused
-from csc_core.ensemble import EncoderEnsemble
 from csc_core.fused_step import contrastive_step
 from csc_core.loss import nt_xent
+
+from .conftest import batchnorm_ensemble
 
 K, B, GENES, KEPT = 3, 10, 24, 6
 
 
 def _ensemble(hidden):
-    ens = EncoderEnsemble(K, GENES, hidden, seed=1).train()
-    g = torch.Generator().manual_seed(2)
-    with torch.no_grad():  # BatchNorm away from its initial identity, so γ and β matter in the gradients
-        for norm in ens.norms:
-            norm.weight.copy_(torch.rand(norm.weight.shape, generator=g) + 0.5)
-            norm.bias.copy_(torch.rand(norm.bias.shape, generator=g) * 0.4 - 0.2)
-    return ens
+    return batchnorm_ensemble(K, GENES, hidden)
 
 
 def _views(xb, mask, seed=0):
