@@ -442,6 +442,12 @@ def _adam(params, grads, exp_avgs, exp_avg_sqs, lr, beta1, beta2, eps, step):
                    one_minus_b1, b2, one_minus_b2, bias2_sqrt, epsilon)
 
 
+@numba.njit(parallel=_PARALLEL, **_JIT)
+def _start_threads(a):
+    for i in numba.prange(a.size):
+        a[i] += 1.0
+
+
 class CompiledStep:
     """The compiled training step and Adam for one :class:`~csc_core.ensemble.EncoderEnsemble` on the CPU.
 
@@ -517,14 +523,22 @@ class CompiledStep:
     @contextmanager
     def threads(self):
         """A context in which the BLAS is single-threaded (the step parallelises over its own tasks) and numba uses
-        ``torch.get_num_threads()`` threads."""
+        ``torch.get_num_threads()`` threads; PyTorch's own thread count is the same afterwards.
+
+        numba and PyTorch share the OpenMP runtime, and numba's first parallel call in a process sets OpenMP's thread
+        count to all the cores, which PyTorch then reports as its own: read it first, and put it back after.
+        """
+        wanted = torch.get_num_threads()
         before = numba.get_num_threads()
-        numba.set_num_threads(max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS)))
+        numba.set_num_threads(max(1, min(wanted, numba.config.NUMBA_NUM_THREADS)))
+        _start_threads(np.zeros(2, np.float32))  # numba's first parallel call, before PyTorch's count is put back
+        torch.set_num_threads(wanted)
         try:
             with threadpool_limits(limits=1, user_api="blas"):
                 yield
         finally:
             numba.set_num_threads(before)
+            torch.set_num_threads(wanted)
 
     def step(self, x: np.ndarray, idx: np.ndarray, genes: np.ndarray, *, temperature: float) -> np.ndarray:
         """One step's losses and gradients (see the class)."""

@@ -191,3 +191,21 @@ def test_rejects_bad_input():
         step.step(xn, ixn, gn, temperature=0.0)
     with pytest.raises(ValueError, match="float32 ensembles on the CPU"):
         CompiledStep(_ensemble((16, 8)).double(), max_batch=10, n_kept=KEPT)
+
+
+def test_training_keeps_pytorchs_thread_count():
+    """numba and PyTorch share OpenMP, and numba's first parallel call resets its thread count: the compiled step must
+    leave PyTorch's as the caller set it (a one-thread grid worker stays one thread), during training and after."""
+    import numba
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        seen = []
+        x = torch.randn(64, 30, generator=torch.Generator().manual_seed(0))
+        train_contrastive(EncoderEnsemble(3, 30, (8, 4), seed=0), x, epochs=1, batch_size=16, progress=False,
+                          kernel="compiled",
+                          stop=lambda ens, step: seen.append((torch.get_num_threads(), numba.get_num_threads())))
+        assert set(seen) == {(1, 1)} and torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
