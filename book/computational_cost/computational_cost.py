@@ -291,10 +291,11 @@ if not spread_rows.empty and (spread_rows["revision"] == pytorch_revision).any()
 # ## The target we have not reached: 1.5× scanpy
 #
 # Our goal was contrastive-sc end to end within 1.5× of scanpy's pipeline on `worm_neuron_cell`, without losing ARI.
-# We are not there: 2.1× with the compiled step on the AMD (2026-12-02; 2.9× with PyTorch's step in the same session),
-# down from 4.3× for the first implementation. What would it take? scanpy's pipeline took 0.56 s in that run, so 1.5×
-# leaves 0.84 s — and preprocessing (0.07 s), the kNN graph (0.10 s) and the seven Leiden partitions and silhouettes
-# of the automatic resolution (0.30 s) take 0.47 s of it, leaving 0.38 s for training: 0.7 ms for each of worm's 528
+# We are not there: 2.0–2.1× with the compiled step on the AMD (two runs on 2026-12-02; 2.9× with PyTorch's step in
+# the same session), down from 30× for the first implementation. What would it take? scanpy's pipeline took 0.56 s in
+# the run of 02:00 UTC, so 1.5× leaves 0.84 s — and preprocessing (0.07 s), the kNN graph (0.10 s) and the seven Leiden
+# partitions and silhouettes of the automatic resolution (0.30 s) take 0.47 s of it, leaving 0.38 s for training: 0.7
+# ms for each of worm's 528
 # optimizer steps of three encoders. The step's seven matrix products alone take about 0.75 ms on these two cores
 # (some 106 million multiply-adds at ~140 GFLOP/s: the first layer forward and its weight gradient for the six views,
 # 30 million each; the similarity matrices and their gradient, 37 million; the second layer, 9 million). So even a
