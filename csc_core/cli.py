@@ -67,6 +67,8 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--layer", help="read counts from this layer of an .h5ad instead of X")
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    run.add_argument("--kernel", choices=["auto", "compiled", "torch"], default="auto",
+                     help="how training steps are computed: compiled with numba on the CPU (auto) or PyTorch's")
     run.add_argument("--save-model", help="also write the trained encoders to this file (.pt), for csc embed")
     run.add_argument("--early-stopping", action="store_true",
                      help="stop training once the clusters of a sample of cells stop changing (large data sets)")
@@ -123,6 +125,8 @@ def main(argv=None) -> int:
     """Entry point of the ``csc`` command; returns the exit code."""
     args = parser().parse_args(argv)
     from . import contrastive_sc
+    from .contrastive import PRESETS
+    from .train import resolve_kernel
 
     output = Path(args.output)
     if output.suffix != ".h5ad":
@@ -133,6 +137,12 @@ def main(argv=None) -> int:
     if args.clustering == "kmeans" and args.n_clusters is None:
         print("csc: --clustering kmeans needs --n-clusters", file=sys.stderr)
         return EXIT_USAGE
+    try:  # e.g. --kernel compiled with the paper's per-cell masks: an argument conflict, found before reading
+        resolve_kernel(args.kernel, device="cuda" if args.device.startswith("cuda") else "cpu",
+                       mask=PRESETS[args.settings]["mask"])
+    except ValueError as err:
+        print(f"csc: {err}", file=sys.stderr)
+        return EXIT_USAGE
     adata = _read(args.input)
     if adata is None:
         return EXIT_UNREADABLE
@@ -140,7 +150,7 @@ def main(argv=None) -> int:
         contrastive_sc(adata, settings=args.settings, clustering=args.clustering, n_clusters=args.n_clusters,
                        resolution=args.resolution, n_genes=args.n_genes, layer=args.layer, seed=args.seed,
                        device=args.device, save_model=args.save_model, progress=not args.quiet,
-                       early_stopping=args.early_stopping)
+                       early_stopping=args.early_stopping, kernel=args.kernel)
     except (ValueError, KeyError) as err:
         print(f"csc: input rejected: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -97,3 +97,14 @@ def test_early_stopping_from_the_command_line_is_recorded_in_the_file(tmp_path, 
     record = ad.read_h5ad(out).uns["csc"]
     assert bool(record["params"]["early_stopping"]) is True
     assert list(record["stopping"]["history"]["step"]) == [200, 400]  # checks every 200 of the 500 minimum steps
+
+
+def test_kernel_from_the_command_line(tmp_path, adata):
+    code, out = _run(tmp_path, adata, "--kernel", "torch", "--seed", "1")
+    assert code == cli.EXIT_OK
+    result = ad.read_h5ad(out)
+    assert result.uns["csc"]["params"]["kernel"] == "torch"
+    api = csc_core.contrastive_sc(adata, n_genes=40, seed=1, progress=False, copy=True, kernel="torch")
+    np.testing.assert_allclose(result.obsm["X_csc"], api.obsm["X_csc"])
+    code, out = _run(tmp_path, adata, "--kernel", "compiled", "--settings", "paper")  # the paper's per-cell masks
+    assert code == cli.EXIT_USAGE
