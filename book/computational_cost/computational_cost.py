@@ -303,8 +303,8 @@ if not spread_rows.empty and (spread_rows["revision"] == pytorch_revision).any()
 # ## The target we have not reached: 1.5× scanpy
 #
 # Our goal was contrastive-sc end to end within 1.5× of scanpy's pipeline on `worm_neuron_cell`, without losing ARI.
-# We are not there: 2.0–2.1× with the compiled step on the AMD (two runs on 2026-12-02; 2.9× with PyTorch's step in
-# the same session), down from 30× for the first implementation. What would it take? scanpy's pipeline took 0.56 s in
+# We are not there: 1.9–2.1× with the compiled step on the AMD (three runs on 2026-12-02; 2.9–3.3× in two runs with
+# PyTorch's step in the same session), down from 30× for the first implementation. What would it take? scanpy's pipeline took 0.56 s in
 # the run of 02:00 UTC, so 1.5× leaves 0.84 s — and preprocessing (0.07 s), the kNN graph (0.10 s) and the seven Leiden
 # partitions and silhouettes of the automatic resolution (0.30 s) take 0.47 s of it, leaving 0.38 s for training: 0.7
 # ms for each of worm's 528
