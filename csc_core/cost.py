@@ -14,8 +14,9 @@ import pandas as pd
 
 from . import baselines, benchmark, cluster, metrics, simulate
 from .benchmark import PCA_KMEANS, SCDEEPCLUSTER, SCZI
-from .contrastive import contrastive_sc
+from .contrastive import contrastive_sc, resolve_device
 from .stopping import AgreementStreak
+from .train import resolve_kernel
 
 CSC, SCANPY = "contrastive-sc", "scanpy"
 STAGES = ("preprocess", "train", "pca", "graph", "cluster")
@@ -39,16 +40,13 @@ def time_pipelines(adata: ad.AnnData, *, seed: int = 0, methods=(CSC, SCANPY), d
         if method == CSC:
             run = contrastive_sc(adata, seed=seed, device=device, progress=False, copy=True, **csc_params)
             labels, timings = run.obs["csc_cluster"], dict(run.uns["csc"]["timings"])
-            kernel = run.uns["csc"]["params"]["kernel"]
+            extra = {"kernel": run.uns["csc"]["params"]["kernel"]}  # how its training steps were computed
         elif method == SCANPY:
-            timings = {}
+            timings, extra = {}, {}
             labels = baselines.scanpy_leiden(adata, seed=seed, timings=timings)
-            kernel = None
         else:
             raise ValueError(f"method must be one of {(CSC, SCANPY)}, got {method!r}.")
-        row = {"method": method, "seed": seed, **timings, "total": sum(timings.values())}
-        if kernel is not None:  # how contrastive-sc's training steps were computed
-            row["kernel"] = kernel
+        row = {"method": method, "seed": seed, **timings, "total": sum(timings.values()), **extra}
         if label_key in adata.obs:
             row.update(metrics.scores(adata.obs[label_key], labels))
         rows.append(row)
@@ -72,22 +70,16 @@ def timing_rows(n_cells: int, n_genes: int, *, seed: int = 0, methods=TIMED_METH
     truth = adata.obs["cell_type"].to_numpy()
     rows = []
 
-    def timed(method, run):
+    def timed(method, run, **extra):
         if method in methods:
             t = time.perf_counter()
             labels = run()
-            rows.append({"method": method, "seconds": time.perf_counter() - t, **metrics.scores(truth, labels)})
+            rows.append({"method": method, "seconds": time.perf_counter() - t, **metrics.scores(truth, labels),
+                         **extra})
 
-    csc = {}
-
-    def run_csc():
-        csc["run"] = contrastive_sc(adata, n_genes=n_genes, seed=seed, device=device, progress=False, copy=True,
-                                    kernel=kernel)
-        return csc["run"].obs["csc_cluster"]
-
-    timed(CSC, run_csc)
-    if csc:
-        rows[-1]["kernel"] = csc["run"].uns["csc"]["params"]["kernel"]
+    timed(CSC, lambda: contrastive_sc(adata, n_genes=n_genes, seed=seed, device=device, progress=False, copy=True,
+                                      kernel=kernel).obs["csc_cluster"],
+          kernel=resolve_kernel(kernel, device=resolve_device(device)))  # the defaults' "batch" mask
     timed(SCANPY, lambda: baselines.scanpy_leiden(adata, n_genes=n_genes, seed=seed))
     timed(PCA_KMEANS, lambda: baselines.pca_kmeans(adata, n_clusters=n_groups, n_genes=n_genes, seed=seed))
     deep = [m for m in (SCDEEPCLUSTER, SCZI) if m in methods]
