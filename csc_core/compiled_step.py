@@ -8,9 +8,9 @@ six for the default ensemble, so two cores share them evenly), and the tasks of 
 ``numba.prange``, each calling a single-threaded BLAS (scipy's OpenBLAS, through numba) for its own matrix products:
 six products at once on two cores ran in 190 µs, one after the other on a two-thread BLAS in 260 µs. Results do not
 depend on the number of threads: every task's arithmetic is its own, and sums across tasks are taken in a fixed order.
-Measured on worm (AMD EPYC, two cores, speed bench of 2026-12-02): training 0.72 s against 1.16 s through PyTorch,
-1.4 against 2.2 ms a step with Adam and the gene draws (the step itself ~1.0 ms, of which the seven matrix products
-take about 0.75 ms).
+Measured on worm (AMD EPYC with AVX-512, two cores, speed bench of 2026-12-02): training 0.72 s against 1.16 s through
+PyTorch, 1.4 against 2.2 ms a step with Adam and the gene draws (the step itself ~1.0 ms, of which the seven matrix
+products take about 0.75 ms); on an AVX2-only EPYC, 0.94 s against 1.43 s.
 
 It computes the closed forms of :func:`csc_core.fused_step.contrastive_step` (see there) in float32;
 ``tests/test_compiled_step.py`` checks the losses, every gradient, the BatchNorm running statistics and the Adam

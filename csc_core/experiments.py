@@ -152,19 +152,35 @@ def _tagged(run: Callable[..., list[dict]], task: dict) -> tuple[dict, list[dict
 
 
 def processor() -> str:
-    """The processor's model name (``/proc/cpuinfo`` on Linux, else what :mod:`platform` knows), recorded with every
-    grid row: contrastive-sc's per-seed results differ between processor types (float rounding in the matrix
-    products; the chapter "Computational cost")."""
+    """The processor's model name and widest vector extension, e.g. ``"AMD EPYC (AVX2)"`` (``/proc/cpuinfo`` on Linux,
+    else what :mod:`platform` knows), recorded with every grid row: contrastive-sc's per-seed results differ between
+    processor types (float rounding in the matrix products; the chapter "Computational cost")."""
     cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine() or "unknown"
+    label = describe_cpuinfo(cpuinfo.read_text()) if cpuinfo.exists() else None
+    return label or platform.processor() or platform.machine() or "unknown"
+
+
+def describe_cpuinfo(text: str) -> str | None:
+    """``"<model name> (<vector extension>)"`` from the text of ``/proc/cpuinfo``; ``None`` without a model name.
+
+    The extension is part of the name because virtual machines often report a bare family name: two "AMD EPYC" of
+    different generations (AVX2 only, and AVX-512) gave different ARIs for the same seeds.
+    """
+    first = {}  # the first processor's fields: all cores of a machine are alike
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep:
+            first.setdefault(key.strip(), value.strip())
+    name = first.get("model name")
+    if not name:
+        return None
+    flags = set(first.get("flags", "").split())
+    vector = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else None
+    return f"{name} ({vector})" if vector else name
 
 
 def computed_on(rows: pd.DataFrame) -> str:
-    """Which processors computed ``rows`` and how many rows each, most first, e.g. ``"AMD EPYC (144 rows)"``.
+    """Which processors computed ``rows`` and how many rows each, most first, e.g. ``"AMD EPYC (AVX2) (144 rows)"``.
 
     Rows without a recorded processor are counted as ``"not recorded"``. A chapter prints this under a table read back
     from the store: a reader on another processor type gets other per-seed numbers for contrastive-sc.

@@ -146,7 +146,7 @@ def speed_frontier(table: pd.DataFrame, *, target: float | None = 1.5, highlight
 
 def across_cpus(table: pd.DataFrame, *, ax=None, title: str | None = None):
     """Each seed's ARI on each processor (:func:`csc_core.cost.across_cpus`): per data set one column of points per
-    processor, a grey line joining the two runs of the same seed."""
+    processor, a grey line joining the runs of the same seed."""
     cpus = [c for c in table.columns if c != "spread"]
     datasets = list(dict.fromkeys(table.index.get_level_values("dataset")))
     if ax is None:

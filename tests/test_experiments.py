@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from csc_core.experiments import ResultStore, computed_on, local_workers, processor, run_grid
+from csc_core.experiments import ResultStore, computed_on, describe_cpuinfo, local_workers, processor, run_grid
 
 
 def test_rows_round_trip_and_are_found_by_their_parameters(tmp_path):
@@ -39,6 +39,18 @@ def test_a_row_that_names_its_processor_keeps_it(tmp_path):
                    ResultStore(tmp_path / "r.csv"), progress=False)
     assert list(out["cpu"]) == ["elsewhere", processor()]
     assert processor().strip() and processor() != "unknown"
+
+
+def test_the_processor_label_names_the_vector_extension():
+    """Two generations of one model name round differently: the label tells them apart."""
+    def cpuinfo(flags):
+        core = f"processor\t: {{}}\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC\nflags\t\t: {flags}\n"
+        return "\n".join(core.format(i) for i in range(2))
+
+    assert describe_cpuinfo(cpuinfo("fpu sse2 avx avx2 fma")) == "AMD EPYC (AVX2)"
+    assert describe_cpuinfo(cpuinfo("fpu avx2 avx512f avx512bw")) == "AMD EPYC (AVX-512)"
+    assert describe_cpuinfo(cpuinfo("fpu sse2")) == "AMD EPYC"
+    assert describe_cpuinfo("processor\t: 0\nflags\t: avx2\n") is None  # no model name: platform's answer instead
 
 
 def test_a_failed_write_leaves_the_previous_table_intact(tmp_path, monkeypatch):

@@ -165,23 +165,31 @@ display(kernels_train.round(2))
 # The same code, data and seeds give the same result on the same processor — to the bit, and with one thread or two
 # (`tests/test_contrastive.py` checks the first; we checked the second by hashing worm's embedding on both
 # processors). On another processor they do not. The latest stored run of each processor type with PyTorch's step,
-# below, computed the same thing on an AMD EPYC (AVX2) and an Intel Xeon (AVX-512), both with two cores. The Intel's
-# run came after three changes to the training step that only save time and leave every result bit-identical (listed
-# under "The target we have not reached"): its ARI equals, seed for seed, that of the Intel run before them, which ran
-# the AMD's code; and the AMD's latest run with PyTorch's step, from the session that added the compiled one, equals
-# the AMD's runs of a week before seed for seed.
+# below, computed the same thing on three processors with two cores each: an AMD EPYC with AVX-512 (Zen 4), an Intel
+# Xeon with AVX-512, and an AMD EPYC with AVX2 only (Zen 3). These virtual machines name both AMDs a bare "AMD EPYC",
+# so since 2026-12-02 10:00 UTC every stored row names the widest vector extension too (`csc_core.experiments.
+# processor`); the unlabelled "AMD EPYC" rows are the AVX-512 one's: the session of 2026-12-02 that made its latest
+# runs read AVX-512 off the processor, and its scanpy labels equal the Intel's bit for bit where the AVX2 EPYC's do not
+# (below). The Intel's run came after three changes to the training step that only save time and leave every result
+# bit-identical (listed under "The target we have not reached"): its ARI equals, seed for seed, that of the Intel run
+# before them, which ran the AMD's code; and the AMD's latest run with PyTorch's step, from the session that added the
+# compiled one, equals the AMD's runs of a week before seed for seed.
 
 # %%
 per_cpu = cost.latest_run_per_cpu(speed, kernel="torch")  # one kernel across processors
+cost_kernels = {"torch": "PyTorch step", "compiled": "compiled step"}
 if len(per_cpu) < 2:
     print(f"Runs stored from one processor only ({list(per_cpu)}): nothing to compare.")
 else:
-    display(Markdown("**End-to-end wall time of contrastive-sc ÷ scanpy's pipeline, latest run per processor**"))
-    display(pd.DataFrame({cpu: cost.speed_ratio(speed[speed["run"] == run]) for cpu, run in per_cpu.items()})
-            .round(2))
+    display(Markdown("**End-to-end wall time of contrastive-sc ÷ scanpy's pipeline, latest run per processor and "
+                     "training step**"))
+    latest_per_kernel = {label: cost.latest_run_per_cpu(speed, kernel=kernel) for kernel, label in cost_kernels.items()}
+    display(pd.DataFrame({(label, cpu): cost.speed_ratio(speed[speed["run"] == run])
+                          for label, runs_per_cpu in latest_per_kernel.items()
+                          for cpu, run in runs_per_cpu.items()}).round(2))
     csc_cpus = cost.across_cpus(speed, kernel="torch")
     scanpy_cpus = cost.across_cpus(speed, method=cost.SCANPY, kernel="torch")
-    plotting.across_cpus(csc_cpus, title="contrastive-sc's ARI, same code and seeds, two processors")
+    plotting.across_cpus(csc_cpus, title=f"contrastive-sc's ARI, same code and seeds, {len(per_cpu)} processors")
     plt.show()
     display(Markdown("**contrastive-sc's ARI: mean over the seeds per processor, and the largest change of one "
                      "seed's ARI between processors**"))
@@ -189,18 +197,29 @@ else:
     display(means.assign(**{"largest change of one seed": csc_cpus.groupby("dataset")["spread"].max(),
                             "scanpy: largest change": scanpy_cpus.groupby("dataset")["spread"].max()}).round(3))
     print("mean over the data sets: " + ", ".join(f"{cpu} {v:.3f}" for cpu, v in means.mean().items()))
+    if len(latest_per_kernel["compiled step"]) >= 2:  # the compiled step across the processors that ran it
+        compiled_cpus = cost.across_cpus(speed, kernel="compiled")
+        compiled_means = compiled_cpus.drop(columns="spread").groupby("dataset").mean().mean()
+        print("compiled step, mean over the data sets: " + ", ".join(
+            f"{cpu} {v:.3f}" for cpu, v in compiled_means.items())
+            + f"; largest change of one seed {compiled_cpus['spread'].max():.3f}")
     display(Markdown(f"**{dataset}: seconds per stage, latest run per processor (mean over its seeds)**"))
     stages = pd.concat({cpu: cost.stage_table(speed[speed["run"] == run]) for cpu, run in per_cpu.items()},
                        names=["processor"])
     display(stages.xs(dataset, level="dataset").T.round(3).fillna("—"))  # a stage the method does not have
 
 # %% [markdown]
-# scanpy's labels are identical on both processors. contrastive-sc's are not: its training is a chain of some 500
-# optimizer steps, each starting from the last, and the matrix products (Intel MKL) add up their terms in a different
-# order on AVX2 and on AVX-512. The two runs differ by rounding after the first step, and the differences grow. On the
-# PBMC sets the seeds end within 0.03 of each other's ARI; on the bladder and worm sets a seed can land in a different
-# partition (0.55 on one processor, 0.75 on the other, with the same number of clusters). The two processors' means per
-# data set differ by up to 0.11 (bladder, top 2,000 genes), and over the six sets by 0.02.
+# scanpy's labels are identical on the two AVX-512 processors; on the AVX2 EPYC 6 of its 18 runs differ from theirs
+# (its PCA's products round differently too), by up to 0.034 in ARI and by at most 0.012 in a data set's mean.
+# contrastive-sc's differ far more: its training is a chain of some 500 optimizer steps, each starting from the last,
+# and the matrix products (Intel MKL) add up their terms in a different order on AVX2 and on AVX-512. The runs differ
+# by rounding after the first step, and the differences grow. On the PBMC sets most seeds end within 0.03 of each
+# other's ARI; on the bladder and worm sets a seed can land in a different partition (0.55 on one processor, 0.75 on
+# another, with the same number of clusters). The processors' means per data set differ by up to 0.11 (bladder, top
+# 2,000 genes: 0.73 on the AVX-512 EPYC, 0.62 on the other two), and over the six sets by 0.02 (0.651–0.668). The
+# compiled step, run on both EPYCs, is no more portable — it is compiled for the processor it runs on, so its vector
+# width differs too: over the six sets 0.664 on the AVX-512 one and 0.650 on the AVX2 one, one seed changing by up
+# to 0.09.
 #
 # We looked for a setting that makes runs portable and found none: forcing MKL's AVX2 code path on the Intel
 # (`MKL_CBWR=AVX2`, or `AVX2,STRICT`) changes its results but does not reproduce the AMD's (worm, seed 0: ARI 0.512
@@ -304,7 +323,9 @@ if not spread_rows.empty and (spread_rows["revision"] == pytorch_revision).any()
 #
 # Our goal was contrastive-sc end to end within 1.5× of scanpy's pipeline on `worm_neuron_cell`, without losing ARI.
 # We are not there: 1.9–2.1× with the compiled step on the AMD (three runs on 2026-12-02; 2.9–3.3× in two runs with
-# PyTorch's step in the same session), down from 30× for the first implementation. What would it take? scanpy's pipeline took 0.56 s in
+# PyTorch's step in the same session), down from 30× for the first implementation; on the AVX2 EPYC, whose vectors are
+# half as wide, 2.41× compiled and 3.29× with PyTorch's step (training 0.94 s against 1.43 s; runs of 10:05 and 10:10
+# UTC). What would it take? scanpy's pipeline took 0.56 s in
 # the run of 02:00 UTC, so 1.5× leaves 0.84 s — and preprocessing (0.07 s), the kNN graph (0.10 s) and the seven Leiden
 # partitions and silhouettes of the automatic resolution (0.30 s) take 0.47 s of it, leaving 0.38 s for training: 0.7
 # ms for each of worm's 528
