@@ -315,8 +315,10 @@ def revision_comparison(rows: pd.DataFrame, *, before: str) -> pd.DataFrame:
 
     ``rows`` as ``python -m bench seed-spread`` stores them (``run``, ``cpu``, ``revision``, ``dataset``, ``seed``,
     ``ari``). Returns one row per data set and processor: both means, the change, its standard error (from the two
-    samples' standard deviations) and the number of seeds of each.
+    samples' standard deviations) and the number of seeds of each. A seed measured again on the same processor and
+    revision counts once, with its latest run.
     """
+    rows = rows.sort_values("run", kind="stable").drop_duplicates(["dataset", "cpu", "revision", "seed"], keep="last")
     out = []
     for (dataset, cpu), group in rows.groupby(["dataset", "cpu"], sort=False):
         old = group[group["revision"] == before]

@@ -244,6 +244,13 @@ def test_revision_comparison_pairs_the_old_revision_with_the_latest_other():
     assert cost.revision_comparison(rows[rows["revision"] == "old"], before="old").empty
 
 
+def test_revision_comparison_counts_a_remeasured_seed_once_with_its_latest_run():
+    rows = pd.DataFrame({"run": ["1", "1", "4", "3", "3"], "cpu": "A", "revision": ["old", "old", "old", "new", "new"],
+                         "dataset": "w", "seed": [0, 1, 1, 0, 1], "ari": [0.5, 0.9, 0.7, 0.6, 0.6]})
+    a = cost.revision_comparison(rows, before="old").loc[("w", "A")]
+    assert a["seeds"] == "2 / 2" and a["before"] == pytest.approx(0.6)  # seed 1: run 4's 0.7, not run 1's 0.9
+
+
 def test_spread_sources_separate_training_from_clustering():
     # two embeddings (training seeds 0, 1), three clustering seeds each: clustering moves the ARI by ±0.1 on each
     # embedding, training moves the embedding's mean by 0.2

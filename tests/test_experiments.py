@@ -1,7 +1,15 @@
 import pandas as pd
 import pytest
 
-from csc_core.experiments import ResultStore, computed_on, describe_cpuinfo, local_workers, processor, run_grid
+from csc_core.experiments import (
+    ResultStore,
+    computed_on,
+    describe_cpuinfo,
+    local_workers,
+    processor,
+    relabel_processors,
+    run_grid,
+)
 
 
 def test_rows_round_trip_and_are_found_by_their_parameters(tmp_path):
@@ -213,10 +221,20 @@ def test_local_workers_picks_serial_for_one_and_joblib_above(tmp_path, by_value)
 
 
 def test_computed_on_counts_rows_per_processor_and_the_unrecorded():
-    rows = pd.DataFrame({"ari": [0.1, 0.2, 0.3, 0.4], "cpu": ["AMD EPYC", "Intel Xeon", "AMD EPYC", None]})
-    assert computed_on(rows) == "AMD EPYC (2 rows), Intel Xeon (1 row), not recorded (1 row)"
+    rows = pd.DataFrame({"ari": [0.1, 0.2, 0.3, 0.4],
+                         "cpu": ["AMD EPYC (AVX2)", "Intel Xeon", "AMD EPYC (AVX2)", None]})
+    assert computed_on(rows) == "AMD EPYC (AVX2) (2 rows), Intel Xeon (1 row), not recorded (1 row)"
     assert computed_on(rows.drop(columns="cpu")) == "not recorded (4 rows)"  # tables stored before processors were
     assert computed_on(rows.iloc[0:0]) == "no rows"
+
+
+def test_labels_stored_before_the_vector_extension_get_todays_names():
+    rows = pd.DataFrame({"cpu": ["AMD EPYC", "AMD EPYC (AVX2)", "Intel(R) Xeon(R) Processor", "Other", None]})
+    assert list(relabel_processors(rows)["cpu"].fillna("-")) == [
+        "AMD EPYC (AVX-512)", "AMD EPYC (AVX2)", "Intel(R) Xeon(R) Processor (AVX-512)", "Other", "-"]
+    assert list(rows["cpu"].fillna("-"))[0] == "AMD EPYC"  # the caller's table is left as stored
+    assert computed_on(rows.iloc[:2]) == "AMD EPYC (AVX-512) (1 row), AMD EPYC (AVX2) (1 row)"
+    assert relabel_processors(pd.DataFrame({"ari": [0.5]})).columns.tolist() == ["ari"]
 
 
 def test_adding_rows_leaves_the_stored_ones_byte_for_byte(tmp_path):

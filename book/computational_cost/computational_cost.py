@@ -75,13 +75,13 @@ from IPython.display import Markdown, display
 import csc_core
 from csc_core import cost, plotting
 from csc_core.book import find_root
-from csc_core.experiments import ResultStore, computed_on
+from csc_core.experiments import ResultStore, computed_on, relabel_processors
 
 plt.rcParams["figure.dpi"] = 90
 seeds = seeds or {"quick": [0], "paper": [0, 1, 2]}[profile]
 root = find_root()
-speed = ResultStore(root / "bench" / "results" / "speed.csv").load()
-scale = ResultStore(root / "bench" / "results" / "scale.csv").load()
+speed = relabel_processors(ResultStore(root / "bench" / "results" / "speed.csv").load())
+scale = relabel_processors(ResultStore(root / "bench" / "results" / "scale.csv").load())
 runs = cost.complete_runs(speed)  # runs over every data set, oldest first
 print(f"complete speed benchmark runs stored: {runs}")
 # before and after on the same processor: another processor gives other numbers (see "On another processor")
@@ -168,12 +168,16 @@ display(kernels_train.round(2))
 # below, computed the same thing on three processors with two cores each: an AMD EPYC with AVX-512 (Zen 4), an Intel
 # Xeon with AVX-512, and an AMD EPYC with AVX2 only (Zen 3). These virtual machines name both AMDs a bare "AMD EPYC",
 # so since 2026-12-02 10:00 UTC every stored row names the widest vector extension too (`csc_core.experiments.
-# processor`); the unlabelled "AMD EPYC" rows are the AVX-512 one's: the session of 2026-12-02 that made its latest
-# runs read AVX-512 off the processor, and its scanpy labels equal the Intel's bit for bit where the AVX2 EPYC's do not
-# (below). The Intel's run came after three changes to the training step that only save time and leave every result
-# bit-identical (listed under "The target we have not reached"): its ARI equals, seed for seed, that of the Intel run
-# before them, which ran the AMD's code; and the AMD's latest run with PyTorch's step, from the session that added the
-# compiled one, equals the AMD's runs of a week before seed for seed.
+# processor`), and this chapter gives the rows stored before under a bare name the name of their processor
+# (`csc_core.experiments.relabel_processors`). Both were AVX-512 ones. The "AMD EPYC" rows: the session of 2026-12-02
+# that made that processor's latest runs read AVX-512 off it, and its scanpy labels equal the Intel's bit for bit
+# where the AVX2 EPYC's do not (below). The Intel's rows of 2026-11-25: an Intel that reads AVX-512 measured them again
+# on 2026-12-02, and every contrastive-sc ARI came out the same, seed for seed — the 18 of its latest speed run with
+# PyTorch's step and the 36 of the first implementation in the seed spread below (35 to the bit, one 6e-17 off). Those
+# Intel runs came after three changes to the training step that only save time and leave every result bit-identical
+# (listed under "The target we have not reached"), so they also equal the Intel's run before the changes, which ran
+# the AMD's code; and the AMD's latest run with PyTorch's step, from the session that added the compiled one, equals
+# the AMD's runs of a week before seed for seed.
 
 # %%
 per_cpu = cost.latest_run_per_cpu(speed, kernel="torch")  # one kernel across processors
@@ -217,9 +221,9 @@ else:
 # other's ARI; on the bladder and worm sets a seed can land in a different partition (0.55 on one processor, 0.75 on
 # another, with the same number of clusters). The processors' means per data set differ by up to 0.11 (bladder, top
 # 2,000 genes: 0.73 on the AVX-512 EPYC, 0.62 on the other two), and over the six sets by 0.02 (0.651–0.668). The
-# compiled step, run on both EPYCs, is no more portable — it is compiled for the processor it runs on, so its vector
-# width differs too: over the six sets 0.664 on the AVX-512 one and 0.650 on the AVX2 one, one seed changing by up
-# to 0.09.
+# compiled step, run on all three, is no more portable — it is compiled for the processor it runs on, so its vector
+# width differs too: over the six sets 0.664 on the AVX-512 EPYC, 0.650 on the AVX2 one and 0.655 on the Intel, one
+# seed changing by up to 0.15 between processors.
 #
 # We looked for a setting that makes runs portable and found none: forcing MKL's AVX2 code path on the Intel
 # (`MKL_CBWR=AVX2`, or `AVX2,STRICT`) changes its results but does not reproduce the AMD's (worm, seed 0: ARI 0.512
@@ -229,7 +233,8 @@ else:
 # spread of the points above — which is as large as many of the differences between settings in this book. The speed
 # ratio moves too, and not only with the code: scanpy's PCA, for one, took 0.24 s on worm on the AMD and 0.33–0.44 s
 # in three runs on the Intel (the stage table above has the latest). With the AMD's code the Intel measured worm at
-# 2.71× (run of 2026-11-25 03:58 UTC), against 3.29× on the AMD.
+# 2.71× (run of 2026-11-25 03:58 UTC), against 3.29× on the AMD; with today's it measured 3.17× with PyTorch's step
+# and 2.02× with the compiled one (runs of 2026-12-02 18:31 and 18:35 UTC), the AMD 3.31× and 1.89×.
 
 # %% [markdown]
 # ## Where the spread comes from
@@ -240,7 +245,7 @@ else:
 # clustering seeds 0–9, the defaults' Leiden settings otherwise unchanged (`bench/results/clustering_spread.csv`).
 
 # %%
-clustering_rows = ResultStore(root / "bench" / "results" / "clustering_spread.csv").load()
+clustering_rows = relabel_processors(ResultStore(root / "bench" / "results" / "clustering_spread.csv").load())
 if clustering_rows.empty:
     print("No clustering-spread rows stored: run `python -m bench clustering-spread`.")
 else:
@@ -271,7 +276,7 @@ else:
 # with the processor and the revision (`bench/results/seed_spread.csv`).
 
 # %%
-spread_rows = ResultStore(root / "bench" / "results" / "seed_spread.csv").load()
+spread_rows = relabel_processors(ResultStore(root / "bench" / "results" / "seed_spread.csv").load())
 if spread_rows.empty:
     print(f"No seed-spread rows stored: run `python -m bench seed-spread --rev {first_revision}` and "
           "`python -m bench seed-spread`.")
@@ -289,12 +294,17 @@ else:
               f"after {per_cpu_change['after'].mean():.3f}")
 
 # %% [markdown]
-# On the Intel Xeon, today's defaults score higher than the first implementation over the six sets (0.657 against
-# 0.636): clearly on worm_select (+0.08, three and a half standard errors), probably on the full PBMC set (+0.07, with
-# a standard error of 0.05). On the two bladder sets the change is a hundredth or less, well inside one standard error.
-# On worm — the data set the speed target names — they score 0.016 lower over eleven seeds, about one standard error:
-# not distinguishable from no change, and not a gain either. On the AMD EPYC the three-seed comparison had gone the
-# other way (0.547 against 0.543).
+# Two processors ran both revisions: the Intel (AVX-512) and the AVX2 EPYC, today's defaults there with the compiled
+# step (`471b906` and `99e0aec`, the same code). Over the six sets today's defaults score higher on both: 0.655
+# against 0.636 on the Intel, 0.645 against 0.630 on the EPYC. The gains are on the full PBMC set (+0.10 and +0.13,
+# three and four standard errors), its 2,100-cell subset (+0.01 and +0.02, tiny but three standard errors: its seeds
+# hardly spread) and worm_select (+0.04 and +0.05, 1.2 and 1.5 standard errors). The loss is on the bladder set's
+# 2,100-cell selection: 0.08 and 0.06 lower, about 1.4 standard errors on each processor — probably real, and most of
+# it comes with the compiled step (below). The larger bladder set goes up on one processor and down on the other, by
+# 0.04. On worm — the data set the speed target names — today's defaults score 0.007 and 0.015 lower over eleven
+# seeds, within about one standard error: not distinguishable from no change, and not a gain either. (Before the
+# compiled step, the Intel's comparison with PyTorch's step, revision `727530f`, gave 0.657 against 0.636 over the six
+# sets and worm 0.016 lower; on the AMD the three-seed comparison had gone the other way, 0.547 against 0.543.)
 #
 # The compiled step asks the same question: the defaults of `2a0acd7`, the last commit whose CPU training ran on
 # PyTorch's step, against this checkout's, which train with the compiled one — same settings, seeds and processor.
@@ -316,11 +326,15 @@ if not spread_rows.empty and (spread_rows["revision"] == pytorch_revision).any()
               f"{len(per_cpu_kernels)}")
 
 # %% [markdown]
-# Per data set the change goes both ways — worm 0.019 lower over eleven seeds, the bladder set's 2,100-cell selection
-# 0.05 lower, its top-2,000-gene version and the full PBMC set about 0.04 higher — and each is about one standard error
-# or less: the compiled step's results are another draw of the same distribution, as another processor's are. It is
-# the CPU default for that reason, and because it is faster; the book's stored tables keep PyTorch's step, so re-running
-# a chapter reproduces them.
+# Over the six sets the compiled step changes the mean by +0.006 on the AVX-512 EPYC, −0.011 on the AVX2 one and
+# −0.002 on the Intel. Per data set the change goes both ways, and 11 of the 18 changes are within one standard error.
+# Worm, the data set the speed target names: −0.019, +0.007 and +0.009 over eleven seeds. Only one change has the same
+# sign on all three processors: the bladder set's 2,100-cell selection, 0.046, 0.067 and 0.072 lower — each about one
+# standard error, and pooled over the three processors (they act as independent draws) −0.06 at about 1.9 standard
+# errors. Among six data sets one such result is not unlikely by chance, but it is the one to watch, and with the
+# first-implementation comparison above it is where today's defaults lose. Otherwise the compiled step's results look
+# like another draw of the same distribution, as another processor's are. It is the CPU default for that reason, and
+# because it is faster; the book's stored tables keep PyTorch's step, so re-running a chapter reproduces them.
 
 # %% [markdown]
 # ## The target we have not reached: 1.5× scanpy
@@ -329,6 +343,7 @@ if not spread_rows.empty and (spread_rows["revision"] == pytorch_revision).any()
 # We are not there: 1.9–2.1× with the compiled step on the AMD (three runs on 2026-12-02; 2.9–3.3× in two runs with
 # PyTorch's step in the same session), down from 30× for the first implementation; on the AVX2 EPYC, whose vectors are
 # half as wide, 2.41× compiled and 3.29× with PyTorch's step (training 0.94 s against 1.43 s; runs of 10:05 and 10:10
+# UTC); on the Intel, 2.02× compiled and 3.17× with PyTorch's step (training 0.71 s against 1.55 s; 18:31 and 18:35
 # UTC). What would it take? scanpy's pipeline took 0.56 s in
 # the run of 02:00 UTC, so 1.5× leaves 0.84 s — and preprocessing (0.07 s), the kNN graph (0.10 s) and the seven Leiden
 # partitions and silhouettes of the automatic resolution (0.30 s) take 0.47 s of it, leaving 0.38 s for training: 0.7
@@ -391,8 +406,9 @@ else:
 # Worm is also the noisiest data set. With the same defaults and seeds 0–2 it scored 0.59 through the autograd step
 # and 0.55 through PyTorch's closed-form step (the same computation up to rounding, but the random gene subsets are
 # drawn differently); that step over seeds 3–10 gives 0.56 (0.50–0.63 per seed), and the compiled step 0.54 over
-# seeds 0–10 against 0.56 for PyTorch's on the same machine, one standard error apart ("Did the speed cost
-# accuracy?"). Over the six data sets the mean ARI was 0.665 before the closed-form step and 0.668 after.
+# seeds 0–10 against 0.56 for PyTorch's on the same machine, one standard error apart (0.53 against 0.52–0.53 on the
+# other two processors; "Did the speed cost accuracy?"). Over the six data sets the mean ARI was 0.665 before the
+# closed-form step and 0.668 after.
 
 # %% [markdown]
 # ## On this machine
