@@ -161,10 +161,11 @@ def train_contrastive(
     generator = torch.Generator().manual_seed(seed)  # CPU generator: same draws on every device
     k, n_genes = ensemble.n_models, x.shape[1]
     if kernel == "compiled":
-        from .compiled_step import CompiledStep  # numba: imported only where it runs
+        from .compiled_step import CompiledStep, offset_rows  # numba: imported only where it runs
 
         compiled = CompiledStep(ensemble, max_batch=batch_size, n_kept=n_kept(n_genes, keep), lr=lr)
         threads, x_np = compiled.threads(), x.contiguous().numpy()
+        rows = offset_rows(x_np)  # None for dense data: the first layer then multiplies x itself
     else:
         compiled, optimizer, threads = None, FusedAdam(ensemble.parameters(), lr=lr), contextlib.nullcontext()
     history = np.zeros((epochs, k), dtype=np.float64)
@@ -184,7 +185,7 @@ def train_contrastive(
                 total = np.zeros(k) if compiled is not None else torch.zeros(k, dtype=torch.float64, device=x.device)
                 for i, idx in enumerate(batches):
                     if compiled is not None:
-                        total += compiled.step(x_np, idx.numpy(), genes[i], temperature=temperature)
+                        total += compiled.step(x_np, idx.numpy(), genes[i], temperature=temperature, rows=rows)
                         compiled.adam()
                     else:
                         xb = x.index_select(0, idx.to(x.device))

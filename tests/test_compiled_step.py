@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from csc_core.compiled_step import CompiledStep, exp_nonpositive
+from csc_core import compiled_step
+from csc_core.compiled_step import CompiledStep, exp_nonpositive, offset_rows
 from csc_core.ensemble import EncoderEnsemble, embed
 from csc_core.fused_step import contrastive_step
 from csc_core.loss import nt_xent
@@ -29,6 +30,14 @@ def _batch(b, seed=0):
     return x, idx, genes
 
 
+def _sparse_like(n=N, genes=GENES, density=0.15, seed=0):
+    """Like z-scored counts: each gene at its own constant (its zero counts) except for a few entries."""
+    g = torch.Generator().manual_seed(seed)
+    floor = -torch.rand(genes, generator=g) - 0.2
+    other = torch.rand(n, genes, generator=g) < density
+    return torch.where(other, floor + 3 * torch.rand(n, genes, generator=g), floor).float().contiguous()
+
+
 def _autograd_step(ens, xb, genes, temperature):
     z = [ens(xb[:, genes[:, v]].transpose(0, 1), genes[:, v]) for v in range(2)]
     losses = nt_xent(z[0], z[1], temperature)
@@ -36,10 +45,10 @@ def _autograd_step(ens, xb, genes, temperature):
     return losses.detach()
 
 
-def _compiled_step(ens, x, idx, genes, temperature, max_batch=16):
+def _compiled_step(ens, x, idx, genes, temperature, max_batch=16, rows=None):
     step = CompiledStep(ens, max_batch=max_batch, n_kept=KEPT)
     with step.threads():
-        return step.step(x.numpy(), idx.numpy(), genes.numpy(), temperature=temperature)
+        return step.step(x.numpy(), idx.numpy(), genes.numpy(), temperature=temperature, rows=rows)
 
 
 @pytest.mark.parametrize("hidden", [(16, 8), (20, 12, 8), (8,)])
@@ -67,6 +76,68 @@ def test_loss_gradients_and_running_stats_equal_autograd(hidden, temperature, b)
             assert torch.allclose(p.grad, q.grad, rtol=10 * tol, atol=tol * scale), name
     for (name, p), (_, q) in zip(ens.named_buffers(), ref.named_buffers()):
         assert torch.allclose(p.double(), q.double(), atol=1e-6), name
+
+
+@pytest.mark.parametrize("hidden", [(16, 8), (20, 12, 8), (8,)])  # (8,): the first layer has no BatchNorm after it
+@pytest.mark.parametrize("b", [2, 16])
+def test_the_sparse_first_layer_equals_autograd_on_the_dense_matrix(hidden, b):
+    ens = _ensemble(hidden)
+    ref = copy.deepcopy(ens)
+    _, idx, genes = _batch(b)
+    x = _sparse_like()
+    rows = offset_rows(x.numpy())
+    assert rows is not None and 0 < rows.values.size < 0.3 * x.numel()
+    expected = _autograd_step(ref, x[idx], genes, 0.07)
+    got = _compiled_step(ens, x, idx, genes, 0.07, rows=rows)
+    assert np.allclose(got, expected.numpy(), rtol=1e-5, atol=30 * np.finfo(np.float32).eps / 0.07)
+    scale = max(float(q.grad.abs().max()) for q in ref.parameters())
+    tol = 1e-3 if b == 2 else 1e-5
+    for (name, p), (_, q) in zip(ens.named_parameters(), ref.named_parameters()):
+        assert torch.allclose(p.grad, q.grad, rtol=10 * tol, atol=tol * scale), name
+    for (name, p), (_, q) in zip(ens.named_buffers(), ref.named_buffers()):
+        assert torch.allclose(p.double(), q.double(), atol=1e-6), name
+
+
+def test_offset_rows_store_only_the_entries_off_their_genes_floor():
+    x = _sparse_like(n=40, genes=10).numpy()
+    rows = offset_rows(x)
+    assert rows.shape == x.shape and np.array_equal(rows.offset, x.min(axis=0))
+    rebuilt = np.tile(rows.offset, (40, 1))
+    for i in range(40):
+        span = slice(rows.indptr[i], rows.indptr[i + 1])
+        rebuilt[i, rows.indices[span]] += rows.values[span]
+    assert np.allclose(rebuilt, x, rtol=1e-6, atol=1e-6) and rows.values.size == np.count_nonzero(x != x.min(0))
+    chunked = offset_rows(x, chunk=7)  # chunk boundaries inside the matrix: the same arrays
+    assert all(np.array_equal(a, b) for a, b in zip(rows, chunked))
+    assert offset_rows(np.random.default_rng(0).standard_normal((40, 10), dtype=np.float32)) is None  # dense
+    assert offset_rows(x, max_density=0.01) is None
+    with pytest.raises(ValueError, match="float32"):
+        offset_rows(x.astype(np.float64))
+
+
+def test_training_reads_sparse_data_through_the_sparse_first_layer(monkeypatch):
+    seen, step = [], CompiledStep.step
+
+    def spy(self, *args, rows=None, **kwargs):
+        seen.append(rows is not None)
+        return step(self, *args, rows=rows, **kwargs)
+
+    monkeypatch.setattr(compiled_step.CompiledStep, "step", spy)
+    # Minibatches of 48 cells: with few cells, a kept gene is often at its floor in all of them; its weights' true
+    # gradient is then 0 (the BatchNorm after the layer cancels a constant input), every kernel computes rounding
+    # noise instead, and Adam turns noise into steps of ±lr — differences this comparison could not tell from an error
+    x = _sparse_like(n=96, genes=40, density=0.2, seed=3)
+    a, b = EncoderEnsemble(3, 40, (16, 8), seed=0), EncoderEnsemble(3, 40, (16, 8), seed=0)
+    ha = train_contrastive(a, x, epochs=1, batch_size=48, lr=1e-3, progress=False, kernel="compiled")
+    hb = train_contrastive(b, x, epochs=1, batch_size=48, lr=1e-3, progress=False, kernel="torch")
+    assert seen and all(seen)
+    assert np.allclose(ha, hb, rtol=1e-4)
+    for p, q in zip(a.parameters(), b.parameters()):
+        assert torch.allclose(p, q, atol=1e-4), p.shape
+    seen.clear()
+    train_contrastive(EncoderEnsemble(3, 40, (16, 8), seed=0), torch.randn(64, 40), epochs=1, batch_size=16,
+                      progress=False, kernel="compiled")
+    assert seen and not any(seen)  # dense data: the dense first layer
 
 
 def test_agrees_with_the_pytorch_step_on_the_default_shapes():
@@ -192,6 +263,8 @@ def test_rejects_bad_input():
         step.step(xn, ixn, np.where(gn == gn[0, 0, 0], -1, gn), temperature=0.07)
     with pytest.raises(ValueError, match="temperature"):
         step.step(xn, ixn, gn, temperature=0.0)
+    with pytest.raises(ValueError, match="rows hold a"):
+        step.step(xn, ixn, gn, temperature=0.07, rows=offset_rows(_sparse_like(n=N + 1).numpy()))
     with pytest.raises(ValueError, match="float32 ensembles on the CPU"):
         CompiledStep(_ensemble((16, 8)).double(), max_batch=10, n_kept=KEPT)
 
