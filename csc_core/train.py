@@ -180,7 +180,7 @@ def train_contrastive(
                     genes = sample_genes(n_genes, keep, shape=(len(batches), k, 2), generator=generator,
                                          device=x.device)
                     if compiled is not None:  # ascending: the same subsets, gathered with fewer cache misses
-                        genes = genes.sort(dim=-1).values.numpy().astype(np.uint32)
+                        genes = np.sort(genes.numpy(), axis=-1).astype(np.uint32)  # numpy's: 4x faster than torch's
                 # the losses summed where they are computed (on a GPU: no copy to the host every step)
                 total = np.zeros(k) if compiled is not None else torch.zeros(k, dtype=torch.float64, device=x.device)
                 for i, idx in enumerate(batches):
