@@ -45,6 +45,10 @@ from .loss import check_temperature
 _FAST = {"reassoc", "contract", "nsz", "arcp", "afn"}
 #: error_model="numpy": a division by zero gives inf/NaN instead of raising, so loops with divisions vectorise.
 _JIT = {"cache": True, "error_model": "numpy", "fastmath": _FAST}
+# Every helper is declared inline="always" (numba inlines it into its caller's own code): otherwise a process that
+# compiles the step lets LLVM inline the helpers, while one that loads it from numba's cache calls them — code that
+# rounds differently, so the first run on a machine trained other encoders than every later one (worm, seed 0: ARI
+# 0.51 and 0.62). tests/test_compiled_step.py compares a compiling and a cache-loading process.
 #: Only the explicit ``prange`` loops run in parallel: numba would otherwise turn every array expression outside them
 #: (a bias added to a row, say) into a parallel region of its own, each costing more than its work.
 _PARALLEL = {"prange": True, "numpy": False, "reduction": False, "setitem": False, "comprehension": False,
@@ -80,7 +84,7 @@ def _exp_poly(x):
     return p, n
 
 
-@numba.njit(**_JIT)
+@numba.njit(inline="always", **_JIT)
 def exp_nonpositive(x, out, bits):
     """``out[i] = exp(max(x[i], −87.3))`` for 1-D float32 ``x`` of values ≤ 0; ``bits``: int32 scratch of ``x``'s size.
 
@@ -95,7 +99,7 @@ def exp_nonpositive(x, out, bits):
         out[i] *= scale[i]
 
 
-@numba.njit(**_JIT)
+@numba.njit(inline="always", **_JIT)
 def _batchnorm_relu(a, ahat, rstd, r, mean, var, gamma, beta, eps):
     """Training-mode BatchNorm over the cells (rows) of ``a``, then ReLU, into ``ahat``, ``rstd`` and ``r``; the
     batch mean and biased variance into ``mean`` and ``var``."""
@@ -123,7 +127,7 @@ def _batchnorm_relu(a, ahat, rstd, r, mean, var, gamma, beta, eps):
             r[i, f] = y if y > 0 else np.float32(0.0)
 
 
-@numba.njit(**_JIT)
+@numba.njit(inline="always", **_JIT)
 def _batchnorm_relu_backward(dy, r, ahat, rstd, gamma, dgamma, dbeta):
     """Backward of :func:`_batchnorm_relu`: ``dy`` holds ∂loss/∂r on entry and ∂loss/∂a on return; this view's
     ∂γ and ∂β into ``dgamma`` and ``dbeta``."""
@@ -147,13 +151,13 @@ def _batchnorm_relu_backward(dy, r, ahat, rstd, gamma, dgamma, dbeta):
 # from ``lo`` to ``hi`` over the same data measured 4-8× slower).
 
 
-@numba.njit(**_JIT)
+@numba.njit(inline="always", **_JIT)
 def _copy_row(src, dst):
     for j in range(src.size):
         dst[j] = src[j]
 
 
-@numba.njit(**_JIT)
+@numba.njit(inline="always", **_JIT)
 def _first_layer(xb, kept, w0, bias, xs, ws, a):
     """One view's first layer: ``xs = xb[:, kept]``, ``ws = w0[kept]``, ``a = xs @ ws + bias``."""
     for i in range(xb.shape[0]):
@@ -166,7 +170,7 @@ def _first_layer(xb, kept, w0, bias, xs, ws, a):
     _add_bias(a, bias)
 
 
-@numba.njit(**_JIT)
+@numba.njit(inline="always", **_JIT)
 def _add_bias(a, bias):
     for i in range(a.shape[0]):
         row = a[i]
@@ -174,14 +178,14 @@ def _add_bias(a, bias):
             row[c] += bias[c]
 
 
-@numba.njit(**_JIT)
+@numba.njit(inline="always", **_JIT)
 def _axpy(alpha, src, dst):
     """``dst += alpha * src`` for 1-D arrays of one size."""
     for c in range(src.size):
         dst[c] += alpha * src[c]
 
 
-@numba.njit(**_JIT)
+@numba.njit(inline="always", **_JIT)
 def _first_layer_sparse(idx, indptr, indices, values, offset, kept, w0, bias, pos, base, a, nz_row, nz_col, nz_val):
     """One view's first layer from the offset-sparse rows (:class:`OffsetRows`): ``a = (s + offset)[idx][:, kept]
     @ w0[kept] + bias``, as the row ``base = bias + offset[kept] @ w0[kept]`` plus one row of ``w0`` per stored entry
@@ -209,7 +213,7 @@ def _first_layer_sparse(idx, indptr, indices, values, offset, kept, w0, bias, po
     return count
 
 
-@numba.njit(**_JIT)
+@numba.njit(inline="always", **_JIT)
 def _first_layer_grad_sparse(da0, offset, kept, nz_row, nz_col, nz_val, count, colsum, grad):
     """∂loss/∂w0[kept] of one view (into ``grad``, one row per kept gene) from the entries that
     :func:`_first_layer_sparse` found: ``offset[kept] ⊗ Σ_cells da0``, plus ``value · da0[cell]`` per entry."""
@@ -223,7 +227,7 @@ def _first_layer_grad_sparse(da0, offset, kept, nz_row, nz_col, nz_val, count, c
         _axpy(nz_val[p], da0[nz_row[p]], grad[nz_col[p]])
 
 
-@numba.njit(**_JIT)
+@numba.njit(inline="always", **_JIT)
 def _normalise(a, z, length):
     """Rows of ``a`` scaled to unit length, as F.normalize (lengths below 1e-12 count as 1e-12)."""
     for i in range(a.shape[0]):
@@ -238,7 +242,7 @@ def _normalise(a, z, length):
             out[c] = row[c] * inv
 
 
-@numba.njit(**_JIT)
+@numba.njit(inline="always", **_JIT)
 def _similarity_rows(z_all, z, z_other, offset, sim, arg, bits, total, inv_t, symmetric):
     """One view's rows of an encoder's NT-Xent. ``z``: its b unit rows, rows ``offset`` … of ``z_all`` (all 2b);
     ``z_other``: the other view of the same cells. ``sim`` (b × 2b) gets E = exp((cos − shift) / T) with a zero
@@ -270,7 +274,7 @@ def _similarity_rows(z_all, z, z_other, offset, sim, arg, bits, total, inv_t, sy
     return loss
 
 
-@numba.njit(**_JIT)
+@numba.njit(inline="always", **_JIT)
 def _scaled_copy(z, total, zz):
     """``zz = [z, z / total]`` row by row: the right-hand side of the symmetric gradient's one product."""
     d = z.shape[1]
@@ -282,7 +286,7 @@ def _scaled_copy(z, total, zz):
             out[d + c] = src[c] * inv
 
 
-@numba.njit(**_JIT)
+@numba.njit(inline="always", **_JIT)
 def _rows_grad(both, total, z, z_other, length, scale, da, symmetric):
     """∂loss/∂z of one view's rows from ``both`` (E·[z, z/total] rows, or [P z, Pᵀ z] rows when not symmetric), then
     back through the L2 normalisation into ``da``."""
@@ -300,7 +304,7 @@ def _rows_grad(both, total, z, z_other, length, scale, da, symmetric):
             out[c] = (out[c] - z[i, c] * dot) * inv_length
 
 
-@numba.njit(**_JIT)
+@numba.njit(inline="always", **_JIT)
 def _shifted_products(sim_k, total_k, z_all, v, both):
     """``both = [P z, Pᵀ z]`` for view ``v``'s rows when P = E / total row-wise is not symmetric (T below
     :data:`~csc_core.fused_step.SYMMETRIC_MIN_TEMPERATURE`; a rare setting, so plain loops)."""
@@ -322,7 +326,7 @@ def _shifted_products(sim_k, total_k, z_all, v, both):
                     both[i, d + c] += p * z_all[w * b + j, c]
 
 
-@numba.njit(**_JIT)
+@numba.njit(inline="always", **_JIT)
 def _sum_rows(a, out):
     """``out += a.sum(axis=0)``, rows added in order."""
     for i in range(a.shape[0]):
@@ -331,14 +335,14 @@ def _sum_rows(a, out):
             out[c] += row[c]
 
 
-@numba.njit(**_JIT)
+@numba.njit(inline="always", **_JIT)
 def _add_into(src, dst):
     """``dst += src`` for 1-D arrays of one size."""
     for c in range(src.size):
         dst[c] += src[c]
 
 
-@numba.njit(**_JIT)
+@numba.njit(inline="always", **_JIT)
 def _scatter_rows(rows, kept, out):
     """``out[kept[j]] += rows[j]`` in order of j."""
     for j in range(kept.size):
@@ -479,7 +483,7 @@ def _step(x, idx, genes, weights, biases, gammas, betas, eps, run_means, run_var
                 _sum_rows(da0[k, v], b_grads[0][k, 0])
 
 
-@numba.njit(**_JIT)
+@numba.njit(inline="always", **_JIT)
 def _adam_part(p, g, m, v, step_size, one_minus_b1, b2, one_minus_b2, bias2_sqrt, epsilon):
     for i in range(p.size):
         gi = g[i]
@@ -554,7 +558,7 @@ def offset_rows(x: np.ndarray, *, max_density: float = SPARSE_MAX_DENSITY) -> Of
     return OffsetRows(offset, indptr, indices, values)
 
 
-@numba.njit(**_JIT)
+@numba.njit(inline="always", **_JIT)
 def _count_off_offset(x, offset, counts):
     """``counts[i]``: how many entries of row ``i`` differ from their column's ``offset``."""
     for i in range(x.shape[0]):
@@ -564,7 +568,7 @@ def _count_off_offset(x, offset, counts):
         counts[i] = c
 
 
-@numba.njit(**_JIT)
+@numba.njit(inline="always", **_JIT)
 def _fill_off_offset(x, offset, indptr, indices, values):
     """The CSR arrays of ``x - offset`` at the entries where ``x`` differs from ``offset`` (``indptr`` given)."""
     for i in range(x.shape[0]):
