@@ -199,8 +199,8 @@ else:
 #
 # The same code, data and seeds give the same result on the same processor — to the bit, and with one thread or two
 # (`tests/test_contrastive.py` checks the first; we checked the second by hashing worm's embedding on both
-# processors; for the compiled step, only since the fix described under "A sparse first layer"). On another processor they do not. The latest stored run of each processor type with PyTorch's step,
-# below, computed the same thing on three processors with two cores each: an AMD EPYC with AVX-512 (Zen 4), an Intel
+# processors; for the compiled step, only since the fix described under "A sparse first layer"). On another
+# processor they do not. The latest stored run of each processor type with PyTorch's step, below, computed the same thing on three processors with two cores each: an AMD EPYC with AVX-512 (Zen 4), an Intel
 # Xeon with AVX-512, and an AMD EPYC with AVX2 only (Zen 3). These virtual machines name both AMDs a bare "AMD EPYC",
 # so since 2026-12-02 10:00 UTC every stored row names the widest vector extension too (`csc_core.experiments.
 # processor`), and this chapter gives the rows stored before under a bare name the name of their processor
@@ -497,11 +497,18 @@ display(pd.concat({k: t for k, t in per_kernel.items() if not t.empty}, axis=1, 
 # measured). The Intel's run came later, with the bit-identical step changes of "The target we have not reached"; its
 # ARI differs from the AMD's in the third decimal, as every contrastive-sc result does across processors.
 #
-# The latest run (2026-12-02 02:16 UTC, AMD) is the compiled step's: a million cells in 351 s, training 79 s against
+# The AMD's run of 2026-12-02 02:16 UTC is the compiled step's: a million cells in 351 s, training 79 s against
 # 136–158 s for PyTorch's step on the same processor, ARI 0.904 (0.902), peak 12.2 GB, and a line of 0.35 ms per cell
 # (R² 0.996). Its kNN graph (100 s) and Leiden (146 s) stages ran slower than the runs of a week before (90 and
 # 120–124 s); they do not depend on the kernel, so that is the machine. At this size the graph and Leiden now take
 # two thirds of the time.
+#
+# The Intel's run of 2026-12-02 20:01 UTC has the sparse first layer and the one-code compiled step: the simulated
+# matrix at 500 genes has 23 % of its entries off their gene's floor, under the 25 % at which the sparse layer is
+# used. A million cells in 317 s (training 77.5 s, against 113 s for PyTorch's step on the same processor type a week
+# before), ARI 0.905, peak 12.6 GB (the sparse copy of the matrix, 0.9 GB, is held beside the dense one during
+# training; whether it sets the peak we did not measure), and a line of 0.32 ms per cell, R² 0.997. The table above is
+# this run.
 
 # %% [markdown]
 # ## Stopping when the clusters settle
