@@ -558,7 +558,7 @@ def offset_rows(x: np.ndarray, *, max_density: float = SPARSE_MAX_DENSITY) -> Of
     return OffsetRows(offset, indptr, indices, values)
 
 
-@numba.njit(inline="always", **_JIT)
+@numba.njit(**_JIT)
 def _count_off_offset(x, offset, counts):
     """``counts[i]``: how many entries of row ``i`` differ from their column's ``offset``."""
     for i in range(x.shape[0]):
@@ -568,7 +568,7 @@ def _count_off_offset(x, offset, counts):
         counts[i] = c
 
 
-@numba.njit(inline="always", **_JIT)
+@numba.njit(**_JIT)
 def _fill_off_offset(x, offset, indptr, indices, values):
     """The CSR arrays of ``x - offset`` at the entries where ``x`` differs from ``offset`` (``indptr`` given)."""
     for i in range(x.shape[0]):
@@ -702,7 +702,7 @@ class CompiledStep:
         if rows is not None and rows.shape != x.shape:
             raise ValueError(f"rows hold a {rows.shape} matrix, x is {x.shape}.")
         idx, genes = idx.astype(np.uint32, copy=False), genes.astype(np.uint32, copy=False)
-        sparse = rows or self._no_rows
+        sparse = rows if rows is not None else self._no_rows
         _step(x, idx, genes, self.weights, self.biases, self.gammas, self.betas_, self.bn_eps, self.run_means,
               self.run_vars, self.momentum, self.w_grads, self.b_grads, self.gamma_grads, self.beta_grads, self.xb,
               self.xs, self.ws, self.acts, self.ahats, self.rstds, self.rs, self.means, self.variances, self.grads,

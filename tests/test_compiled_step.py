@@ -60,11 +60,18 @@ def _compiled_step(ens, x, idx, genes, temperature, max_batch=16, rows=None):
 @pytest.mark.parametrize("temperature", [0.07, 0.5, 0.01])  # 0.01: the row-shifted softmax
 @pytest.mark.parametrize("b", [2, 11, 16])  # the smallest minibatch, one below the buffers' size, their full size
 def test_loss_gradients_and_running_stats_equal_autograd(hidden, temperature, b):
+    x, idx, genes = _batch(b)
+    _assert_step_equals_autograd(hidden, x, idx, genes, temperature)
+
+
+def _assert_step_equals_autograd(hidden, x, idx, genes, temperature, rows=None):
+    """The compiled step (reading ``rows`` when given) against autograd on the dense ``x``: losses, every gradient,
+    the BatchNorm running statistics."""
     ens = _ensemble(hidden)
     ref = copy.deepcopy(ens)
-    x, idx, genes = _batch(b)
+    b = len(idx)
     expected = _autograd_step(ref, x[idx], genes, temperature)
-    got = _compiled_step(ens, x, idx, genes, temperature)
+    got = _compiled_step(ens, x, idx, genes, temperature, rows=rows)
     # Each loss is a mean over the 2b cells of terms in logits s / T (|s| <= 1), so float32 rounds it by some eps / T
     # (on an AVX2 processor, 5e-6 from autograd at b = 2, T = 0.07); a wrong formula is O(1), and 1e-4 off fails
     loss_tol = 30 * np.finfo(np.float32).eps / temperature
@@ -86,21 +93,11 @@ def test_loss_gradients_and_running_stats_equal_autograd(hidden, temperature, b)
 @pytest.mark.parametrize("hidden", [(16, 8), (20, 12, 8), (8,)])  # (8,): the first layer has no BatchNorm after it
 @pytest.mark.parametrize("b", [2, 16])
 def test_the_sparse_first_layer_equals_autograd_on_the_dense_matrix(hidden, b):
-    ens = _ensemble(hidden)
-    ref = copy.deepcopy(ens)
     _, idx, genes = _batch(b)
     x = _sparse_like()
     rows = offset_rows(x.numpy())
     assert rows is not None and 0 < rows.values.size < 0.3 * x.numel()
-    expected = _autograd_step(ref, x[idx], genes, 0.07)
-    got = _compiled_step(ens, x, idx, genes, 0.07, rows=rows)
-    assert np.allclose(got, expected.numpy(), rtol=1e-5, atol=30 * np.finfo(np.float32).eps / 0.07)
-    scale = max(float(q.grad.abs().max()) for q in ref.parameters())
-    tol = 1e-3 if b == 2 else 1e-5
-    for (name, p), (_, q) in zip(ens.named_parameters(), ref.named_parameters()):
-        assert torch.allclose(p.grad, q.grad, rtol=10 * tol, atol=tol * scale), name
-    for (name, p), (_, q) in zip(ens.named_buffers(), ref.named_buffers()):
-        assert torch.allclose(p.double(), q.double(), atol=1e-6), name
+    _assert_step_equals_autograd(hidden, x, idx, genes, 0.07, rows=rows)
 
 
 def test_offset_rows_store_only_the_entries_off_their_genes_floor():
@@ -133,14 +130,8 @@ def test_training_reads_sparse_data_through_the_sparse_first_layer(monkeypatch):
     # Minibatches of 48 cells: with few cells, a kept gene is often at its floor in all of them; its weights' true
     # gradient is then 0 (the BatchNorm after the layer cancels a constant input), every kernel computes rounding
     # noise instead, and Adam turns noise into steps of ±lr — differences this comparison could not tell from an error
-    x = _sparse_like(n=96, genes=40, density=0.2, seed=3)
-    a, b = EncoderEnsemble(3, 40, (16, 8), seed=0), EncoderEnsemble(3, 40, (16, 8), seed=0)
-    ha = train_contrastive(a, x, epochs=1, batch_size=48, lr=1e-3, progress=False, kernel="compiled")
-    hb = train_contrastive(b, x, epochs=1, batch_size=48, lr=1e-3, progress=False, kernel="torch")
+    _assert_one_epoch_follows_the_pytorch_kernel(_sparse_like(n=96, genes=40, density=0.2, seed=3), batch_size=48)
     assert seen and all(seen)
-    assert np.allclose(ha, hb, rtol=1e-4)
-    for p, q in zip(a.parameters(), b.parameters()):
-        assert torch.allclose(p, q, atol=1e-4), p.shape
     seen.clear()
     train_contrastive(EncoderEnsemble(3, 40, (16, 8), seed=0), torch.randn(64, 40), epochs=1, batch_size=16,
                       progress=False, kernel="compiled")
@@ -229,10 +220,14 @@ def test_same_seed_same_result_and_any_number_of_threads():
 def test_one_epoch_follows_the_pytorch_kernel():
     """The same minibatches and gene subsets, the same step up to rounding: after a few steps the two kernels'
     encoders are still close (rounding grows over a long training, so only the start is compared)."""
-    x = torch.randn(64, 40, generator=torch.Generator().manual_seed(3))
-    a, b = EncoderEnsemble(3, 40, (16, 8), seed=0), EncoderEnsemble(3, 40, (16, 8), seed=0)
-    ha = train_contrastive(a, x, epochs=1, batch_size=16, lr=1e-3, progress=False, kernel="compiled")
-    hb = train_contrastive(b, x, epochs=1, batch_size=16, lr=1e-3, progress=False, kernel="torch")
+    _assert_one_epoch_follows_the_pytorch_kernel(torch.randn(64, 40, generator=torch.Generator().manual_seed(3)),
+                                                 batch_size=16)
+
+
+def _assert_one_epoch_follows_the_pytorch_kernel(x, *, batch_size):
+    a, b = EncoderEnsemble(3, x.shape[1], (16, 8), seed=0), EncoderEnsemble(3, x.shape[1], (16, 8), seed=0)
+    ha = train_contrastive(a, x, epochs=1, batch_size=batch_size, lr=1e-3, progress=False, kernel="compiled")
+    hb = train_contrastive(b, x, epochs=1, batch_size=batch_size, lr=1e-3, progress=False, kernel="torch")
     assert np.allclose(ha, hb, rtol=1e-4)
     for p, q in zip(a.parameters(), b.parameters()):
         assert torch.allclose(p, q, atol=1e-4), p.shape
