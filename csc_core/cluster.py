@@ -138,39 +138,37 @@ def cosine_silhouette(embedding: np.ndarray, labelings, *, max_cells: int = SILH
                       seed: int = 0) -> np.ndarray:
     """Mean cosine silhouette of each clustering in ``labelings`` on one seeded sample of cells.
 
-    Cosine because the encoders' objective lives on the unit sphere. The pairwise distances of the sample are computed
-    once (in ``float32``: half the time of ``float64``, and silhouettes differ by ~1e-7, far below the 0.02 tolerance
-    of the resolution rule) and shared by every clustering. A clustering with fewer than two clusters in the sample
-    scores −1.
+    Cosine because the encoders' objective lives on the unit sphere. scikit-learn's definition (a cell alone in its
+    cluster scores 0), computed without the sample's pairwise distances: the cosine distance of unit vectors is
+    ``1 - u·v``, so a cell's summed distance to a cluster is the cluster's size minus the cell's dot product with the
+    cluster's summed vectors — ``m × k`` dot products per clustering instead of ``m²`` distances (worm, 7 clusterings
+    of a 3,000-cell sample: 9 ms instead of 40). Sums in float64; the silhouettes agree with the pairwise-distance
+    computation to ~1e-7, far below the 0.02 tolerance of the resolution rule. A clustering with fewer than two
+    clusters in the sample scores −1.
     """
-    x = np.asarray(embedding, dtype=np.float32)
+    x = np.asarray(embedding)
     n = x.shape[0]
     idx = np.sort(np.random.default_rng(seed).choice(n, size=min(n, max_cells), replace=False))
-    xs = x[idx] / np.maximum(np.linalg.norm(x[idx], axis=1, keepdims=True), 1e-12)
-    dist = xs @ xs.T
-    np.subtract(np.float32(1.0), dist, out=dist)  # in place: each fresh 36 MB temporary costs page faults
-    np.clip(dist, 0.0, None, out=dist)
-    np.fill_diagonal(dist, 0.0)
-    return np.array([_silhouette(dist, np.asarray(labels)[idx]) for labels in labelings])
+    xs = x[idx].astype(np.float64)
+    xs /= np.maximum(np.linalg.norm(xs, axis=1, keepdims=True), 1e-12)  # a zero vector stays zero: distance 1
+    return np.array([_silhouette(xs, np.asarray(labels)[idx]) for labels in labelings])
 
 
-def _silhouette(dist: np.ndarray, labels: np.ndarray) -> float:
-    """Mean silhouette from a symmetric precomputed distance matrix — scikit-learn's definition (singletons score 0).
-
-    The summed distance of every cell to every cluster is one sparse one-hot × dense product (``m²`` additions)
-    instead of scikit-learn's chunked loop: 7 clusterings × 3,000 cells in 0.04 s instead of 0.5 s.
-    """
+def _silhouette(units: np.ndarray, labels: np.ndarray) -> float:
+    """Mean cosine silhouette of ``labels`` on the rows of ``units`` (unit or zero vectors), from cluster sums."""
     _, codes = np.unique(labels, return_inverse=True)
     k, m = codes.max() + 1, codes.size
     if not 1 < k < m:
         return -1.0
     sizes = np.bincount(codes, minlength=k).astype(np.float64)
-    onehot = sp.csr_matrix((np.ones(m, dtype=dist.dtype), (codes, np.arange(m))), shape=(k, m))
-    sums = np.asarray(onehot @ dist, dtype=np.float64).T  # cells × clusters (dist is symmetric)
+    onehot = sp.csr_matrix((np.ones(m), (codes, np.arange(m))), shape=(k, m))
+    sums = sizes - units @ np.asarray(onehot @ units).T  # cells × clusters: summed distance to every cell of each
+    rows = np.arange(m)
+    sums[rows, codes] -= 1.0 - np.einsum("ij,ij->i", units, units)  # a cell's distance to itself is not counted
     own = sizes[codes]
-    a = sums[np.arange(m), codes] / np.maximum(own - 1, 1)
+    a = sums[rows, codes] / np.maximum(own - 1, 1)
     mean_other = sums / sizes
-    mean_other[np.arange(m), codes] = np.inf
+    mean_other[rows, codes] = np.inf
     b = mean_other.min(axis=1)
     sil = np.where(own > 1, (b - a) / np.maximum(np.maximum(a, b), 1e-300), 0.0)
     return float(sil.mean())

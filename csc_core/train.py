@@ -181,11 +181,15 @@ def train_contrastive(
                                          device=x.device)
                     if compiled is not None:  # ascending: the same subsets, gathered with fewer cache misses
                         genes = np.sort(genes.numpy(), axis=-1).astype(np.uint32)  # numpy's: 4x faster than torch's
+                if compiled is not None:  # the epoch's indices and subsets checked at once, not every step's
+                    batches = [idx.numpy() for idx in batches]
+                    compiled.check(x_np, batches, genes, temperature=temperature, rows=rows)
                 # the losses summed where they are computed (on a GPU: no copy to the host every step)
                 total = np.zeros(k) if compiled is not None else torch.zeros(k, dtype=torch.float64, device=x.device)
                 for i, idx in enumerate(batches):
                     if compiled is not None:
-                        total += compiled.step(x_np, idx.numpy(), genes[i], temperature=temperature, rows=rows)
+                        total += compiled.step(x_np, idx, genes[i], temperature=temperature, rows=rows,
+                                               checked=True)
                         compiled.adam()
                     else:
                         xb = x.index_select(0, idx.to(x.device))

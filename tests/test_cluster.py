@@ -94,16 +94,22 @@ def test_lean_leiden_for_large_graphs_agrees_with_scanpys_and_is_seeded(monkeypa
     assert metrics.scores(labels, lean)["ari"] > 0.8
 
 
-def test_silhouette_equals_scikit_learns_definition():
-    from sklearn.metrics import pairwise_distances, silhouette_score
+def test_cosine_silhouette_equals_scikit_learns_definition():
+    from sklearn.metrics import silhouette_score
 
     rng = np.random.default_rng(1)
-    x = rng.normal(size=(300, 6))
-    dist = pairwise_distances(x, metric="cosine")
+    x = rng.normal(size=(300, 6)).astype(np.float32)
+    x[5] = 0.0  # a zero vector: cosine distance 1 to every other cell, as scikit-learn's normalisation leaves it
     for k in (2, 7, 60):  # 60 clusters of ~5 cells: some singletons, which score 0
         labels = rng.integers(0, k, 300)
         labels[0] = 999
-        assert cluster._silhouette(dist, labels) == pytest.approx(silhouette_score(dist, labels, metric="precomputed"))
+        (ours,) = cluster.cosine_silhouette(x, [labels], max_cells=300)
+        assert ours == pytest.approx(silhouette_score(x, labels, metric="cosine"), abs=1e-6)
+    # on a sample: the silhouette of the sampled cells among themselves
+    labels = rng.integers(0, 4, 300)
+    (sampled,) = cluster.cosine_silhouette(x, [labels], max_cells=120, seed=3)
+    idx = np.sort(np.random.default_rng(3).choice(300, size=120, replace=False))
+    assert sampled == pytest.approx(silhouette_score(x[idx], labels[idx], metric="cosine"), abs=1e-6)
 
 
 def test_cosine_silhouette_ranks_the_true_partition_first(blobs):

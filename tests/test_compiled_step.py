@@ -271,6 +271,23 @@ def test_rejects_bad_input():
         CompiledStep(_ensemble((16, 8)).double(), max_batch=10, n_kept=KEPT)
 
 
+def test_checks_a_whole_epoch_at_once():
+    """What the training loop relies on when it skips the per-step checks: every minibatch and every step's genes."""
+    ens = _ensemble((16, 8))
+    x, idx, genes = _batch(10)
+    step = CompiledStep(ens, max_batch=10, n_kept=KEPT)
+    xn, ixn, epoch_genes = x.numpy(), idx.numpy(), np.stack([genes.numpy()] * 3)
+    step.check(xn, [ixn, ixn[:4], ixn[4:]], epoch_genes, temperature=0.07)  # valid: no error
+    with pytest.raises(ValueError, match="2 to 10 cells"):
+        step.check(xn, [ixn, ixn[:1]], epoch_genes, temperature=0.07)
+    with pytest.raises(IndexError, match="out of range"):  # only the last minibatch is wrong
+        step.check(xn, [ixn, np.where(ixn == ixn[0], N, ixn)], epoch_genes, temperature=0.07)
+    bad = epoch_genes.copy()
+    bad[2, 0, 1, 0] = GENES
+    with pytest.raises(IndexError, match="out of range"):  # only the last step's subsets are wrong
+        step.check(xn, [ixn], bad, temperature=0.07)
+
+
 def test_training_keeps_pytorchs_thread_count():
     """numba and PyTorch share OpenMP, and numba's first parallel call resets its thread count: the compiled step must
     leave PyTorch's as the caller set it (a one-thread grid worker stays one thread), during training and after."""
