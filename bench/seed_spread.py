@@ -66,10 +66,11 @@ def _git(*args: str, cwd: Path = REPO) -> str:
 
 
 def revision_label(rev: str | None) -> str:
-    """The short commit hash of ``rev``, or of this checkout (``+changes`` when it has uncommitted changes)."""
+    """The short commit hash of ``rev``, or of this checkout (``+changes`` when its code has uncommitted changes; the
+    result tables under ``bench/results`` do not count: every bench run adds to them)."""
     if rev is not None:
         return _git("rev-parse", "--short", rev)
-    dirty = _git("status", "--porcelain", "--untracked-files=no")
+    dirty = _git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/results")  # not the results
     return _git("rev-parse", "--short", "HEAD") + ("+changes" if dirty else "")
 
 

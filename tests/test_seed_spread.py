@@ -36,3 +36,22 @@ def test_summary_per_processor_and_revision():
     table = seed_spread.summary(rows)
     assert table.loc[("w", "A", "r"), "mean"] == pytest.approx(0.55)
     assert table.loc[("w", "B", "r"), "std"] == 0 and table.loc[("w", "A", "r"), "count"] == 2
+
+
+def test_reclustering_reproduces_the_defaults_clustering_and_fixed_resolutions(adata):
+    from csc_core import DEFAULTS, cluster, contrastive_sc, metrics
+
+    run = contrastive_sc(adata, seed=1, progress=False, copy=True, epochs=2, min_steps=20)
+    truth = adata.obs["cell_type"].to_numpy()
+    rows = seed_spread.recluster(run.obsm["X_csc"], truth, seed=1, resolutions=["auto", 0.3])
+    assert [r["clustering"] for r in rows] == ["auto", "0.3"]
+    assert rows[0]["ari"] == metrics.scores(truth, run.obs["csc_cluster"])["ari"]
+    fixed = cluster.leiden(run.obsm["X_csc"], n_neighbors=DEFAULTS["n_neighbors"], resolution=0.3, seed=1)
+    assert rows[1]["ari"] == metrics.scores(truth, fixed)["ari"]
+
+
+def test_resolutions_are_auto_or_positive():
+    assert seed_spread.parse_resolution("auto") == "auto" and seed_spread.parse_resolution("0.3") == 0.3
+    for bad in ("0", "-1", "nan", "fast"):
+        with pytest.raises(ValueError):
+            seed_spread.parse_resolution(bad)
