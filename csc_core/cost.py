@@ -354,3 +354,17 @@ def spread_sources(rows: pd.DataFrame) -> pd.DataFrame:
                     "mean ARI": group["ari"].mean(), "training seeds": group["seed"].nunique(),
                     "clustering seeds": group["cluster_seed"].nunique()})
     return pd.DataFrame(out).set_index("dataset")
+
+
+def reclustered_comparison(rows: pd.DataFrame, *, before: str, seeds=None) -> pd.DataFrame:
+    """:func:`revision_comparison` with the clustering held fixed: one comparison per ``clustering``.
+
+    ``rows`` as ``python -m bench seed-spread --recluster`` stores them (those of :func:`revision_comparison` plus
+    ``clustering``: the resolution this checkout's Leiden ran at on each revision's embedding). ``seeds``: only these
+    seeds (e.g. the three of a speed target). Indexed by clustering, data set and processor.
+    """
+    if seeds is not None:
+        rows = rows[rows["seed"].isin(list(seeds))]
+    parts = {clustering: revision_comparison(group, before=before)
+             for clustering, group in rows.groupby(rows["clustering"].astype(str), sort=False)}
+    return pd.concat(parts, names=["clustering"]) if parts else pd.DataFrame()

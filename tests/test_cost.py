@@ -303,3 +303,14 @@ def test_runs_can_be_restricted_to_one_training_kernel():
     assert picked.loc[picked["dataset"] == "x", "ari"].item() == pytest.approx(0.6)
     with pytest.raises(ValueError, match="No frontier rows"):
         cost.training_frontier(frontier, kernel="other")
+
+
+def test_reclustered_comparison_holds_each_clustering_fixed():
+    rows = pd.DataFrame({"run": ["1"] * 4 + ["2"] * 4, "cpu": "A", "revision": ["old"] * 4 + ["new"] * 4,
+                         "dataset": "w", "seed": [0, 1, 0, 1] * 2, "clustering": ["auto", "auto", "0.3", "0.3"] * 2,
+                         "ari": [0.5, 0.6, 0.7, 0.8, 0.5, 0.8, 0.6, 0.6]})
+    table = cost.reclustered_comparison(rows, before="old")
+    assert table.loc[("auto", "w", "A"), "change"] == pytest.approx(0.1)
+    assert table.loc[("0.3", "w", "A"), "change"] == pytest.approx(-0.15)
+    first = cost.reclustered_comparison(rows, before="old", seeds=[0])
+    assert first.loc[("auto", "w", "A"), "change"] == pytest.approx(0.0) and first["seeds"].eq("1 / 1").all()
