@@ -428,7 +428,8 @@ else:
 #
 # Our goal was contrastive-sc end to end within 1.5× of scanpy's pipeline on `worm_neuron_cell`, without losing ARI.
 # On the Intel it now takes **1.39×** (run of 2026-12-02 22:13 UTC: 0.808 s against scanpy's 0.582 s in the same run;
-# training 0.44 s, the kNN graph 0.08 s, the clustering 0.22 s), down from 30× for the first implementation, 3.17×
+# training 0.44 s, the kNN graph 0.08 s, the clustering 0.22 s; a second run at 22:46, 1.41×: 0.787 against
+# 0.558 s), down from 30× for the first implementation, 3.17×
 # with PyTorch's step and 1.53× with the sparse first layer (runs of 18:31 and 19:43). The last step was four savings
 # that leave every result as it was — the trained parameters hash the same before and after (worm and PBMC, two seeds
 # each), and that run's 18 contrastive-sc ARIs equal those of 19:43:
