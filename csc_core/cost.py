@@ -310,19 +310,20 @@ def across_cpus(rows: pd.DataFrame, *, method: str = CSC, kernel: str | None = N
     return table.assign(spread=table.max(axis=1) - table.min(axis=1))
 
 
-def revision_comparison(rows: pd.DataFrame, *, before: str) -> pd.DataFrame:
+def revision_comparison(rows: pd.DataFrame, *, before: str, exclude=()) -> pd.DataFrame:
     """Mean ARI of revision ``before`` against the latest other revision measured, per data set and processor.
 
     ``rows`` as ``python -m bench seed-spread`` stores them (``run``, ``cpu``, ``revision``, ``dataset``, ``seed``,
     ``ari``). Returns one row per data set and processor: both means, the change, its standard error (from the two
     samples' standard deviations) and the number of seeds of each. A seed measured again on the same processor and
-    revision counts once, with its latest run.
+    revision counts once, with its latest run. Revisions in ``exclude`` are never the one compared with (other past
+    revisions measured again later, say).
     """
     rows = rows.sort_values("run", kind="stable").drop_duplicates(["dataset", "cpu", "revision", "seed"], keep="last")
     out = []
     for (dataset, cpu), group in rows.groupby(["dataset", "cpu"], sort=False):
         old = group[group["revision"] == before]
-        others = group[group["revision"] != before]
+        others = group[(group["revision"] != before) & ~group["revision"].isin(list(exclude))]
         if old.empty or others.empty:
             continue
         after = others.loc[others["run"] == others["run"].max(), "revision"].iloc[0]
@@ -356,15 +357,15 @@ def spread_sources(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out).set_index("dataset")
 
 
-def reclustered_comparison(rows: pd.DataFrame, *, before: str, seeds=None) -> pd.DataFrame:
+def reclustered_comparison(rows: pd.DataFrame, *, before: str, seeds=None, exclude=()) -> pd.DataFrame:
     """:func:`revision_comparison` with the clustering held fixed: one comparison per ``clustering``.
 
     ``rows`` as ``python -m bench seed-spread --recluster`` stores them (those of :func:`revision_comparison` plus
     ``clustering``: the resolution this checkout's Leiden ran at on each revision's embedding). ``seeds``: only these
-    seeds (e.g. the three of a speed target). Indexed by clustering, data set and processor.
+    seeds (e.g. the three of a speed target); ``exclude``: as there. Indexed by clustering, data set and processor.
     """
     if seeds is not None:
         rows = rows[rows["seed"].isin(list(seeds))]
-    parts = {clustering: revision_comparison(group, before=before)
+    parts = {clustering: revision_comparison(group, before=before, exclude=exclude)
              for clustering, group in rows.groupby(rows["clustering"].astype(str), sort=False)}
     return pd.concat(parts, names=["clustering"]) if parts else pd.DataFrame()

@@ -242,6 +242,11 @@ def test_revision_comparison_pairs_the_old_revision_with_the_latest_other():
     assert a["standard error"] == pytest.approx(np.sqrt(0.005 / 2 + 0.005 / 2)) and a["seeds"] == "2 / 2"
     assert table.loc[("w", "B"), "change"] == pytest.approx(-0.1)
     assert cost.revision_comparison(rows[rows["revision"] == "old"], before="old").empty
+    # a past revision measured again after "new" is not today's: excluded, "new" is compared with again
+    again = pd.concat([rows, rows[rows["revision"] == "mid"].assign(run="9")])
+    assert cost.revision_comparison(again, before="old").loc[("w", "A"), "revision after"] == "mid"
+    kept = cost.revision_comparison(again, before="old", exclude=["mid"]).loc[("w", "A")]
+    assert kept["revision after"] == "new" and kept["change"] == pytest.approx(0.10)
 
 
 def test_revision_comparison_counts_a_remeasured_seed_once_with_its_latest_run():
