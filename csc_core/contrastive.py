@@ -22,14 +22,14 @@ from .validation import check_counts
 #: Defaults. The loss, temperature, gene count, ensemble size and augmentation strength follow the paper; the encoder
 #: size, epochs, minimum steps, batch size, learning rate, augmentation form, neighbours and resolution were chosen by
 #: measurement over six real data sets (``bench/tune_defaults.py``; the book's real-data and computational-cost chapters
-#: show the tables): the highest mean Leiden ARI, preferring the cheaper setting among those within noise of it. A
-#: 64 → 32 encoder trained for 10 epochs of minibatches of 128 — at least 500 steps — trains 8× faster than the first
+#: show the tables): the highest mean Leiden ARI, preferring the cheaper setting among those within noise of it. A 64 →
+#: 32 encoder trained for 10 epochs of minibatches of 128 — at least 500 steps — trains 8× faster than the first
 #: defaults' 256 → 64 → 32 encoders over 50 epochs of 256 (worm, both through autograd: 2.1 s vs 16.9 s; with the
-#: hand-derived step of :mod:`csc_core.fused_step`, 1.2 s; compiled, :mod:`csc_core.compiled_step`, 0.7 s), with mean
-#: ARI 0.647 vs 0.664 over
-#: the six data sets (seeds 0-2; worm 0.594 vs 0.543; ``bench/results/speed.md``). The resolution is chosen per data
-#: set without labels (``"auto"``: :func:`csc_core.cluster.select_resolution`; ``bench/tune_resolution.py``): a fixed
-#: 0.3 under-clustered the 2,100-cell worm set, where scanpy won (0.450 vs 0.498); with ``"auto"`` it gets 0.58.
+#: hand-derived step of :mod:`csc_core.fused_step`, 1.2 s; compiled, :mod:`csc_core.compiled_step`, 0.7 s, and 0.44 s
+#: with its sparse first layer on an Intel), with mean ARI 0.647 vs 0.664 over the six data sets (seeds 0-2; worm 0.594
+#: vs 0.543; ``bench/results/speed.md``). The resolution is chosen per data set without labels (``"auto"``:
+#: :func:`csc_core.cluster.select_resolution`; ``bench/tune_resolution.py``): a fixed 0.3 under-clustered the 2,100-cell
+#: worm set, where scanpy won (0.450 vs 0.498); with ``"auto"`` it gets 0.58.
 DEFAULTS = {
     "n_genes": 1500,
     "n_models": 3,

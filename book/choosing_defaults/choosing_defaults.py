@@ -235,6 +235,11 @@ if res_store.path.exists():
 # - Cost: seven Leiden runs on one graph (converted to igraph once) and seven silhouettes on 3,000 cells add about
 #   0.1–0.5 s per data set here (`bench/results/speed.md`); above 20,000 cells the resolution is chosen on a
 #   20,000-cell sample and Leiden runs once on the whole graph.
+# - Checked again later on other embeddings, with more seeds (worm 0–10, the other sets 0–4, Intel;
+#   `python -m bench seed-spread --recluster`, the "Computational cost" chapter): on PyTorch's closed-form step's
+#   embeddings `auto` still leads a fixed 0.3 over the six sets (0.657 against 0.651); on the compiled CPU step's,
+#   0.3 leads (0.668 against 0.659: worm and the bladder selection lose with `auto`, the worm subset gains 0.10).
+#   Differences of the size of the noise, in both directions: the default stays, and the question is open.
 #
 # ```{admonition} Caveat: chosen and reported on the same data sets
 # :class: warning
