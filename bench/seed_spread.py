@@ -123,7 +123,7 @@ def recluster(embedding, truth, *, seed: int, resolutions) -> list[dict]:
         labels = cluster.leiden(embedding, n_neighbors=DEFAULTS["n_neighbors"], resolution=resolution, seed=seed)
         scores = metrics.scores(truth, labels)
         rows.append({"clustering": str(resolution), "seed": seed, "ari": scores["ari"],
-                           "n_clusters": scores["n_clusters"]})
+                     "n_clusters": scores["n_clusters"]})
     return rows
 
 

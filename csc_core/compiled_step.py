@@ -713,6 +713,9 @@ class CompiledStep:
         instead of ``x`` by the first layer (same result up to rounding, faster on sparse data). ``checked=True``:
         the caller has passed these arguments through :meth:`check` already."""
         if not checked:
+            if genes.ndim != 3:  # check() also takes several steps' subsets; one step takes one (K, 2, n_kept) array
+                raise ValueError(f"genes must have shape {(self.ensemble.n_models, 2, self.n_kept)}, got "
+                                 f"{genes.shape}.")
             self.check(x, [idx], genes, temperature=temperature, rows=rows)
         idx, genes = idx.astype(np.uint32, copy=False), genes.astype(np.uint32, copy=False)
         sparse = rows if rows is not None else self._no_rows

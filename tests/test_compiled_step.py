@@ -257,6 +257,8 @@ def test_rejects_bad_input():
         step.step(xn, ixn[:1], gn, temperature=0.07)
     with pytest.raises(ValueError, match="genes must have shape"):
         step.step(xn, ixn, gn[..., :3], temperature=0.07)
+    with pytest.raises(ValueError, match="genes must have shape"):  # several steps' subsets: check() only
+        step.step(xn, ixn, gn[None], temperature=0.07)
     with pytest.raises(ValueError, match="float32"):
         step.step(xn.astype(np.float64), ixn, gn, temperature=0.07)
     with pytest.raises(IndexError, match="out of range"):  # the compiled code itself does not check indices
