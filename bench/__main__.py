@@ -1,21 +1,36 @@
-"""``python -m bench <name> [options]``: run one benchmark.
+"""``python -m bench <name> [options]``: run one benchmark (``--help`` after the name lists its options).
 
-Benchmarks: speed, speed-frontier, timing, tune, tune-speed, tune-resolution, scale, early-stopping, stopping-trajectory,
-seed-spread, clustering-spread.
+Benchmarks: speed, speed-frontier, timing, tune, tune-speed, tune-resolution, scale, early-stopping,
+stopping-trajectory, seed-spread, clustering-spread, param-hash. ``bench/README.md`` says what each answers, where its
+rows go and how long it takes.
 """
 
+import importlib
 import sys
 
-from bench import (clustering_spread, early_stopping, scale, seed_spread, speed, speed_frontier,
-                   stopping_trajectory, timing, tune_defaults, tune_resolution, tune_speed)
+#: Benchmark name → its module (imported only when run, so ``python -m bench`` answers at once).
+BENCHMARKS = {
+    "speed": "bench.speed",
+    "speed-frontier": "bench.speed_frontier",
+    "timing": "bench.timing",
+    "tune": "bench.tune_defaults",
+    "tune-speed": "bench.tune_speed",
+    "tune-resolution": "bench.tune_resolution",
+    "scale": "bench.scale",
+    "early-stopping": "bench.early_stopping",
+    "stopping-trajectory": "bench.stopping_trajectory",
+    "seed-spread": "bench.seed_spread",
+    "clustering-spread": "bench.clustering_spread",
+    "param-hash": "bench.param_hash",
+}
 
-BENCHMARKS = {"speed": speed.main, "tune": tune_defaults.main, "tune-speed": tune_speed.main,
-              "tune-resolution": tune_resolution.main, "scale": scale.main,
-              "speed-frontier": speed_frontier.main, "timing": timing.main,
-              "early-stopping": early_stopping.main, "stopping-trajectory": stopping_trajectory.main,
-              "seed-spread": seed_spread.main, "clustering-spread": clustering_spread.main}
+
+def main(argv=None) -> None:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv or argv[0] not in BENCHMARKS:
+        sys.exit(f"usage: python -m bench {{{','.join(BENCHMARKS)}}} [options]")
+    importlib.import_module(BENCHMARKS[argv[0]]).main(argv[1:])
+
 
 if __name__ == "__main__":
-    if len(sys.argv) < 2 or sys.argv[1] not in BENCHMARKS:
-        sys.exit(f"usage: python -m bench {{{','.join(BENCHMARKS)}}} [options]")
-    BENCHMARKS[sys.argv[1]](sys.argv[2:])
+    main()

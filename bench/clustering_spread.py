@@ -10,20 +10,18 @@ embedding is clustered again with several clustering seeds, with the defaults' L
 
 from __future__ import annotations
 
-import argparse
 import time
 import warnings
-from pathlib import Path
 
-from bench.stamp import run_stamp
-
-OUT = Path(__file__).parent / "results" / "clustering_spread.csv"
+from bench import common
 
 
 def rows_for(dataset: str, seed: int, cluster_seeds: int) -> list[dict]:
     """Train the defaults once with ``seed``; cluster the embedding with clustering seeds ``0 … cluster_seeds − 1``."""
     import csc_core
-    from csc_core import DEFAULTS, cluster, metrics
+    from csc_core import DEFAULTS
+    from csc_core.data import metrics
+    from csc_core.pipeline import cluster
 
     adata = csc_core.data.load(dataset)
     run = csc_core.contrastive_sc(adata, seed=seed, progress=False, copy=True)
@@ -31,41 +29,56 @@ def rows_for(dataset: str, seed: int, cluster_seeds: int) -> list[dict]:
     for cluster_seed in range(cluster_seeds):
         t0 = time.perf_counter()
         scores: list = []
-        labels = cluster.leiden(embedding, n_neighbors=DEFAULTS["n_neighbors"], resolution=DEFAULTS["resolution"],
-                                seed=cluster_seed, scores=scores)
+        labels = cluster.leiden(
+            embedding,
+            n_neighbors=DEFAULTS.n_neighbors,
+            resolution=DEFAULTS.resolution,
+            seed=cluster_seed,
+            scores=scores,
+        )
         chosen = scores[0].loc[scores[0]["chosen"], "resolution"].iloc[0]
         if cluster_seed == seed:  # the clustering contrastive_sc itself ran: the same labels
             assert (labels == run.obs["csc_cluster"].astype(int).to_numpy()).all(), "clustering not reproduced"
-        rows.append({"dataset": dataset, "seed": seed, "cluster_seed": cluster_seed,
-                     "ari": metrics.scores(adata.obs["cell_type"], labels)["ari"],
-                     "n_clusters": int(len(set(labels))), "resolution": float(chosen),
-                     "cluster_seconds": time.perf_counter() - t0})
+        rows.append(
+            {
+                "dataset": dataset,
+                "seed": seed,
+                "cluster_seed": cluster_seed,
+                "ari": metrics.scores(adata.obs["cell_type"], labels)["ari"],
+                "n_clusters": int(len(set(labels))),
+                "resolution": float(chosen),
+                "cluster_seconds": time.perf_counter() - t0,
+            }
+        )
     return rows
 
 
 def main(argv=None) -> None:
     import pandas as pd
 
-    from csc_core import cost, data
-    from csc_core.experiments import ResultStore, processor
+    from csc_core.harness.runs import spread_sources
 
-    p = argparse.ArgumentParser(prog="python -m bench clustering-spread", description=__doc__.splitlines()[0])
+    p = common.parser("clustering-spread", __doc__)
     p.add_argument("--datasets", nargs="+", default=None)
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     p.add_argument("--cluster-seeds", type=int, default=10)
     args = p.parse_args(argv)
     warnings.filterwarnings("ignore", category=FutureWarning)
-    datasets = args.datasets or [n for n in data.available() if data.fetchable(n)]
-    info = {"run": run_stamp(), "cpu": processor()}
-    store, rows = ResultStore(OUT), []
-    for dataset in datasets:
+    common.set_threads(args.threads)
+    when, table, rows = common.run_stamp(), common.store("clustering_spread"), []
+    common.check_quiet("clustering-spread")
+    for dataset in common.real_datasets(args.datasets):
         for seed in args.seeds:
-            new = [{**info, **row} for row in rows_for(dataset, seed, args.cluster_seeds)]
-            store.add(new)  # one training seed at a time: an interrupted run keeps what it measured
+            load = common.load_average()
+            # one training seed at a time: an interrupted run keeps what it measured
+            new = common.add(table, rows_for(dataset, seed, args.cluster_seeds), run=when, load=load)
             rows += new
-            print(f"{dataset:32s} training seed {seed}: ARI {min(r['ari'] for r in new):.3f}–"
-                  f"{max(r['ari'] for r in new):.3f} over {args.cluster_seeds} clustering seeds", flush=True)
-    print(cost.spread_sources(pd.DataFrame(rows)).round(3).to_string())
+            print(
+                f"{dataset:32s} training seed {seed}: ARI {min(r['ari'] for r in new):.3f}–"
+                f"{max(r['ari'] for r in new):.3f} over {args.cluster_seeds} clustering seeds",
+                flush=True,
+            )
+    print(spread_sources(pd.DataFrame(rows)).round(3).to_string())
 
 
 if __name__ == "__main__":

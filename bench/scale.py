@@ -11,53 +11,75 @@ least-squares line of seconds against cells (this run's sizes) is printed with i
 
 from __future__ import annotations
 
-import argparse
 import resource
 import time
-from pathlib import Path
 
-from bench.isolated import run_isolated
-from bench.stamp import run_stamp
+from bench import common
 
-OUT = Path(__file__).parent / "results" / "scale.csv"
 LIB_LOC = 8.5
 
 
-def _job(n_cells: int, seed: int) -> dict:
-    import csc_core
-    from csc_core.experiments import processor
-    from csc_core.simulate import splat
+def simulated(n_cells: int, seed: int):
+    """The benchmarks' simulated data: ``n_cells`` × 2,500 genes, 4 equal groups, the paper's mid dropout."""
+    from csc_core.data.simulate import splat
 
-    csc_core.cost.warm_up(approximate_knn=True)  # compile numba (scanpy, pynndescent, umap) outside the timings
+    return splat(
+        n_cells,
+        2500,
+        group_prob=[0.25] * 4,
+        dropout_type="experiment",
+        dropout_mid=0.0,
+        lib_loc=LIB_LOC,
+        seed=seed,
+        keep_true_counts=False,
+    )
+
+
+def _job(n_cells: int, seed: int, threads: int | None = None) -> dict:
+    import csc_core
+    from csc_core.data import metrics
+    from csc_core.harness.machine import processor
+
+    common.setup(threads=threads, approximate_knn=True)  # numba (scanpy, pynndescent, umap) outside the timings
 
     t0 = time.perf_counter()
-    adata = splat(n_cells, 2500, group_prob=[0.25] * 4, dropout_type="experiment", dropout_mid=0.0, lib_loc=LIB_LOC,
-                  seed=seed, keep_true_counts=False)
+    adata = simulated(n_cells, seed)
     t1 = time.perf_counter()
     csc_core.contrastive_sc(adata, n_genes=500, seed=seed, progress=False)
     t2 = time.perf_counter()
-    return {"n_cells": n_cells, "seed": seed, "lib_loc": LIB_LOC, "simulate": t1 - t0, "csc_total": t2 - t1,
-            **adata.uns["csc"]["timings"], "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
-            **csc_core.metrics.scores(adata.obs["cell_type"], adata.obs["csc_cluster"]),
-            "cpu": processor(), "kernel": adata.uns["csc"]["params"]["kernel"]}
+    return {
+        "n_cells": n_cells,
+        "seed": seed,
+        "lib_loc": LIB_LOC,
+        "simulate": t1 - t0,
+        "csc_total": t2 - t1,
+        **adata.uns["csc"]["timings"],
+        "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
+        **metrics.scores(adata.obs["cell_type"], adata.obs["csc_cluster"]),
+        "cpu": processor(),
+        "kernel": adata.uns["csc"]["params"]["kernel"],
+    }
 
 
 def main(argv=None) -> None:
-    from csc_core.cost import linear_fit
-    from csc_core.experiments import ResultStore
+    from csc_core.harness.timing import linear_fit
 
-    p = argparse.ArgumentParser(prog="python -m bench scale", description=__doc__.splitlines()[0])
+    p = common.parser("scale", __doc__)
     p.add_argument("--cells", type=int, nargs="+", default=[10_000, 30_000, 100_000, 300_000, 1_000_000])
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
-    when = run_stamp()
-    store = ResultStore(OUT)
+    when = common.run_stamp()
+    table = common.store("scale")
+    common.check_quiet("scale")
     for n in args.cells:
-        row = run_isolated(_job, n, args.seed)
-        store.add([{"run": when, **row}])
-        print(f"{n:>9,d} cells: csc {row['csc_total']:8.1f} s (train {row['train']:.1f} s), "
-              f"peak RSS {row['peak_rss_gb']:.1f} GB, ARI {row['ari']:.3f}", flush=True)
-    rows = store.select(run=when)  # fit this run only: earlier runs used other settings
+        load = common.load_average()
+        (row,) = common.add(table, [common.run_isolated(_job, n, args.seed, args.threads)], run=when, load=load)
+        print(
+            f"{n:>9,d} cells: csc {row['csc_total']:8.1f} s (train {row['train']:.1f} s), "
+            f"peak RSS {row['peak_rss_gb']:.1f} GB, ARI {row['ari']:.3f}",
+            flush=True,
+        )
+    rows = table.select(run=when)  # fit this run only: earlier runs used other settings
     if rows["n_cells"].nunique() >= 2:
         slope, intercept, r2 = linear_fit(rows["n_cells"].to_numpy(float), rows["csc_total"].to_numpy(float))
         print(f"seconds ≈ {slope * 1e3:.3f} ms/cell × cells {intercept:+.1f} s  (R² = {r2:.4f})")

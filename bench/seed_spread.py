@@ -22,7 +22,6 @@ training at the first implementation's fixed 0.3.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -31,11 +30,9 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from bench.stamp import run_stamp
+from bench import common
 
-OUT = Path(__file__).parent / "results" / "seed_spread.csv"
-RECLUSTERED = Path(__file__).parent / "results" / "seed_spread_reclustered.csv"
-REPO = Path(__file__).resolve().parents[1]
+REPO = common.REPO
 
 #: Runs inside the revision's own code; uses only what every revision of csc_core had: ``data.load`` and
 #: ``contrastive_sc(adata, seed=, progress=, copy=)`` writing one ``obs`` column whose name starts with "csc" and the
@@ -66,8 +63,11 @@ def _git(*args: str, cwd: Path = REPO) -> str:
 
 
 def revision_label(rev: str | None) -> str:
-    """The short commit hash of ``rev``, or of this checkout (``+changes`` when its code has uncommitted changes; the
-    result tables under ``bench/results`` do not count: every bench run adds to them)."""
+    """The short commit hash of ``rev``, or of this checkout.
+
+    ``+changes`` is appended when the checkout's code has uncommitted changes (the result tables under
+    ``bench/results`` do not count: every bench run adds to them).
+    """
     if rev is not None:
         return _git("rev-parse", "--short", rev)
     dirty = _git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/results")  # not the results
@@ -76,7 +76,7 @@ def revision_label(rev: str | None) -> str:
 
 @contextmanager
 def source_tree(rev: str | None):
-    """This checkout, or ``rev`` checked out into a temporary git worktree (removed afterwards)."""
+    """Yield this checkout, or ``rev`` checked out into a temporary git worktree (removed afterwards)."""
     if rev is None:
         yield REPO
         return
@@ -89,16 +89,18 @@ def source_tree(rev: str | None):
             _git("worktree", "remove", "--force", str(tree))
 
 
-def run_revision(dataset: str, seeds: list[int], rev: str | None = None,
-                 embeddings: Path | None = None) -> list[dict]:
+def run_revision(dataset: str, seeds: list[int], rev: str | None = None, embeddings: Path | None = None) -> list[dict]:
     """One row per seed: the ARI of ``rev``'s (or this checkout's) defaults on ``dataset``, in a fresh process.
-    With ``embeddings`` (a folder), each seed's embedding is also saved there as ``<seed>.npy``."""
+
+    With ``embeddings`` (a folder), each seed's embedding is also saved there as ``<seed>.npy``.
+    """
     with source_tree(rev) as tree:
         env = {**os.environ, "PYTHONPATH": str(tree)}
         if embeddings is not None:
             env["CSC_SPREAD_EMBEDDINGS"] = str(embeddings)
-        proc = subprocess.run([sys.executable, "-c", _JOB, dataset, *map(str, seeds)], cwd=tree, env=env,
-                              capture_output=True, text=True)
+        proc = subprocess.run(
+            [sys.executable, "-c", _JOB, dataset, *map(str, seeds)], cwd=tree, env=env, capture_output=True, text=True
+        )
     if proc.returncode != 0:
         raise RuntimeError(f"revision {rev or 'HEAD'} failed on {dataset}:\n{proc.stderr[-2000:]}")
     return [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
@@ -116,42 +118,52 @@ def parse_resolution(text: str) -> float | str:
 
 def recluster(embedding, truth, *, seed: int, resolutions) -> list[dict]:
     """ARI of this checkout's Leiden on ``embedding`` (the defaults' neighbours, ``seed``) at each resolution."""
-    from csc_core import DEFAULTS, cluster, metrics
+    from csc_core import DEFAULTS
+    from csc_core.data import metrics
+    from csc_core.pipeline import cluster
 
     rows = []
     for resolution in resolutions:
-        labels = cluster.leiden(embedding, n_neighbors=DEFAULTS["n_neighbors"], resolution=resolution, seed=seed)
+        labels = cluster.leiden(embedding, n_neighbors=DEFAULTS.n_neighbors, resolution=resolution, seed=seed)
         scores = metrics.scores(truth, labels)
-        rows.append({"clustering": str(resolution), "seed": seed, "ari": scores["ari"],
-                     "n_clusters": scores["n_clusters"]})
+        rows.append(
+            {"clustering": str(resolution), "seed": seed, "ari": scores["ari"], "n_clusters": scores["n_clusters"]}
+        )
     return rows
 
 
 def summary(rows):
     """Mean, standard deviation, range and count of the ARI per data set, processor and revision."""
-    return (rows.groupby(["dataset", "cpu", "revision"], sort=False)["ari"]
-            .agg(["mean", "std", "min", "max", "count"]))
+    return rows.groupby(["dataset", "cpu", "revision"], sort=False)["ari"].agg(["mean", "std", "min", "max", "count"])
 
 
 def main(argv=None) -> None:
     import pandas as pd
 
-    from csc_core.experiments import ResultStore, processor
-
-    p = argparse.ArgumentParser(prog="python -m bench seed-spread", description=__doc__.splitlines()[0])
+    p = common.parser("seed-spread", __doc__)
     p.add_argument("--dataset", default="worm_neuron_cell")
     p.add_argument("--seeds", type=int, nargs="+", default=list(range(11)))
     p.add_argument("--rev", default=None, help="a git revision to measure instead of this checkout")
-    p.add_argument("--recluster", nargs="+", default=[], type=parse_resolution, metavar="RESOLUTION",
-                   help="also cluster each embedding with this checkout's Leiden at these resolutions ('auto' or "
-                        f"numbers); rows to {RECLUSTERED.relative_to(REPO)}")
+    p.add_argument(
+        "--recluster",
+        nargs="+",
+        default=[],
+        type=parse_resolution,
+        metavar="RESOLUTION",
+        help="also cluster each embedding with this checkout's Leiden at these resolutions ('auto' or "
+        "numbers); rows to bench/results/seed_spread_reclustered.csv",
+    )
     args = p.parse_args(argv)
-    info = {"run": run_stamp(), "cpu": processor(),
-            "revision": revision_label(args.rev), "dataset": args.dataset}
+    if args.threads is not None:  # the revision runs in its own process: PyTorch reads the thread count from there
+        os.environ["OMP_NUM_THREADS"] = str(args.threads)
+    common.set_threads(args.threads)  # this process's reclustering
+    when, info = common.run_stamp(), {"revision": revision_label(args.rev), "dataset": args.dataset}
+    common.check_quiet("seed-spread")
+    load = common.load_average()
     with tempfile.TemporaryDirectory(prefix="csc-embeddings-") as folder:
         kept = Path(folder) if args.recluster else None
-        rows = [{**info, **row} for row in run_revision(args.dataset, args.seeds, args.rev, embeddings=kept)]
-        ResultStore(OUT).add(rows)
+        measured = run_revision(args.dataset, args.seeds, args.rev, embeddings=kept)
+        rows = common.add(common.store("seed_spread"), [{**info, **row} for row in measured], run=when, load=load)
         print(summary(pd.DataFrame(rows)).round(3).to_string())
         if args.recluster:
             import numpy as np
@@ -159,14 +171,18 @@ def main(argv=None) -> None:
             from csc_core import data
 
             truth = data.load(args.dataset).obs["cell_type"].to_numpy()
-            again = [{**info, "clustered_by": revision_label(None), **row} for seed in args.seeds
-                     for row in recluster(np.load(kept / f"{seed}.npy"), truth, seed=seed,
-                                          resolutions=args.recluster)]
+            load = common.load_average()
+            again = [
+                {**info, "clustered_by": revision_label(None), **row}
+                for seed in args.seeds
+                for row in recluster(np.load(kept / f"{seed}.npy"), truth, seed=seed, resolutions=args.recluster)
+            ]
             if args.rev is None and "auto" in args.recluster:  # this checkout's own clustering, run again
                 own = {row["seed"]: row["ari"] for row in rows}
-                assert all(row["ari"] == own[row["seed"]] for row in again if row["clustering"] == "auto"), \
+                assert all(row["ari"] == own[row["seed"]] for row in again if row["clustering"] == "auto"), (
                     "reclustering did not reproduce contrastive_sc's own clustering"
-            ResultStore(RECLUSTERED).add(again)
+                )
+            common.add(common.store("seed_spread_reclustered"), again, run=when, load=load)
             print(pd.DataFrame(again).groupby("clustering", sort=False)["ari"].agg(["mean", "count"]).round(3))
 
 

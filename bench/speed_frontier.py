@@ -16,51 +16,63 @@ measurement as ``python -m bench speed`` does; ratios agree within noise. Rows g
 
 from __future__ import annotations
 
-import argparse
 from functools import lru_cache
-from pathlib import Path
 
-import torch
+from bench import common
 
-from csc_core import cost, data
-from csc_core.contrastive import DEFAULTS
-from csc_core.experiments import ResultStore, run_grid
-from csc_core.train import batches_per_epoch, epochs_for, resolve_kernel
-
-OUT = Path(__file__).parent / "results" / "speed_frontier.csv"
 STEPS = (100, 150, 250, 350, 500)
 
 
 @lru_cache(maxsize=1)
 def _load(dataset: str):
-    return data.load(dataset)  # one data set at a time: tasks are ordered by data set
+    import csc_core
+
+    return csc_core.data.load(dataset)  # one data set at a time: tasks are ordered by data set
 
 
 def _run(dataset: str, seed: int, steps: str, kernel: str = "torch") -> list[dict]:
+    from csc_core import DEFAULTS
+    from csc_core.harness.timing import time_pipelines
+    from csc_core.pipeline.train import batches_per_epoch, epochs_for
+
     adata = _load(dataset)
     params = {} if steps == "default" else {"epochs": 1, "min_steps": int(steps)}
-    csc, scanpy = cost.time_pipelines(adata, seed=seed, kernel=kernel, **params)
-    s = {**DEFAULTS, **params}
-    steps_run = batches_per_epoch(adata.n_obs, s["batch_size"]) * epochs_for(
-        adata.n_obs, epochs=s["epochs"], min_steps=s["min_steps"], batch_size=s["batch_size"])
-    return [{**csc, "steps_run": steps_run, "scanpy_total": scanpy["total"], "scanpy_ari": scanpy["ari"],
-             "ratio": csc["total"] / scanpy["total"]}]
+    csc, scanpy = time_pipelines(adata, seed=seed, kernel=kernel, **params)
+    s = DEFAULTS.replace(**params)
+    steps_run = batches_per_epoch(adata.n_obs, s.batch_size) * epochs_for(
+        adata.n_obs, epochs=s.epochs, min_steps=s.min_steps, batch_size=s.batch_size
+    )
+    return [
+        {
+            **csc,
+            "steps_run": steps_run,
+            "scanpy_total": scanpy["total"],
+            "scanpy_ari": scanpy["ari"],
+            "ratio": csc["total"] / scanpy["total"],
+        }
+    ]
 
 
 def main(argv=None) -> None:
-    p = argparse.ArgumentParser(prog="python -m bench speed-frontier", description=__doc__.splitlines()[0])
+    from csc_core import DEFAULTS
+    from csc_core.kernels import resolve_kernel
+
+    p = common.parser("speed-frontier", __doc__, threads=2, workers=True)
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--steps", nargs="+", default=[str(s) for s in STEPS] + ["default"])
-    p.add_argument("--datasets", nargs="+", default=[n for n in data.available() if data.fetchable(n)])
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--datasets", nargs="+", default=None)
     p.add_argument("--kernel", default="auto", help="contrastive-sc's training step: auto, compiled or torch")
     args = p.parse_args(argv)
-    torch.set_num_threads(args.threads)
-    kernel = resolve_kernel(args.kernel, device="cpu")  # stored with each row: the two kernels round differently
-    cost.warm_up(kernel=kernel)  # numba's one-off compilation outside every timing
-    tasks = [dict(dataset=d, seed=s, steps=str(n), kernel=kernel) for d in args.datasets for s in args.seeds
-             for n in args.steps]
-    run_grid(tasks, _run, ResultStore(OUT), desc="speed-frontier")
+    # stored with each row: the two kernels round differently
+    kernel = resolve_kernel(args.kernel, device="cpu", mask=DEFAULTS.mask)
+    common.setup(threads=args.threads, kernel=kernel)  # numba's one-off compilation outside every timing
+    tasks = [
+        dict(dataset=d, seed=s, steps=str(n), kernel=kernel)
+        for d in common.real_datasets(args.datasets)
+        for s in args.seeds
+        for n in args.steps
+    ]
+    common.grid("speed_frontier", tasks, _run, workers=args.workers, desc="speed-frontier")
 
 
 if __name__ == "__main__":

@@ -20,13 +20,7 @@ with PyTorch's step (the ``kernel`` column).
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
-
-import torch
-
-from csc_core import cluster, data, fit_embedding, metrics
-from csc_core.experiments import ResultStore, run_grid
+from bench import common
 
 #: ``kernel="torch"``: every stored row was trained by PyTorch's step, so new settings are too (comparable rows).
 BASE = dict(n_models=3, lr=1e-2, keep=0.2, temperature=0.07, mask="batch", n_genes=1500, min_steps=0, kernel="torch")
@@ -46,33 +40,46 @@ SETTINGS = {
 }
 RESOLUTIONS = (0.3, 0.5)
 N_NEIGHBORS = 30
-OUT = Path(__file__).parent / "results" / "tune_speed.csv"
 
 
 def _run(dataset, seed, hidden, **train):
-    adata = data.load(dataset)
-    emb, rec = fit_embedding(adata, hidden=tuple(int(h) for h in hidden.split("-")), seed=seed, progress=False,
-                             **train)
+    import csc_core
+    from csc_core.data import metrics
+    from csc_core.pipeline import cluster
+
+    adata = csc_core.data.load(dataset)
+    model = csc_core.fit(adata, hidden=tuple(int(h) for h in hidden.split("-")), seed=seed, progress=False, **train)
+    emb, rec = model.embedding, model.record
     truth = adata.obs["cell_type"].to_numpy()
     rows = []
     for res in RESOLUTIONS:
         labels = cluster.leiden(emb, n_neighbors=N_NEIGHBORS, resolution=res, seed=seed)
-        rows.append(dict(n_neighbors=N_NEIGHBORS, resolution=res, epochs_run=rec["params"]["epochs_run"],
-                         train_seconds=rec["timings"]["train"], **metrics.scores(truth, labels)))
+        rows.append(
+            dict(
+                n_neighbors=N_NEIGHBORS,
+                resolution=res,
+                epochs_run=rec["params"]["epochs_run"],
+                train_seconds=rec["timings"]["train"],
+                **metrics.scores(truth, labels),
+            )
+        )
     return rows
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m bench tune-speed", description=__doc__.splitlines()[0])
+    p = common.parser("tune-speed", __doc__, threads=2, workers=True)
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    p.add_argument("--datasets", nargs="+", default=[n for n in data.available() if data.fetchable(n)])
+    p.add_argument("--datasets", nargs="+", default=None)
     p.add_argument("--settings", nargs="+", default=list(SETTINGS), help="names of SETTINGS to run")
     args = p.parse_args(argv)
-    torch.set_num_threads(2)
-    cluster.leiden(torch.randn(50, 4).numpy(), seed=0)  # compile numba once, outside any timing
-    tasks = [dict(dataset=d, seed=s, **{**BASE, **SETTINGS[name]}) for name in args.settings for s in args.seeds
-             for d in args.datasets]  # a setting overrides BASE (min_steps)
-    run_grid(tasks, _run, ResultStore(OUT), desc="tune-speed")
+    common.setup(threads=args.threads, kernel=BASE["kernel"])  # numba's kernels compiled once, outside any timing
+    tasks = [
+        dict(dataset=d, seed=s, **{**BASE, **SETTINGS[name]})
+        for name in args.settings
+        for s in args.seeds
+        for d in common.real_datasets(args.datasets)
+    ]  # a setting overrides BASE (min_steps)
+    common.grid("tune_speed", tasks, _run, workers=args.workers, desc="tune-speed")
 
 
 if __name__ == "__main__":

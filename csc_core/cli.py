@@ -1,5 +1,6 @@
-"""Command line: ``csc run INPUT --output OUT.h5ad`` and ``csc embed INPUT --model MODEL.pt --output OUT.h5ad``
-(also ``python -m csc_core …``).
+"""The ``csc`` command: ``csc run INPUT -o OUT.h5ad`` and ``csc embed INPUT --model MODEL.pt -o OUT.h5ad``.
+
+Also ``python -m csc_core …``.
 
 ``run`` reads raw counts from ``.h5ad``, a 10x Genomics ``.h5`` or the scDeepCluster ``.h5`` layout (``X``, ``Y``),
 runs :func:`csc_core.contrastive_sc` and writes the AnnData with ``obsm["X_csc"]``, ``obs["csc_cluster"]`` and
@@ -13,34 +14,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import anndata as ad
-import h5py
+if TYPE_CHECKING:
+    import anndata as ad
+
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_UNREADABLE, EXIT_BAD_INPUT = 0, 1, 2, 3, 4
-
-
-def read_counts(path: str | Path) -> ad.AnnData:
-    """Raw counts from ``.h5ad``, a 10x ``.h5`` (``matrix`` group or the older per-genome layout) or scDeepCluster's
-    ``.h5`` (``X`` matrix, ``Y`` labels, which become ``obs["cell_type"]``)."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"No such file: {path}")
-    if path.suffix == ".h5ad":
-        return ad.read_h5ad(path)
-    if path.suffix != ".h5":
-        raise ValueError(f"Cannot read {path.name}: expected .h5ad or .h5 (10x Genomics or scDeepCluster layout).")
-    with h5py.File(path, "r") as fh:
-        keys = set(fh.keys())
-    if "X" in keys:
-        from .data import read_h5
-
-        return read_h5(path, name=path.stem)
-    import scanpy as sc
-
-    adata = sc.read_10x_h5(path)
-    adata.var_names_make_unique()
-    return adata
 
 
 def _resolution(text: str) -> float | str:
@@ -53,13 +33,23 @@ def _resolution(text: str) -> float | str:
 
 
 def parser() -> argparse.ArgumentParser:
+    """The ``csc`` command's argument parser.
+
+    Returns
+    -------
+    The parser, with the ``run`` and ``embed`` subcommands.
+    """
     p = argparse.ArgumentParser(prog="csc", description="Contrastive self-supervised clustering of single cells.")
     sub = p.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="cluster the cells of a count matrix", description=__doc__.splitlines()[0])
     run.add_argument("input", help=".h5ad, 10x .h5 or scDeepCluster .h5 file of raw counts (cells × genes)")
     run.add_argument("--output", "-o", required=True, help="where to write the result (.h5ad)")
-    run.add_argument("--settings", choices=["default", "paper"], default="default",
-                     help="csc_core's defaults or the paper's settings")
+    run.add_argument(
+        "--settings",
+        choices=["default", "paper"],
+        default="default",
+        help="csc_core's defaults or the paper's settings",
+    )
     run.add_argument("--clustering", choices=["leiden", "kmeans"], default="leiden")
     run.add_argument("--n-clusters", type=int, help="number of clusters (needed by kmeans)")
     run.add_argument("--resolution", type=_resolution, help="Leiden resolution or 'auto' (default: the preset's)")
@@ -67,14 +57,24 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--layer", help="read counts from this layer of an .h5ad instead of X")
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    run.add_argument("--kernel", choices=["auto", "compiled", "torch"], default="auto",
-                     help="how training steps are computed: compiled with numba on the CPU (auto) or PyTorch's")
+    run.add_argument(
+        "--kernel",
+        choices=["auto", "compiled", "torch"],
+        default="auto",
+        help="how training steps are computed: compiled with numba on the CPU (auto) or PyTorch's",
+    )
     run.add_argument("--save-model", help="also write the trained encoders to this file (.pt), for csc embed")
-    run.add_argument("--early-stopping", action="store_true",
-                     help="stop training once the clusters of a sample of cells stop changing (large data sets)")
+    run.add_argument(
+        "--early-stopping",
+        action="store_true",
+        help="stop training once the clusters of a sample of cells stop changing (large data sets)",
+    )
     run.add_argument("--quiet", action="store_true", help="no progress bar")
-    emb = sub.add_parser("embed", help="embed new cells with a saved model",
-                         description="Embed the cells of a count matrix with a model saved by csc run --save-model.")
+    emb = sub.add_parser(
+        "embed",
+        help="embed new cells with a saved model",
+        description="Embed the cells of a count matrix with a model saved by csc run --save-model.",
+    )
     emb.add_argument("input", help=".h5ad, 10x .h5 or scDeepCluster .h5 file of raw counts (cells × genes)")
     emb.add_argument("--model", "-m", required=True, help="a model file written by csc run --save-model")
     emb.add_argument("--output", "-o", required=True, help="where to write the result (.h5ad)")
@@ -93,6 +93,8 @@ def _write(adata: ad.AnnData, output: Path) -> None:
 def _read(path: str) -> ad.AnnData | None:
     """The counts at ``path``, or ``None`` after saying on stderr why they cannot be read."""
     try:
+        from .data.readers import read_counts
+
         return read_counts(path)
     except (OSError, ValueError) as err:
         print(f"csc: cannot read {path}: {err}", file=sys.stderr)
@@ -122,11 +124,21 @@ def _embed(args, output: Path) -> int:
 
 
 def main(argv=None) -> int:
-    """Entry point of the ``csc`` command; returns the exit code."""
+    """Entry point of the ``csc`` command.
+
+    Parameters
+    ----------
+    argv
+        The arguments (default: the command line's).
+
+    Returns
+    -------
+    The exit code.
+    """
     args = parser().parse_args(argv)
     from . import contrastive_sc
-    from .contrastive import PRESETS
-    from .train import resolve_kernel
+    from .kernels import resolve_kernel
+    from .settings import PRESETS
 
     output = Path(args.output)
     if output.suffix != ".h5ad":
@@ -138,8 +150,9 @@ def main(argv=None) -> int:
         print("csc: --clustering kmeans needs --n-clusters", file=sys.stderr)
         return EXIT_USAGE
     try:  # e.g. --kernel compiled with the paper's per-cell masks: an argument conflict, found before reading
-        resolve_kernel(args.kernel, device="cuda" if args.device.startswith("cuda") else "cpu",
-                       mask=PRESETS[args.settings]["mask"])
+        resolve_kernel(
+            args.kernel, device="cuda" if args.device.startswith("cuda") else "cpu", mask=PRESETS[args.settings].mask
+        )
     except ValueError as err:
         print(f"csc: {err}", file=sys.stderr)
         return EXIT_USAGE
@@ -147,10 +160,21 @@ def main(argv=None) -> int:
     if adata is None:
         return EXIT_UNREADABLE
     try:
-        contrastive_sc(adata, settings=args.settings, clustering=args.clustering, n_clusters=args.n_clusters,
-                       resolution=args.resolution, n_genes=args.n_genes, layer=args.layer, seed=args.seed,
-                       device=args.device, save_model=args.save_model, progress=not args.quiet,
-                       early_stopping=args.early_stopping, kernel=args.kernel)
+        contrastive_sc(
+            adata,
+            settings=args.settings,
+            clustering=args.clustering,
+            n_clusters=args.n_clusters,
+            resolution=args.resolution,
+            n_genes=args.n_genes,
+            layer=args.layer,
+            seed=args.seed,
+            device=args.device,
+            save_model=args.save_model,
+            progress=not args.quiet,
+            early_stopping=args.early_stopping,
+            kernel=args.kernel,
+        )
     except (ValueError, KeyError) as err:
         print(f"csc: input rejected: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -14,14 +14,17 @@ import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import anndata as ad
 import numpy as np
 import scipy.sparse as sp
 import torch
 
-from .ensemble import EncoderEnsemble, embed
-from .validation import check_counts
+from .method.encoder import EncoderEnsemble, embed
+from .method.validation import check_counts
+
+if TYPE_CHECKING:
+    import anndata as ad
 
 FORMAT_VERSION = 1
 
@@ -30,7 +33,7 @@ FORMAT_VERSION = 1
 class ContrastiveModel:
     """A trained encoder ensemble and the preprocessing its input expects.
 
-    Attributes
+    Parameters
     ----------
     ensemble
         The trained encoders.
@@ -42,6 +45,12 @@ class ContrastiveModel:
         Library size every cell is normalised to before ``log1p`` (the training data's median).
     params
         The training parameters (``uns["csc"]["params"]`` of the run that trained it).
+    record
+        The record of the training run (``params``, ``loss`` per epoch and encoder, ``timings``, and ``stopping``
+        with early stopping); empty for a loaded model.
+    embedding
+        The embedding of the training cells as training left it (cells × (n_models · embedding size)); ``None`` for a
+        loaded model.
     """
 
     ensemble: EncoderEnsemble
@@ -50,12 +59,25 @@ class ContrastiveModel:
     std: np.ndarray
     target_sum: float
     params: dict = field(default_factory=dict)
+    record: dict = field(default_factory=dict, repr=False)
+    embedding: np.ndarray | None = field(default=None, repr=False)
 
     def transform(self, adata: ad.AnnData, *, layer: str | None = None) -> np.ndarray:
-        """The encoders' input for the cells of ``adata`` (raw counts): cells × genes, float32, as in training.
+        """The encoders' input for the cells of ``adata``: the training data's preprocessing applied to new counts.
 
         Genes of the model missing from ``adata`` are taken as zero counts, with a warning; if none is present, this
         raises.
+
+        Parameters
+        ----------
+        adata
+            Raw counts.
+        layer
+            Read counts from this layer instead of ``X``.
+
+        Returns
+        -------
+        Cells × the model's genes, float32, as in training.
         """
         counts = adata.X if layer is None else adata.layers[layer]
         check_counts(counts, min_cells=1)
@@ -65,8 +87,11 @@ class ContrastiveModel:
         if not present.any():
             raise ValueError("None of the model's genes are in the data: were the var_names (gene names) changed?")
         if not present.all():
-            warnings.warn(f"{int((~present).sum())} of the model's {len(self.genes)} genes are missing from the data; "
-                          "they are taken as zero counts.", stacklevel=2)
+            warnings.warn(
+                f"{int((~present).sum())} of the model's {len(self.genes)} genes are missing from the data; "
+                "they are taken as zero counts.",
+                stacklevel=2,
+            )
         totals = np.asarray(counts.sum(axis=1)).ravel()
         x = np.zeros((adata.n_obs, len(self.genes)), dtype=np.float32)
         x[:, present] = counts[:, index[present]].toarray()
@@ -75,21 +100,51 @@ class ContrastiveModel:
         return ((x - self.mean) / std).astype(np.float32)
 
     def embed(self, adata: ad.AnnData, *, layer: str | None = None, device: str | torch.device = "cpu") -> np.ndarray:
-        """Embedding of the cells of ``adata`` (raw counts): cells × (n_models · embedding size)."""
+        """Embedding of the cells of ``adata`` (raw counts), in the same space as the training cells'.
+
+        Parameters
+        ----------
+        adata
+            Raw counts.
+        layer
+            Read counts from this layer instead of ``X``.
+        device
+            Where to compute.
+
+        Returns
+        -------
+        Cells × (n_models · embedding size).
+        """
         x = torch.from_numpy(self.transform(adata, layer=layer)).to(device)
         return embed(self.ensemble.to(device), x).cpu().numpy()
 
     def save(self, path: str | os.PathLike) -> Path:
-        """Write the model to ``path`` (atomically: a crash never leaves a half-written file under that name)."""
+        """Write the model to ``path``, atomically (a crash never leaves a half-written file under that name).
+
+        Parameters
+        ----------
+        path
+            The file to write.
+
+        Returns
+        -------
+        The path written.
+        """
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         content = {
             "format_version": FORMAT_VERSION,
-            "n_models": self.ensemble.n_models, "n_genes": self.ensemble.n_genes, "hidden": list(self.ensemble.hidden),
+            "n_models": self.ensemble.n_models,
+            "n_genes": self.ensemble.n_genes,
+            "hidden": list(self.ensemble.hidden),
             "state_dict": {k: v.detach().cpu() for k, v in self.ensemble.state_dict().items()},
-            "genes": list(self.genes), "mean": torch.from_numpy(np.asarray(self.mean, dtype=np.float32)),
-            "std": torch.from_numpy(np.asarray(self.std, dtype=np.float32)), "target_sum": float(self.target_sum),
-            "params": {k: v for k, v in self.params.items() if isinstance(v, (str, int, float, bool, list, type(None)))},
+            "genes": list(self.genes),
+            "mean": torch.from_numpy(np.asarray(self.mean, dtype=np.float32)),
+            "std": torch.from_numpy(np.asarray(self.std, dtype=np.float32)),
+            "target_sum": float(self.target_sum),
+            "params": {
+                k: v for k, v in self.params.items() if isinstance(v, (str, int, float, bool, list, type(None)))
+            },
         }
         partial = path.with_name(f".{path.name}.partial")
         torch.save(content, partial)
@@ -98,7 +153,19 @@ class ContrastiveModel:
 
     @classmethod
     def load(cls, path: str | os.PathLike, *, device: str | torch.device = "cpu") -> ContrastiveModel:
-        """Read a model written by :meth:`save` (``torch.load(weights_only=True)``: no arbitrary unpickling)."""
+        """Read a model written by :meth:`save` (``torch.load(weights_only=True)``: no arbitrary unpickling).
+
+        Parameters
+        ----------
+        path
+            The model file.
+        device
+            Where to put the encoders.
+
+        Returns
+        -------
+        The model.
+        """
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"No such model file: {path}")
@@ -108,12 +175,30 @@ class ContrastiveModel:
             raise ValueError(f"{path} is not a readable csc_core model file: {err}") from err
         if not isinstance(content, dict) or content.get("format_version") != FORMAT_VERSION:
             raise ValueError(f"{path} is not a csc_core model file of format {FORMAT_VERSION}.")
-        ensemble = EncoderEnsemble(content["n_models"], content["n_genes"], tuple(content["hidden"]))
+        ensemble = EncoderEnsemble(content["n_models"], content["n_genes"], tuple(content["hidden"]), seed=0)
         ensemble.load_state_dict(content["state_dict"])
-        return cls(ensemble=ensemble.to(device).eval(), genes=list(content["genes"]), mean=content["mean"].numpy(),
-                   std=content["std"].numpy(), target_sum=content["target_sum"], params=dict(content["params"]))
+        return cls(
+            ensemble=ensemble.to(device).eval(),
+            genes=list(content["genes"]),
+            mean=content["mean"].numpy(),
+            std=content["std"].numpy(),
+            target_sum=content["target_sum"],
+            params=dict(content["params"]),
+        )
 
 
 def load_model(path: str | os.PathLike, *, device: str | torch.device = "cpu") -> ContrastiveModel:
-    """Read a model saved by ``contrastive_sc(..., save_model=path)`` or :meth:`ContrastiveModel.save`."""
+    """Read a model saved by ``contrastive_sc(..., save_model=path)`` or :meth:`ContrastiveModel.save`.
+
+    Parameters
+    ----------
+    path
+        The model file.
+    device
+        Where to put the encoders.
+
+    Returns
+    -------
+    The :class:`ContrastiveModel`.
+    """
     return ContrastiveModel.load(path, device=device)

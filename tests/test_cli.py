@@ -1,12 +1,11 @@
 import anndata as ad
-import h5py
 import numpy as np
 import pytest
-import scipy.sparse as sp
 
 import csc_core
 from csc_core import cli
-from tests.conftest import shared_data_available
+from csc_core.data import metrics
+from tests.helpers import shared_data_available
 
 QUICK = ["--quiet", "--n-genes", "40"]
 PBMC = "10X_PBMC_select_2100_top2000"
@@ -38,33 +37,8 @@ def test_shared_data_set_as_h5ad_gives_the_apis_ari(tmp_path):
     assert cli.main(["run", str(src), "-o", str(out), "--quiet"]) == cli.EXIT_OK
     truth = adata.obs["cell_type"]
     csc_core.contrastive_sc(adata, seed=0, progress=False)
-    cli_ari = csc_core.metrics.scores(truth, ad.read_h5ad(out).obs["csc_cluster"])["ari"]
-    assert cli_ari == pytest.approx(csc_core.metrics.scores(truth, adata.obs["csc_cluster"])["ari"])
-
-
-@pytest.mark.skipif(not shared_data_available(PBMC), reason="data not available offline")
-def test_reads_the_scdeepcluster_layout_like_the_loader():
-    a = cli.read_counts(csc_core.data.fetch(PBMC))
-    b = csc_core.data.load(PBMC)
-    assert a.shape == b.shape and (a.X != b.X).nnz == 0
-    assert list(a.obs["cell_type"]) == list(b.obs["cell_type"])
-
-
-def test_reads_a_10x_h5(tmp_path, adata):
-    # the 10x Genomics v3 layout: a CSC matrix of genes × cells under "matrix"
-    m = sp.csc_matrix(adata.X.T.astype(np.int32))
-    path = tmp_path / "filtered_feature_bc_matrix.h5"
-    with h5py.File(path, "w") as fh:
-        g = fh.create_group("matrix")
-        g["data"], g["indices"], g["indptr"], g["shape"] = m.data, m.indices, m.indptr, m.shape
-        g["barcodes"] = np.array(adata.obs_names, dtype="S")
-        f = g.create_group("features")
-        f["id"] = f["name"] = np.array(adata.var_names, dtype="S")
-        f["feature_type"] = np.array(["Gene Expression"] * adata.n_vars, dtype="S")
-        f["genome"] = np.array(["test"] * adata.n_vars, dtype="S")
-    read = cli.read_counts(path)
-    assert read.shape == adata.shape
-    np.testing.assert_array_equal(read.X.toarray(), adata.X.toarray())
+    cli_ari = metrics.scores(truth, ad.read_h5ad(out).obs["csc_cluster"])["ari"]
+    assert cli_ari == pytest.approx(metrics.scores(truth, adata.obs["csc_cluster"])["ari"])
 
 
 def test_exit_codes_name_the_problem(tmp_path, adata, capsys):
@@ -108,3 +82,14 @@ def test_kernel_from_the_command_line(tmp_path, adata):
     np.testing.assert_allclose(result.obsm["X_csc"], api.obsm["X_csc"])
     code, out = _run(tmp_path, adata, "--kernel", "compiled", "--settings", "paper")  # the paper's per-cell masks
     assert code == cli.EXIT_USAGE
+
+
+def test_help_names_the_commands_and_their_choices(capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["run", "--help"])
+    assert exc.value.code == cli.EXIT_OK
+    text = capsys.readouterr().out
+    assert "--kernel" in text and "--settings" in text and "--save-model" in text
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["run", "x.h5ad", "-o", "o.h5ad", "--kernel", "fast"])
+    assert exc.value.code == cli.EXIT_USAGE

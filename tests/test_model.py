@@ -12,8 +12,7 @@ import torch
 import csc_core
 from csc_core import cli
 from csc_core.model import ContrastiveModel, load_model
-
-from .conftest import make_counts
+from tests.helpers import make_counts
 
 FAST = dict(n_genes=40, epochs=2, min_steps=20, n_neighbors=10, progress=False)
 
@@ -83,6 +82,24 @@ def test_command_line_saves_then_embeds(tmp_path, adata):
     make_counts(n_per_type=5, seed=9).write_h5ad(new)
     assert cli.main(["embed", str(new), "--model", str(model), "-o", str(emb), "--quiet"]) == 0
     result = anndata.read_h5ad(emb)
-    np.testing.assert_allclose(result.obsm["X_csc"], load_model(model).embed(make_counts(n_per_type=5, seed=9)),
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        result.obsm["X_csc"], load_model(model).embed(make_counts(n_per_type=5, seed=9)), atol=1e-5
+    )
     assert cli.main(["embed", str(new), "--model", str(tmp_path / "absent.pt"), "-o", str(emb), "--quiet"]) == 3
+
+
+def test_a_saved_model_keeps_the_ensemble_genes_preprocessing_and_params(tmp_path, adata):
+    model = csc_core.fit(adata, **FAST)
+    path = model.save(tmp_path / "sub" / "m.pt")
+    assert path.is_file() and not list(path.parent.glob(".*partial"))  # written atomically
+    loaded = load_model(path)
+    assert loaded.genes == model.genes and loaded.target_sum == model.target_sum
+    np.testing.assert_array_equal(loaded.mean, model.mean)
+    np.testing.assert_array_equal(loaded.std, model.std)
+    assert loaded.params == model.params and loaded.record == {} and loaded.embedding is None  # a loaded model
+    assert not loaded.ensemble.training
+    for p, q in zip(loaded.ensemble.state_dict().values(), model.ensemble.state_dict().values(), strict=True):
+        assert torch.equal(p, q)
+    np.testing.assert_allclose(loaded.embed(adata), model.embedding, atol=1e-4)
+    np.testing.assert_array_equal(loaded.transform(adata), model.transform(adata))
+    assert loaded.transform(adata).shape == (adata.n_obs, 40) and loaded.transform(adata).dtype == np.float32

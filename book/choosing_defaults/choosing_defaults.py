@@ -45,7 +45,7 @@ datasets = None  # None: the profile's data sets
 seeds = None  # None: the profile's seeds
 device = "auto"  # "auto", "cpu" or "cuda"
 kernel = "torch"  # training step: "torch" (the stored tables' kernel), or "auto" for the compiled CPU step
-workers = 1  # processes for runs not yet stored: 2 on two cores, ~1.5x faster (experiments.local_workers)
+workers = 1  # processes for runs not yet stored: 2 on two cores, ~1.5x faster (harness.grid.local_workers)
 results_dir = None  # None: the repository's results/ folder
 
 # %%
@@ -57,10 +57,16 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 import csc_core
-from csc_core import benchmark, cluster, plotting
-from csc_core.book import find_root, real_data_plan
-from csc_core.experiments import ResultStore, local_workers
-from csc_core.reference import paper_ari_for
+from csc_core.data.reference import paper_ari_for
+from csc_core.harness import figures
+from csc_core.harness.chapter import find_root, real_data_plan
+from csc_core.harness.grid import local_workers
+from csc_core.harness.grids import csc_settings, real_data_grid
+from csc_core.harness.methods import CSC_LEIDEN, METHODS, SCANPY
+from csc_core.harness.store import ResultStore
+from csc_core.harness.tables import preset_comparison, resolution_rules, training_comparison
+from csc_core.harness.timing import warm_up
+from csc_core.pipeline.resolution import AUTO_RESOLUTIONS
 
 plt.rcParams["figure.dpi"] = 90
 datasets, seeds = real_data_plan(profile, datasets, seeds)  # skips data sets that cannot be downloaded here
@@ -68,7 +74,7 @@ root = find_root()
 results_dir = Path(results_dir) if results_dir else root / "results"
 bench_results = root / "bench" / "results"
 print(f"profile={profile}  datasets={datasets}  seeds={seeds}")
-display(pd.DataFrame({"defaults": csc_core.DEFAULTS, "paper": csc_core.PAPER}).astype(str))
+display(pd.DataFrame({"defaults": csc_core.DEFAULTS.asdict(), "paper": csc_core.PAPER.asdict()}).astype(str))
 
 # %% [markdown]
 # ## The result: defaults, the paper's settings and scanpy, side by side
@@ -78,25 +84,38 @@ display(pd.DataFrame({"defaults": csc_core.DEFAULTS, "paper": csc_core.PAPER}).a
 # for both presets (on the 2-core machine the paper preset took about 34 minutes, the defaults about 3).
 
 # %%
-csc_core.cost.warm_up()  # compile numba's kernels first, so the first task's seconds do not include it
+warm_up()  # compile numba's kernels first, so the first task's seconds do not include it
 store = ResultStore(results_dir / "real_data.csv")
-runs = {preset: benchmark.real_data_grid(datasets, seeds, benchmark.csc_settings(preset, kernel=kernel, device=device),
-                                            store, device=device, **local_workers(workers))
-        for preset in ("default", "paper")}
+runs = {
+    preset: real_data_grid(
+        datasets,
+        seeds,
+        csc_settings(preset, kernel=kernel, device=device),
+        store,
+        device=device,
+        **local_workers(workers),
+    )
+    for preset in ("default", "paper")
+}
 stored = [d for d in csc_core.data.available() if d in set(runs["default"]["dataset"])]  # all stored, not only run
-published = paper_ari_for(stored, benchmark.METHODS)
-comparison = benchmark.preset_comparison(runs["default"], runs["paper"], published)
+published = paper_ari_for(stored, METHODS)
+comparison = preset_comparison(runs["default"], runs["paper"], published)
 display(comparison)
 
 # %%
 labels = {"default": "contrastive-sc, defaults", "paper": "contrastive-sc, paper's settings"}
-shown = pd.concat([rows[rows["method"] == benchmark.CSC_LEIDEN].assign(method=labels[preset])
-                   for preset, rows in runs.items()]
-                  + [runs["default"][runs["default"]["method"] == benchmark.SCANPY]])
-marks = published.replace({"method": {benchmark.CSC_LEIDEN: labels["paper"]}})
-plotting.ari_vs_paper(shown, marks, methods=[labels["default"], labels["paper"], benchmark.SCANPY],
-                      datasets=stored,
-                      title="k-free ARI: defaults, the paper's settings, scanpy (✕: published)")
+shown = pd.concat(
+    [rows[rows["method"] == CSC_LEIDEN].assign(method=labels[preset]) for preset, rows in runs.items()]
+    + [runs["default"][runs["default"]["method"] == SCANPY]]
+)
+marks = published.replace({"method": {CSC_LEIDEN: labels["paper"]}})
+figures.ari_vs_paper(
+    shown,
+    marks,
+    methods=[labels["default"], labels["paper"], SCANPY],
+    datasets=stored,
+    title="k-free ARI: defaults, the paper's settings, scanpy (✕: published)",
+)
 plt.show()
 
 # %% [markdown]
@@ -104,16 +123,26 @@ plt.show()
 
 # %%
 c = comparison
-print(f"Defaults: mean ARI {c['defaults'].mean():.3f} over {len(c)} data set(s) "
-      f"(paper's settings here {c['paper settings'].mean():.3f}, scanpy {c['scanpy (same runs)'].mean():.3f}).")
-print(f"  above scanpy (same runs) on {(c['defaults − scanpy'] > 0).sum()} of {len(c)}; smallest margin "
-      f"{c['defaults − scanpy'].min():+.3f} ({c['defaults − scanpy'].idxmin()});")
-print(f"  above the paper's published contrastive-sc on {(c['defaults − published'] > 0).sum()} of "
-      f"{c['published contrastive-sc'].notna().sum()}; smallest margin {c['defaults − published'].min():+.3f};")
-print(f"  the paper's settings, run here, reach their published value on "
-      f"{(c['paper settings'] >= c['published contrastive-sc']).sum()} of {len(c)};")
-print(f"  wall time: defaults {c['seconds, defaults'].mean():.1f} s, paper's settings "
-      f"{c['seconds, paper settings'].mean():.1f} s per run (mean).")
+print(
+    f"Defaults: mean ARI {c['defaults'].mean():.3f} over {len(c)} data set(s) "
+    f"(paper's settings here {c['paper settings'].mean():.3f}, scanpy {c['scanpy (same runs)'].mean():.3f})."
+)
+print(
+    f"  above scanpy (same runs) on {(c['defaults − scanpy'] > 0).sum()} of {len(c)}; smallest margin "
+    f"{c['defaults − scanpy'].min():+.3f} ({c['defaults − scanpy'].idxmin()});"
+)
+print(
+    f"  above the paper's published contrastive-sc on {(c['defaults − published'] > 0).sum()} of "
+    f"{c['published contrastive-sc'].notna().sum()}; smallest margin {c['defaults − published'].min():+.3f};"
+)
+print(
+    f"  the paper's settings, run here, reach their published value on "
+    f"{(c['paper settings'] >= c['published contrastive-sc']).sum()} of {len(c)};"
+)
+print(
+    f"  wall time: defaults {c['seconds, defaults'].mean():.1f} s, paper's settings "
+    f"{c['seconds, paper settings'].mean():.1f} s per run (mean)."
+)
 
 # %% [markdown]
 # The paper's settings, run by this code, land near the published values (same method, same data, different
@@ -124,8 +153,8 @@ print(f"  wall time: defaults {c['seconds, defaults'].mean():.1f} s, paper's set
 # ## Round 1: the graph and the training schedule
 # `python -m bench tune` (`tune_defaults.csv`, seeds 0–2): the paper's encoder (256 → 64 → 32) with several
 # training settings, each embedding clustered with Leiden over a grid of neighbours × resolutions. (All three tuning
-# rounds ran through the autograd training step that `csc_core.fused_step` later replaced: the same computation up to
-# rounding and the draw of the random gene subsets, so their ARIs stand; their seconds are about twice today's.)
+# rounds ran through the autograd training step that `csc_core.kernels.torch_step` later replaced: the same computation
+# up to rounding and the draw of the random gene subsets, so their ARIs stand; their seconds are about twice today's.)
 #
 # - **The Leiden resolution matters most.** At the paper's resolution 1.0 the contrastive embedding is cut into far
 #   more clusters than there are cell types (worm: about 28 for 10 types) and the mean ARI is 0.51–0.55; at 0.3 it is
@@ -141,10 +170,12 @@ print(f"  wall time: defaults {c['seconds, defaults'].mean():.1f} s, paper's set
 tuning_store = ResultStore(bench_results / "tune_defaults.csv")
 if tuning_store.path.exists():
     round1 = dict(epochs=50, mask="batch", batch_size=256, lr=1e-2)  # round 1's chosen training
-    plotting.tuning_heatmap(tuning_store.select(clustering="leiden", **round1),
-                            title="Round 1: mean ARI by graph setting, 256→64→32 encoders, 50 epochs of 256")
+    figures.tuning_heatmap(
+        tuning_store.select(clustering="leiden", **round1),
+        title="Round 1: mean ARI by graph setting, 256→64→32 encoders, 50 epochs of 256",
+    )
     plt.show()
-    display(benchmark.training_comparison(tuning_store.load(), n_neighbors=30, resolution=0.3))
+    display(training_comparison(tuning_store.load(), n_neighbors=30, resolution=0.3))
 else:
     print(f"{tuning_store.path} not found: run `python -m bench tune` to produce it.")
 
@@ -164,8 +195,14 @@ else:
 speed_store = ResultStore(bench_results / "tune_speed.csv")
 if speed_store.path.exists():
     display(Markdown("**Round 2** (mean over the seeds stored; train seconds: mean over all data sets)"))
-    display(benchmark.training_comparison(speed_store.load(), n_neighbors=30, resolution=0.3,
-                                          settings=("hidden", "batch_size", "epochs", "min_steps", "n_genes")))
+    display(
+        training_comparison(
+            speed_store.load(),
+            n_neighbors=30,
+            resolution=0.3,
+            settings=("hidden", "batch_size", "epochs", "min_steps", "n_genes"),
+        )
+    )
 else:
     print(f"{speed_store.path} not found: run `python -m bench tune-speed` to produce it.")
 
@@ -182,16 +219,20 @@ else:
 
 # %%
 res_store = ResultStore(bench_results / "tune_resolution.csv")
-lowest = min(cluster.AUTO_RESOLUTIONS)
+lowest = min(AUTO_RESOLUTIONS)
 if res_store.path.exists():
     res_table = res_store.load()
-    partitions = res_table[res_table["method"] == benchmark.CSC_LEIDEN]
-    scanpy_mean = res_table[res_table["method"] == benchmark.SCANPY].groupby("dataset")["ari"].mean()
-    rules = benchmark.resolution_rules(partitions)
+    partitions = res_table[res_table["method"] == CSC_LEIDEN]
+    scanpy_mean = res_table[res_table["method"] == SCANPY].groupby("dataset")["ari"].mean()
+    rules = resolution_rules(partitions)
     at30 = partitions[partitions["n_neighbors"] == 30]
-    plotting.resolution_curves(at30, rules[(rules["rule"] == "auto") & (rules["n_neighbors"] == 30)],
-                               scanpy=scanpy_mean, lowest=lowest,
-                               title="ARI and silhouette against the Leiden resolution (30 neighbours, seeds 0–4)")
+    figures.resolution_curves(
+        at30,
+        rules[(rules["rule"] == "auto") & (rules["n_neighbors"] == 30)],
+        scanpy=scanpy_mean,
+        lowest=lowest,
+        title="ARI and silhouette against the Leiden resolution (30 neighbours, seeds 0–4)",
+    )
     plt.show()
 else:
     print(f"{res_store.path} not found: run `python -m bench tune-resolution` to produce it.")
@@ -201,7 +242,7 @@ else:
 # partitions on others (PBMC and bladder subsets at resolution 0.1, four to six clusters), so "the best silhouette"
 # alone picks badly. Two observations make it useful: resolutions below 0.3 under-cluster every data set here, and
 # past the ARI's peak the silhouette changes by less than about 0.02. Hence the rule behind `resolution="auto"`
-# ({func}`csc_core.cluster.select_resolution`):
+# ({func}`csc_core.pipeline.resolution.select_resolution`):
 #
 # > run Leiden at resolutions 0.3, 0.4, …, 0.8, 1.0 on the one kNN graph; keep the **lowest** resolution whose
 # > partition's cosine silhouette (on a seeded sample of 3,000 cells) is **within 0.02 of the best** — the

@@ -24,17 +24,17 @@
 # (on this 2-core virtual machine the same training run varies by about ±20 % from one run to the next).
 #
 # A training step is computed in one of two ways, the `kernel`: on the CPU, by default, as one function compiled with
-# numba (`csc_core.compiled_step`, since 2026-12-02); on a GPU, with the paper's per-cell masks, or when asked
-# (`kernel="torch"`), with PyTorch's operations (`csc_core.fused_step`). Both compute the same closed forms; they
-# round differently, so one seed trains other encoders with each, as on another processor. Every stored run says which
-# kernel it used; the book's other chapters read back result tables computed with PyTorch's.
+# numba (`csc_core.kernels.compiled`, since 2026-12-02); on a GPU, with the paper's per-cell masks, or when asked
+# (`kernel="torch"`), with PyTorch's operations (`csc_core.kernels.torch_step`). Both compute the same closed forms;
+# they round differently, so one seed trains other encoders with each, as on another processor. Every stored run says
+# which kernel it used; the book's other chapters read back result tables computed with PyTorch's.
 #
 # Those one-off costs are real for a reader, though: the first `contrastive_sc` call in a new kernel pays them. On
 # worm (Intel, measured once each) the first call took 5.7 s where the second took 1.5 s: 0.7 s for importing
 # `torch._dynamo` with the first `torch.optim` optimizer, 3.1 s for compiling umap's two connectivity kernels, which
 # scanpy's `pp.neighbors` calls and umap does not keep on disk. contrastive-sc now calls PyTorch's functional Adam and
-# asks numba to cache those two kernels (`csc_core.cluster.cache_umap_kernels`; same compiled code): a new kernel's
-# first call now takes 2.1 s, once the cache exists. scanpy's pipeline uses the same kernels, cached once
+# asks numba to cache those two kernels (`csc_core.pipeline.graph.cache_umap_kernels`; same compiled code): a new
+# kernel's first call now takes 2.1 s, once the cache exists. scanpy's pipeline uses the same kernels, cached once
 # contrastive-sc has run in that kernel. The compiled training step has a one-off cost of its own: numba compiles it
 # the first time it runs on a machine (about 30 s for the default encoder) and keeps it on disk; after that, a new
 # kernel's first `contrastive_sc` on worm took 2.0 s, against 2.6 s with PyTorch's step (AMD, measured once each).
@@ -75,21 +75,43 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 import csc_core
-from csc_core import cost, plotting
-from csc_core.book import find_root
-from csc_core.experiments import ResultStore, computed_on, relabel_processors
+from csc_core.harness import cost_figures
+from csc_core.harness.chapter import find_root
+from csc_core.harness.machine import computed_on, relabel_processors
+from csc_core.harness.runs import (
+    across_cpus,
+    complete_runs,
+    latest_run_per_cpu,
+    reclustered_comparison,
+    revision_comparison,
+    scaling_per_cpu,
+    spread_sources,
+)
+from csc_core.harness.stopping_tables import early_stopping_summary, stopping_rules_summary, training_frontier
+from csc_core.harness.store import ResultStore
+from csc_core.harness.timing import (
+    CSC,
+    SCANPY,
+    label_kernels,
+    linear_fit,
+    speed_ratio,
+    stage_table,
+    time_pipelines,
+    timing_fits,
+    warm_up,
+)
 
 plt.rcParams["figure.dpi"] = 90
 seeds = seeds or {"quick": [0], "paper": [0, 1, 2]}[profile]
 root = find_root()
 speed = relabel_processors(ResultStore(root / "bench" / "results" / "speed.csv").load())
 scale = relabel_processors(ResultStore(root / "bench" / "results" / "scale.csv").load())
-runs = cost.complete_runs(speed)  # runs over every data set, oldest first
+runs = complete_runs(speed)  # runs over every data set, oldest first
 print(f"complete speed benchmark runs stored: {runs}")
 # before and after on the same processor: another processor gives other numbers (see "On another processor")
 first_cpu = speed.loc[speed["run"] == runs[0], "cpu"].iloc[0]
-same_cpu = cost.complete_runs(speed, cpu=first_cpu)
-by_kernel = {k: cost.complete_runs(speed, cpu=first_cpu, kernel=k) for k in ("torch", "compiled")}
+same_cpu = complete_runs(speed, cpu=first_cpu)
+by_kernel = {k: complete_runs(speed, cpu=first_cpu, kernel=k) for k in ("torch", "compiled")}
 
 # %% [markdown]
 # ## Where the time goes, before and after
@@ -103,33 +125,46 @@ by_kernel = {k: cost.complete_runs(speed, cpu=first_cpu, kernel=k) for k in ("to
 first = speed[speed["run"] == same_cpu[0]]
 pytorch = speed[speed["run"] == by_kernel["torch"][-1]]
 latest = speed[speed["run"] == (by_kernel["compiled"] or by_kernel["torch"])[-1]]
-print(f"processor: {first_cpu}; runs compared: {same_cpu[0]}, {by_kernel['torch'][-1]} (PyTorch's step) and "
-      f"{latest['run'].iloc[0]} ({latest['kernel'].dropna().iloc[0]})")
-ratios = pd.DataFrame({"first implementation": cost.speed_ratio(first), "defaults, PyTorch step": cost.speed_ratio(
-    pytorch), "defaults, compiled step": cost.speed_ratio(latest)})
+print(
+    f"processor: {first_cpu}; runs compared: {same_cpu[0]}, {by_kernel['torch'][-1]} (PyTorch's step) and "
+    f"{latest['run'].iloc[0]} ({latest['kernel'].dropna().iloc[0]})"
+)
+ratios = pd.DataFrame(
+    {
+        "first implementation": speed_ratio(first),
+        "defaults, PyTorch step": speed_ratio(pytorch),
+        "defaults, compiled step": speed_ratio(latest),
+    }
+)
 display(Markdown("**End-to-end wall time of contrastive-sc ÷ scanpy's pipeline, same run**"))
 display(ratios.round(2))
-plotting.stage_times(cost.stage_table(latest), title=f"Seconds per stage, current defaults ({latest['run'].iloc[0]})")
+cost_figures.stage_times(stage_table(latest), title=f"Seconds per stage, current defaults ({latest['run'].iloc[0]})")
 plt.show()
 
 # %% [markdown]
 # What the speed cost in accuracy: the mean ARI of the same runs, per data set (the first run had seed 0 only).
 
 # %%
-ari = pd.DataFrame({
-    "first implementation": first[first["method"] == cost.CSC].groupby("dataset")["ari"].mean(),
-    "defaults, PyTorch step": pytorch[pytorch["method"] == cost.CSC].groupby("dataset")["ari"].mean(),
-    "current defaults": latest[latest["method"] == cost.CSC].groupby("dataset")["ari"].mean(),
-    "scanpy": latest[latest["method"] == cost.SCANPY].groupby("dataset")["ari"].mean(),
-})
+ari = pd.DataFrame(
+    {
+        "first implementation": first[first["method"] == CSC].groupby("dataset")["ari"].mean(),
+        "defaults, PyTorch step": pytorch[pytorch["method"] == CSC].groupby("dataset")["ari"].mean(),
+        "current defaults": latest[latest["method"] == CSC].groupby("dataset")["ari"].mean(),
+        "scanpy": latest[latest["method"] == SCANPY].groupby("dataset")["ari"].mean(),
+    }
+)
 display(ari.round(3))
-run_seeds = {name: sorted(int(s) for s in rows["seed"].unique())
-             for name, rows in (("first", first), ("PyTorch step", pytorch), ("latest", latest))}
+run_seeds = {
+    name: sorted(int(s) for s in rows["seed"].unique())
+    for name, rows in (("first", first), ("PyTorch step", pytorch), ("latest", latest))
+}
 print(f"seeds of each run: {run_seeds}")
 change = ari["current defaults"] - ari["first implementation"]
-print(f"mean over the data sets: first implementation {ari['first implementation'].mean():.3f}, current defaults "
-      f"{ari['current defaults'].mean():.3f}; per data set the change runs from {change.min():+.3f} to "
-      f"{change.max():+.3f} ({(change < 0).sum()} of {len(change)} lower)")
+print(
+    f"mean over the data sets: first implementation {ari['first implementation'].mean():.3f}, current defaults "
+    f"{ari['current defaults'].mean():.3f}; per data set the change runs from {change.min():+.3f} to "
+    f"{change.max():+.3f} ({(change < 0).sum()} of {len(change)} lower)"
+)
 
 # %% [markdown]
 # Over the six sets the mean did not drop, but per data set it moved both ways, by about as much as one seed differs
@@ -140,9 +175,9 @@ print(f"mean over the data sets: first implementation {ari['first implementation
 # %% [markdown]
 # ## The training step compiled for the CPU
 #
-# PyTorch's step (`csc_core.fused_step`) already did a step in closed form, but as
+# PyTorch's step (`csc_core.kernels.torch_step`) already did a step in closed form, but as
 # some forty operations, thirty of them element-wise on arrays of about 50,000 numbers, where the cost of calling an
-# operation outweighs its arithmetic. `csc_core.compiled_step` does the whole step — and Adam's update — as one
+# operation outweighs its arithmetic. `csc_core.kernels.compiled` does the whole step — and Adam's update — as one
 # function compiled by numba. Its work is cut into six tasks, one per encoder and view, which the two cores run in
 # parallel, each with a single-threaded BLAS for its own matrix products (six such products ran in 190 µs, against
 # 260 µs one after another on a two-thread BLAS). Two details decided its speed, both found by timing: every loop
@@ -152,9 +187,10 @@ print(f"mean over the data sets: first implementation {ari['first implementation
 # exponentials: 0.75 ms a step before). The tests check it against autograd and PyTorch's Adam, and that one or two
 # threads give the same bits. Training seconds of the two kernels' runs above, same processor and session:
 
+
 # %%
 def train_seconds(rows):
-    return cost.stage_table(rows).xs(cost.CSC, level="method")["train"]
+    return stage_table(rows).xs(CSC, level="method")["train"]
 
 
 kernels_train = pd.DataFrame({"PyTorch step": train_seconds(pytorch), "compiled step": train_seconds(latest)})
@@ -166,7 +202,7 @@ display(kernels_train.round(2))
 #
 # The encoders read z-scored counts, a dense matrix; but every zero count of a gene becomes the same value, and on
 # worm 98.9 % of the entries (1500 genes) are that value — 90–93 % on the PBMC and bladder sets. So
-# `csc_core.compiled_step.offset_rows` stores each gene's smallest value (its "floor") and, as a sparse matrix, the
+# `csc_core.kernels.compiled.offset_rows` stores each gene's smallest value (its "floor") and, as a sparse matrix, the
 # entries off it; a view's first layer is then the floor's product (one row of weights per view) plus one row of
 # weights per entry off the floor, and its weight gradient likewise. That is the same function of the data up to
 # rounding — the floor's product is added back, although the BatchNorm after the layer would cancel it — and it is
@@ -184,17 +220,31 @@ display(kernels_train.round(2))
 
 # %%
 intel = "Intel(R) Xeon(R) Processor (AVX-512)"
-intel_compiled = cost.complete_runs(speed, cpu=intel, kernel="compiled")
+intel_compiled = complete_runs(speed, cpu=intel, kernel="compiled")
 sparse_run = "2026-12-02 19:43 UTC"  # the first run with the sparse first layer and one compiled code
 if len(intel_compiled) >= 2 and sparse_run in intel_compiled:
-    picked = {f"dense first layer ({intel_compiled[0]})": intel_compiled[0],
-              f"sparse first layer, one code ({sparse_run})": sparse_run,
-              f"latest ({intel_compiled[-1]})": intel_compiled[-1]}
+    picked = {
+        f"dense first layer ({intel_compiled[0]})": intel_compiled[0],
+        f"sparse first layer, one code ({sparse_run})": sparse_run,
+        f"latest ({intel_compiled[-1]})": intel_compiled[-1],
+    }
     picked = {label: speed[speed["run"] == run] for label, run in picked.items()}
     display(Markdown("**Intel, compiled step: training seconds, csc / scanpy wall time and mean ARI (seeds 0–2)**"))
-    display(pd.concat({label: pd.DataFrame({"train (s)": train_seconds(rows), "csc / scanpy": cost.speed_ratio(rows),
-                                            "ARI": rows[rows["method"] == cost.CSC].groupby("dataset")["ari"].mean()})
-                       for label, rows in picked.items()}, axis=1).round(3))
+    display(
+        pd.concat(
+            {
+                label: pd.DataFrame(
+                    {
+                        "train (s)": train_seconds(rows),
+                        "csc / scanpy": speed_ratio(rows),
+                        "ARI": rows[rows["method"] == CSC].groupby("dataset")["ari"].mean(),
+                    }
+                )
+                for label, rows in picked.items()
+            },
+            axis=1,
+        ).round(3)
+    )
 else:
     print(f"The compiled-step runs named here are not stored for the {intel}.")
 
@@ -207,10 +257,10 @@ else:
 # The latest stored run of each processor type with PyTorch's step, below, computed the same thing on three processors
 # with two cores each: an AMD EPYC with AVX-512 (Zen 4), an Intel Xeon with AVX-512, and an AMD EPYC with AVX2 only
 # (Zen 3). These virtual machines name both AMDs a bare "AMD EPYC", so since 2026-12-02 10:00 UTC every stored row
-# names the widest vector extension too (`csc_core.experiments. processor`), and this chapter gives the rows stored
-# before under a bare name the name of their processor (`csc_core.experiments.relabel_processors`). Both were AVX-512
-# ones. The "AMD EPYC" rows: the session of 2026-12-02 that made that processor's latest runs read AVX-512 off it, and
-# its scanpy labels equal the Intel's bit for bit where the AVX2 EPYC's do not (below). The Intel's rows of
+# names the widest vector extension too (`csc_core.harness.machine.processor`), and this chapter gives the rows stored
+# before under a bare name the name of their processor (`csc_core.harness.machine.relabel_processors`). Both were
+# AVX-512 ones. The "AMD EPYC" rows: the session of 2026-12-02 that made that processor's latest runs read AVX-512 off
+# it, and its scanpy labels equal the Intel's bit for bit where the AVX2 EPYC's do not (below). The Intel's rows of
 # 2026-11-25: an Intel that reads AVX-512 measured them again on 2026-12-02, and every contrastive-sc ARI came out the
 # same, seed for seed — the 18 of its latest speed run with PyTorch's step and the 36 of the first implementation in
 # the seed spread below (35 to the bit, one 6e-17 off). Those Intel runs came after three changes to the training step
@@ -219,36 +269,58 @@ else:
 # step, from the session that added the compiled one, equals the AMD's runs of a week before seed for seed.
 
 # %%
-per_cpu = cost.latest_run_per_cpu(speed, kernel="torch")  # one kernel across processors
+per_cpu = latest_run_per_cpu(speed, kernel="torch")  # one kernel across processors
 cost_kernels = {"torch": "PyTorch step", "compiled": "compiled step"}
 if len(per_cpu) < 2:
     print(f"Runs stored from one processor only ({list(per_cpu)}): nothing to compare.")
 else:
-    display(Markdown("**End-to-end wall time of contrastive-sc ÷ scanpy's pipeline, latest run per processor and "
-                     "training step**"))
-    latest_per_kernel = {label: cost.latest_run_per_cpu(speed, kernel=kernel) for kernel, label in cost_kernels.items()}
-    display(pd.DataFrame({(label, cpu): cost.speed_ratio(speed[speed["run"] == run])
-                          for label, runs_per_cpu in latest_per_kernel.items()
-                          for cpu, run in runs_per_cpu.items()}).round(2))
-    csc_cpus = cost.across_cpus(speed, kernel="torch")
-    scanpy_cpus = cost.across_cpus(speed, method=cost.SCANPY, kernel="torch")
-    plotting.across_cpus(csc_cpus, title=f"contrastive-sc's ARI, same code and seeds, {len(per_cpu)} processors")
+    display(
+        Markdown(
+            "**End-to-end wall time of contrastive-sc ÷ scanpy's pipeline, latest run per processor and training step**"
+        )
+    )
+    latest_per_kernel = {label: latest_run_per_cpu(speed, kernel=kernel) for kernel, label in cost_kernels.items()}
+    display(
+        pd.DataFrame(
+            {
+                (label, cpu): speed_ratio(speed[speed["run"] == run])
+                for label, runs_per_cpu in latest_per_kernel.items()
+                for cpu, run in runs_per_cpu.items()
+            }
+        ).round(2)
+    )
+    csc_cpus = across_cpus(speed, kernel="torch")
+    scanpy_cpus = across_cpus(speed, method=SCANPY, kernel="torch")
+    cost_figures.across_cpus(csc_cpus, title=f"contrastive-sc's ARI, same code and seeds, {len(per_cpu)} processors")
     plt.show()
-    display(Markdown("**contrastive-sc's ARI: mean over the seeds per processor, and the largest change of one "
-                     "seed's ARI between processors**"))
+    display(
+        Markdown(
+            "**contrastive-sc's ARI: mean over the seeds per processor, and the largest change of one "
+            "seed's ARI between processors**"
+        )
+    )
     means = csc_cpus.drop(columns="spread").groupby("dataset").mean()
-    display(means.assign(**{"largest change of one seed": csc_cpus.groupby("dataset")["spread"].max(),
-                            "scanpy: largest change": scanpy_cpus.groupby("dataset")["spread"].max()}).round(3))
+    display(
+        means.assign(
+            **{
+                "largest change of one seed": csc_cpus.groupby("dataset")["spread"].max(),
+                "scanpy: largest change": scanpy_cpus.groupby("dataset")["spread"].max(),
+            }
+        ).round(3)
+    )
     print("mean over the data sets: " + ", ".join(f"{cpu} {v:.3f}" for cpu, v in means.mean().items()))
     if len(latest_per_kernel["compiled step"]) >= 2:  # the compiled step across the processors that ran it
-        compiled_cpus = cost.across_cpus(speed, kernel="compiled")
+        compiled_cpus = across_cpus(speed, kernel="compiled")
         compiled_means = compiled_cpus.drop(columns="spread").groupby("dataset").mean().mean()
-        print("compiled step, mean over the data sets: " + ", ".join(
-            f"{cpu} {v:.3f}" for cpu, v in compiled_means.items())
-            + f"; largest change of one seed {compiled_cpus['spread'].max():.3f}")
+        print(
+            "compiled step, mean over the data sets: "
+            + ", ".join(f"{cpu} {v:.3f}" for cpu, v in compiled_means.items())
+            + f"; largest change of one seed {compiled_cpus['spread'].max():.3f}"
+        )
     display(Markdown(f"**{dataset}: seconds per stage, latest run per processor (mean over its seeds)**"))
-    stages = pd.concat({cpu: cost.stage_table(speed[speed["run"] == run]) for cpu, run in per_cpu.items()},
-                       names=["processor"])
+    stages = pd.concat(
+        {cpu: stage_table(speed[speed["run"] == run]) for cpu, run in per_cpu.items()}, names=["processor"]
+    )
     display(stages.xs(dataset, level="dataset").T.round(3).fillna("—"))  # a stage the method does not have
 
 # %% [markdown]
@@ -288,14 +360,20 @@ clustering_rows = relabel_processors(ResultStore(root / "bench" / "results" / "c
 if clustering_rows.empty:
     print("No clustering-spread rows stored: run `python -m bench clustering-spread`.")
 else:
-    display(Markdown("**Standard deviation of the ARI: whole runs, clustering seeds on one embedding, training seeds "
-                     "with the clustering's noise averaged out**"))
-    sources = cost.spread_sources(clustering_rows)
+    display(
+        Markdown(
+            "**Standard deviation of the ARI: whole runs, clustering seeds on one embedding, training seeds "
+            "with the clustering's noise averaged out**"
+        )
+    )
+    sources = spread_sources(clustering_rows)
     display(sources[["pipeline sd", "clustering sd", "training sd", "mean ARI"]].round(3))
     ranges = sources["clustering range"].round(3).to_string()
     print(f"largest minus smallest ARI on one embedding, mean per data set:\n{ranges}")
-    print(f"training seeds: {sources['training seeds'].max()}, clustering seeds per embedding: "
-          f"{sources['clustering seeds'].max()}\nprocessor: {', '.join(clustering_rows['cpu'].unique())}")
+    print(
+        f"training seeds: {sources['training seeds'].max()}, clustering seeds per embedding: "
+        f"{sources['clustering seeds'].max()}\nprocessor: {', '.join(clustering_rows['cpu'].unique())}"
+    )
 
 # %% [markdown]
 # On the bladder and worm sets most of the spread is the clustering's. On one and the same embedding, ten Leiden seeds
@@ -317,21 +395,30 @@ else:
 # %%
 spread_rows = relabel_processors(ResultStore(root / "bench" / "results" / "seed_spread.csv").load())
 if spread_rows.empty:
-    print(f"No seed-spread rows stored: run `python -m bench seed-spread --rev {first_revision}` and "
-          "`python -m bench seed-spread`.")
+    print(
+        f"No seed-spread rows stored: run `python -m bench seed-spread --rev {first_revision}` and "
+        "`python -m bench seed-spread`."
+    )
 else:
     # today's defaults: the latest revision measured other than the two past ones named in the parameters
-    before_after = cost.revision_comparison(spread_rows, before=first_revision, exclude=[pytorch_revision])
-    display(Markdown(f"**Mean ARI over the seeds: first implementation ({first_revision}) and today's defaults, "
-                     "same machine**"))
+    before_after = revision_comparison(spread_rows, before=first_revision, exclude=[pytorch_revision])
+    display(
+        Markdown(
+            f"**Mean ARI over the seeds: first implementation ({first_revision}) and today's defaults, same machine**"
+        )
+    )
     cpus = before_after.index.get_level_values("cpu").unique()
     shown = before_after[["before", "after", "change", "standard error"]]
     display(shown.droplevel("cpu").round(3) if len(cpus) == 1 else shown.round(3))
-    print(f"seeds (before / after): {', '.join(before_after['seeds'].unique())}; revisions after: "
-          f"{', '.join(before_after['revision after'].unique())}\nprocessor: {', '.join(cpus)}")
+    print(
+        f"seeds (before / after): {', '.join(before_after['seeds'].unique())}; revisions after: "
+        f"{', '.join(before_after['revision after'].unique())}\nprocessor: {', '.join(cpus)}"
+    )
     for cpu, per_cpu_change in before_after.groupby(level="cpu"):
-        print(f"{cpu}, mean over the data sets: before {per_cpu_change['before'].mean():.3f}, "
-              f"after {per_cpu_change['after'].mean():.3f}")
+        print(
+            f"{cpu}, mean over the data sets: before {per_cpu_change['before'].mean():.3f}, "
+            f"after {per_cpu_change['after'].mean():.3f}"
+        )
 
 # %% [markdown]
 # Two processors ran both revisions: the Intel (AVX-512) and the AVX2 EPYC, today's defaults there with the compiled
@@ -352,19 +439,26 @@ else:
 
 # %%
 if not spread_rows.empty and (spread_rows["revision"] == pytorch_revision).any():
-    kernels = cost.revision_comparison(spread_rows, before=pytorch_revision, exclude=[first_revision])
-    display(Markdown(f"**Mean ARI over the seeds: PyTorch's step ({pytorch_revision}) and the compiled step, same "
-                     "machine**"))
+    kernels = revision_comparison(spread_rows, before=pytorch_revision, exclude=[first_revision])
+    display(
+        Markdown(
+            f"**Mean ARI over the seeds: PyTorch's step ({pytorch_revision}) and the compiled step, same machine**"
+        )
+    )
     kernel_cpus = kernels.index.get_level_values("cpu").unique()
     shown = kernels[["before", "after", "change", "standard error"]]
     display(shown.droplevel("cpu").round(3) if len(kernel_cpus) == 1 else shown.sort_index().round(3))
-    print(f"seeds (before / after): {', '.join(kernels['seeds'].unique())}; revisions after: "
-          f"{', '.join(kernels['revision after'].unique())}")
+    print(
+        f"seeds (before / after): {', '.join(kernels['seeds'].unique())}; revisions after: "
+        f"{', '.join(kernels['revision after'].unique())}"
+    )
     for cpu, per_cpu_kernels in kernels.groupby(level="cpu"):
-        print(f"{cpu}, mean over the data sets: PyTorch's step {per_cpu_kernels['before'].mean():.3f}, compiled step "
-              f"{per_cpu_kernels['after'].mean():.3f}; changes within one standard error: "
-              f"{(per_cpu_kernels['change'].abs() <= per_cpu_kernels['standard error']).sum()} of "
-              f"{len(per_cpu_kernels)}")
+        print(
+            f"{cpu}, mean over the data sets: PyTorch's step {per_cpu_kernels['before'].mean():.3f}, compiled step "
+            f"{per_cpu_kernels['after'].mean():.3f}; changes within one standard error: "
+            f"{(per_cpu_kernels['change'].abs() <= per_cpu_kernels['standard error']).sum()} of "
+            f"{len(per_cpu_kernels)}"
+        )
 
 # %% [markdown]
 # Over the six sets the compiled step changes the mean by +0.006 on the AVX-512 EPYC, −0.011 on the AVX2 one and
@@ -393,28 +487,44 @@ if not spread_rows.empty and (spread_rows["revision"] == pytorch_revision).any()
 reclustered_path = root / "bench" / "results" / "seed_spread_reclustered.csv"
 reclustered = relabel_processors(ResultStore(reclustered_path).load())
 if reclustered.empty or not (reclustered["revision"] == first_revision).any():
-    print(f"No reclustered rows of {first_revision} stored: run `python -m bench seed-spread --recluster auto 0.3 "
-          f"--rev {first_revision}` and the same without --rev.")
+    print(
+        f"No reclustered rows of {first_revision} stored: run `python -m bench seed-spread --recluster auto 0.3 "
+        f"--rev {first_revision}` and the same without --rev."
+    )
 else:
-    held = cost.reclustered_comparison(reclustered, before=first_revision, exclude=[pytorch_revision])
-    display(Markdown(f"**Mean ARI over the seeds: the first implementation's training ({first_revision}) and "
-                     "today's, clustered alike**"))
+    held = reclustered_comparison(reclustered, before=first_revision, exclude=[pytorch_revision])
+    display(
+        Markdown(
+            f"**Mean ARI over the seeds: the first implementation's training ({first_revision}) and "
+            "today's, clustered alike**"
+        )
+    )
     shown = held[["before", "after", "change", "standard error"]]
     display(shown.droplevel("cpu").round(3) if held.index.get_level_values("cpu").nunique() == 1 else shown.round(3))
-    print(f"seeds (before / after): {', '.join(held['seeds'].unique())}; revisions after: "
-          f"{', '.join(held['revision after'].unique())}; processor: {', '.join(reclustered['cpu'].unique())}")
+    print(
+        f"seeds (before / after): {', '.join(held['seeds'].unique())}; revisions after: "
+        f"{', '.join(held['revision after'].unique())}; processor: {', '.join(reclustered['cpu'].unique())}"
+    )
     for clustering, part in held.groupby(level="clustering", sort=False):
-        print(f"resolution {clustering}, mean over the data sets: before {part['before'].mean():.3f}, "
-              f"after {part['after'].mean():.3f}")
-    worm_first3 = cost.reclustered_comparison(reclustered[reclustered["dataset"] == "worm_neuron_cell"],
-                                              before=first_revision, seeds=[0, 1, 2], exclude=[pytorch_revision])
+        print(
+            f"resolution {clustering}, mean over the data sets: before {part['before'].mean():.3f}, "
+            f"after {part['after'].mean():.3f}"
+        )
+    worm_first3 = reclustered_comparison(
+        reclustered[reclustered["dataset"] == "worm_neuron_cell"],
+        before=first_revision,
+        seeds=[0, 1, 2],
+        exclude=[pytorch_revision],
+    )
     display(Markdown("**worm_neuron_cell, seeds 0–2 only (the speed target's test)**"))
     display(worm_first3[["before", "after", "change"]].droplevel(["dataset", "cpu"]).round(3))
     pytorch_held = reclustered[reclustered["revision"] == pytorch_revision]
     if not pytorch_held.empty:  # the PyTorch step's embeddings, clustered alike
         means = pytorch_held.groupby(["clustering", "dataset"])["ari"].mean().groupby(level="clustering").mean()
-        print(f"PyTorch's step ({pytorch_revision}), mean over the data sets: "
-              + ", ".join(f"resolution {c} {v:.3f}" for c, v in means.items()))
+        print(
+            f"PyTorch's step ({pytorch_revision}), mean over the data sets: "
+            + ", ".join(f"resolution {c} {v:.3f}" for c, v in means.items())
+        )
 
 # %% [markdown]
 # With the clustering held fixed, today's training scores higher than the first implementation's over the six sets
@@ -443,11 +553,11 @@ else:
 # that leave every result as it was — the trained parameters hash the same before and after (worm and PBMC, two seeds
 # each), and that run's 18 contrastive-sc ARIs equal those of 19:43:
 #
-# * the silhouettes of the automatic resolution from cluster sums (`csc_core.cluster.cosine_silhouette`): the cosine
-#   distance of two unit vectors is `1 − u·v`, so a cell's summed distance to a cluster is the cluster's size minus
-#   its dot product with the cluster's summed vectors — `m × k` products instead of `m²` distances. Worm's seven
-#   clusterings: 40 → 9 ms. The silhouettes agree with the pairwise computation to 4e-8 (not to the bit), and the same
-#   resolution was chosen on all 12 real embeddings compared;
+# * the silhouettes of the automatic resolution from cluster sums (`csc_core.pipeline.resolution.cosine_silhouette`):
+#   the cosine distance of two unit vectors is `1 − u·v`, so a cell's summed distance to a cluster is the cluster's
+#   size minus its dot product with the cluster's summed vectors — `m × k` products instead of `m²` distances. Worm's
+#   seven clusterings: 40 → 9 ms. The silhouettes agree with the pairwise computation to 4e-8 (not to the bit), and the
+#   same resolution was chosen on all 12 real embeddings compared;
 # * the training loop checks an epoch's minibatches and gene subsets in one call, not every step's (30 µs a step);
 # * BatchNorm's counter of batches is advanced through a numpy view of it, not a PyTorch `add_` (20 µs a step);
 # * the input check tests for integer counts with `trunc` instead of `mod` (worm: 6.4 → 0.5 ms).
@@ -465,9 +575,9 @@ else:
 # 0.469 against 0.472 with the automatic resolution, and higher over eleven seeds with either.
 #
 # The road, on worm's training (AMD): through PyTorch's autograd a step cost 3.4–4 ms, most of it per-operation
-# overhead on tiny matrices; `csc_core.fused_step` computes the gradients in closed form — both views of all three
-# encoders through each layer as one batched matrix product — at about 2.2 ms (training 2.2 → 1.1–1.2 s);
-# `csc_core.compiled_step` does it as one compiled function at 1.4 ms (1.16 → 0.72 s). What is left to cut is the
+# overhead on tiny matrices; `csc_core.kernels.torch_step` computes the gradients in closed form — both views of all
+# three encoders through each layer as one batched matrix product — at about 2.2 ms (training 2.2 → 1.1–1.2 s);
+# `csc_core.kernels.compiled` does it as one compiled function at 1.4 ms (1.16 → 0.72 s). What is left to cut is the
 # number of steps, the arithmetic of each, or the Leiden runs. The benchmark below trains for a fixed number of steps
 # instead (`epochs=1, min_steps=S`; everything else the defaults) and times scanpy in the same process right after each
 # run (`python -m bench speed-frontier`, seeds 0–2), with the compiled step; the PyTorch step's rows are printed after.
@@ -477,13 +587,15 @@ frontier_rows = ResultStore(root / "bench" / "results" / "speed_frontier.csv").l
 if frontier_rows.empty:
     print("No frontier rows stored: run `python -m bench speed-frontier`.")
 else:
-    frontier = cost.training_frontier(frontier_rows, kernel="compiled")
+    frontier = training_frontier(frontier_rows, kernel="compiled")
     display(Markdown("**Compiled step: mean ARI, then csc / scanpy wall time, by training steps**"))
     display(frontier.pivot_table(index="steps", columns="dataset", values="ari", sort=False).round(3))
     display(frontier.pivot_table(index="steps", columns="dataset", values="ratio", sort=False).round(2))
-    plotting.speed_frontier(frontier, title="ARI against wall time relative to scanpy, by training steps (compiled)")
+    cost_figures.speed_frontier(
+        frontier, title="ARI against wall time relative to scanpy, by training steps (compiled)"
+    )
     plt.show()
-    pytorch_frontier = cost.training_frontier(frontier_rows, kernel="torch")
+    pytorch_frontier = training_frontier(frontier_rows, kernel="torch")
     display(Markdown("**PyTorch's step (runs of 2026-11-24), mean over the data sets**"))
     display(pytorch_frontier[pytorch_frontier["dataset"] == "mean"].set_index("steps")[["ari", "ratio"]].round(3))
 
@@ -527,12 +639,12 @@ else:
 
 # %%
 if measure_here:
-    cost.warm_up()
+    warm_up()
     adata = csc_core.data.load(dataset)
-    here = pd.DataFrame([row for s in seeds for row in cost.time_pipelines(adata, seed=s, device=device)])
+    here = pd.DataFrame([row for s in seeds for row in time_pipelines(adata, seed=s, device=device)])
     here["dataset"] = dataset
     display(here.groupby("method").mean(numeric_only=True).round(3))
-    print(f"contrastive-sc / scanpy here, {dataset}, seeds {seeds}: {cost.speed_ratio(here).iloc[0]:.2f}×")
+    print(f"contrastive-sc / scanpy here, {dataset}, seeds {seeds}: {speed_ratio(here).iloc[0]:.2f}×")
 
 # %% [markdown]
 # ## A million cells
@@ -543,18 +655,30 @@ if measure_here:
 
 # %%
 latest_scale = scale[scale["run"] == scale["run"].max()].sort_values("n_cells")
-display(latest_scale.set_index("n_cells")[["simulate", "preprocess", "train", "graph", "cluster", "csc_total",
-                                          "peak_rss_gb", "ari"]].round(2))
-slope, intercept, r2 = cost.linear_fit(latest_scale["n_cells"], latest_scale["csc_total"])
-print(f"seconds ≈ {slope * 1e3:.3f} ms per cell × cells {intercept:+.1f} s   (R² = {r2:.4f}, "
-      f"{len(latest_scale)} sizes, run {latest_scale['run'].iloc[0]})")
-plotting.scaling(latest_scale, fit=(slope, intercept))
+display(
+    latest_scale.set_index("n_cells")[
+        ["simulate", "preprocess", "train", "graph", "cluster", "csc_total", "peak_rss_gb", "ari"]
+    ].round(2)
+)
+slope, intercept, r2 = linear_fit(latest_scale["n_cells"], latest_scale["csc_total"])
+print(
+    f"seconds ≈ {slope * 1e3:.3f} ms per cell × cells {intercept:+.1f} s   (R² = {r2:.4f}, "
+    f"{len(latest_scale)} sizes, run {latest_scale['run'].iloc[0]})"
+)
+cost_figures.scaling(latest_scale, fit=(slope, intercept))
 plt.show()
-display(Markdown("**Latest complete scale run per processor and training kernel: its largest size, and the line over "
-                 "all its sizes**"))
-per_kernel = {k: cost.scaling_per_cpu(scale, kernel=k) for k in ("compiled", "torch")}
-display(pd.concat({k: t for k, t in per_kernel.items() if not t.empty}, axis=1, names=["kernel", "processor"])
-        .map(lambda v: f"{v:.4g}" if isinstance(v, float) else v))
+display(
+    Markdown(
+        "**Latest complete scale run per processor and training kernel: its largest size, and the line over "
+        "all its sizes**"
+    )
+)
+per_kernel = {k: scaling_per_cpu(scale, kernel=k) for k in ("compiled", "torch")}
+display(
+    pd.concat({k: t for k, t in per_kernel.items() if not t.empty}, axis=1, names=["kernel", "processor"]).map(
+        lambda v: f"{v:.4g}" if isinstance(v, float) else v
+    )
+)
 
 # %% [markdown]
 # On the AMD, the run of 2026-11-24 21:20 UTC took 398 s for a million cells (the run before it, 20:31 UTC, 374 s: the
@@ -586,8 +710,8 @@ display(pd.concat({k: t for k, t in per_kernel.items() if not t.empty}, axis=1, 
 # watches what the method is for: every 200 optimizer steps it embeds one fixed, seeded sample of 2,000 cells,
 # clusters it (Leiden on a plain cosine kNN graph, about 40 ms) and compares the partition with the previous check's
 # by the adjusted Rand index; two checks in a row at ARI ≥ 0.95 end training, never before the `min_steps` floor
-# (`csc_core.stopping.StabilityStop`; `uns["csc"]["stopping"]` keeps every check). The checks read the model and
-# nothing else, so a run that does not stop is identical to one without them. It is off by default: on the paper's
+# (`csc_core.pipeline.stopping.StabilityStop`; `uns["csc"]["stopping"]` keeps every check). The checks read the model
+# and nothing else, so a run that does not stop is identical to one without them. It is off by default: on the paper's
 # data sets (a few thousand cells) training ends near its 500-step floor anyway, and on larger ones it trades a little
 # ARI for time. The stored comparison (`python -m bench early-stopping`: the simulated data of the previous section,
 # both modes in one fresh process per size and seed):
@@ -597,7 +721,7 @@ stopping_rows = ResultStore(root / "bench" / "results" / "early_stopping.csv").l
 if stopping_rows.empty:
     print("No early-stopping rows stored: run `python -m bench early-stopping`.")
 else:
-    display(cost.early_stopping_summary(stopping_rows, compact=True))
+    display(early_stopping_summary(stopping_rows, compact=True))
 
 # %% [markdown]
 # Reading it (run of 2026-11-24, one process per size and seed): below 100,000 cells the rule never fired — at
@@ -622,7 +746,7 @@ stopping_real = ResultStore(root / "bench" / "results" / "early_stopping_real.cs
 if stopping_real.empty:
     print("No rows stored: run `python -m bench early-stopping --datasets all --settings paper`.")
 else:
-    display(cost.early_stopping_summary(stopping_real, by="dataset", compact=True))
+    display(early_stopping_summary(stopping_real, by="dataset", compact=True))
 
 # %% [markdown]
 # It fired once in 18 runs (PBMC, seed 2: 1,200 of 1,500 steps, ARI 0.557 against 0.539 at full length); every other
@@ -638,8 +762,8 @@ else:
 # what any rule of this kind looks at — the sample's partitions at resolutions 0.3, 0.5 and 1 and their agreement
 # with the previous check's — together with the ARI that stopping right there would have given (all cells embedded
 # and clustered as `contrastive_sc` finishes). Every rule is then replayed on the stored checks
-# (`csc_core.cost.replay_stopping`; 48 runs: the six real sets with the paper's settings and 10,000 and 30,000
-# simulated cells with the defaults, seeds 0–5). First, what training longer buys at each check:
+# (`csc_core.harness.stopping_tables.replay_stopping`; 48 runs: the six real sets with the paper's settings and 10,000
+# and 30,000 simulated cells with the defaults, seeds 0–5). First, what training longer buys at each check:
 
 # %%
 trajectory = ResultStore(root / "bench" / "results" / "stopping_trajectory.csv").load()
@@ -647,10 +771,11 @@ if trajectory.empty:
     print("No rows stored: run `python -m bench stopping-trajectory --datasets all --settings paper`.")
 else:
     n_seeds = trajectory.groupby("data")["seed"].nunique().min()
-    plotting.ari_by_step(trajectory, title=f"ARI if training had stopped at each check (mean of {n_seeds} seeds, "
-                                           "range shaded)")
+    cost_figures.ari_by_step(
+        trajectory, title=f"ARI if training had stopped at each check (mean of {n_seeds} seeds, range shaded)"
+    )
     plt.show()
-    display(cost.stopping_rules_summary(trajectory).round(3))
+    display(stopping_rules_summary(trajectory).round(3))
 
 # %% [markdown]
 # With the paper's settings, three of the six real data sets gain nothing from training past the first check: their
@@ -672,33 +797,35 @@ else:
 # genes modelled): against cells at 2,000 genes, and against genes at 2,000 cells. The competitors (scDeepCluster,
 # sczi: 300 epochs of ZINB-autoencoder pretraining) were timed up to 5,000 cells — at about a minute per 1,000 cells
 # on this machine, 100,000 cells would take well over an hour each; their fitted lines say how long. Rows come from
-# `results/timing.csv` (`csc_core.cost.timing_rows`, one seed, run serially on the 2-core machine). The rows of
-# contrastive-sc, scanpy and PCA + KMeans were measured together, with PyTorch's closed-form training step (at 100,000
-# cells contrastive-sc took 65 s through the autograd step, 43 s through that one); contrastive-sc was timed again with
-# the compiled step on 2026-12-02 (its own line: 31 s at 100,000 cells); the competitors' rows are from an earlier run
-# of the same code (their training does not go through `csc_core`'s step).
+# `results/timing.csv` (`csc_core.harness.timing.timing_rows`, one seed, run serially on the 2-core machine). The rows
+# of contrastive-sc, scanpy and PCA + KMeans were measured together, with PyTorch's closed-form training step (at
+# 100,000 cells contrastive-sc took 65 s through the autograd step, 43 s through that one); contrastive-sc was timed
+# again with the compiled step on 2026-12-02 (its own line: 31 s at 100,000 cells); the competitors' rows are from an
+# earlier run of the same code (their training does not go through `csc_core`'s step).
 
 # %%
-timing = cost.label_kernels(ResultStore(root / "results" / "timing.csv").load())  # each training kernel its own line
+timing = label_kernels(ResultStore(root / "results" / "timing.csv").load())  # each training kernel its own line
 if timing.empty:
-    print("No timing results stored yet: csc_core.cost.timing_rows writes them (see results/timing.csv).")
+    print("No timing results stored yet: csc_core.harness.timing.timing_rows writes them (see results/timing.csv).")
 else:
     print(f"rows computed on {computed_on(timing)}")  # seconds depend on the processor
     by_cells = timing[timing["n_genes"] == 2000]
     by_genes = timing[timing["n_cells"] == 2000]
     fig, (left, right) = plt.subplots(1, 2, figsize=(14, 4.2))
-    plotting.method_timing(by_cells, x="n_cells", ax=left, title="Wall time against cells (2,000 genes)")
+    cost_figures.method_timing(by_cells, x="n_cells", ax=left, title="Wall time against cells (2,000 genes)")
     left.get_legend().remove()
-    plotting.method_timing(by_genes, x="n_genes", ax=right, title="Wall time against genes (2,000 cells)")
+    cost_figures.method_timing(by_genes, x="n_genes", ax=right, title="Wall time against genes (2,000 cells)")
     fig.tight_layout()
     plt.show()
     display(by_cells.pivot_table(index="n_cells", columns="method", values="seconds").round(1))
-    fits = cost.timing_fits(by_cells, "n_cells")
+    fits = timing_fits(by_cells, "n_cells")
     display(fits.round(3))
     for method, fit in fits.iterrows():
-        print(f"{method}: {fit['per_1000']:.2f} s per 1,000 cells (R² {fit['r2']:.3f}, log–log exponent "
-              f"{fit['exponent']:.2f}); 100,000 cells ≈ {fit['intercept'] + 100 * fit['per_1000']:.0f} s by the line")
-    display(cost.timing_fits(by_genes, "n_genes").round(3))
+        print(
+            f"{method}: {fit['per_1000']:.2f} s per 1,000 cells (R² {fit['r2']:.3f}, log–log exponent "
+            f"{fit['exponent']:.2f}); 100,000 cells ≈ {fit['intercept'] + 100 * fit['per_1000']:.0f} s by the line"
+        )
+    display(timing_fits(by_genes, "n_genes").round(3))
     print("ARI of the same runs:")
     display(by_cells.pivot_table(index="n_cells", columns="method", values="ari").round(2))
 
@@ -709,20 +836,21 @@ else:
 #
 # ## Grids on more than one core or machine
 #
-# Every figure of the paper is a grid of independent runs (data set × seed × setting). `csc_core.experiments.run_grid`
+# Every figure of the paper is a grid of independent runs (data set × seed × setting). `csc_core.harness.grid.run_grid`
 # skips the runs already stored in a result table and can hand the rest to local worker processes (joblib) or to a
 # Dask distributed cluster; the workers only compute, and this process writes each run's rows as soon as it finishes
 # (under a file lock), so an interrupted parallel grid resumes exactly like a serial one:
 #
 # ```python
-# from functools import partial
-# from csc_core import benchmark
-# from csc_core.experiments import ResultStore, run_grid
+# from csc_core.harness.grid import run_grid
+# from csc_core.harness.grids import csc_settings
+# from csc_core.harness.methods import real_data_rows
+# from csc_core.harness.store import ResultStore
 #
-# tasks = [{"dataset": d, "seed": s, **benchmark.csc_settings()} for d in datasets for s in (0, 1, 2)]
+# tasks = [{"dataset": d, "seed": s, **csc_settings()} for d in datasets for s in (0, 1, 2)]
 # store = ResultStore("results/real_data.csv")
-# run_grid(tasks, benchmark.real_data_rows, store, backend="joblib", n_jobs=2)          # this machine
-# run_grid(tasks, benchmark.real_data_rows, store, backend="dask", scheduler="tcp://scheduler:8786")  # a cluster
+# run_grid(tasks, real_data_rows, store, backend="joblib", n_jobs=2)          # this machine
+# run_grid(tasks, real_data_rows, store, backend="dask", scheduler="tcp://scheduler:8786")  # a cluster
 # ```
 #
 # With joblib each worker gets `cores ÷ n_jobs` threads, so two workers on two cores do not fight over them. It pays

@@ -46,7 +46,7 @@ seeds = None  # None: the profile's seeds for contrastive-sc and the reference p
 competitor_seeds = None  # None: the profile's seeds for scDeepCluster and sczi
 device = "auto"  # "auto", "cpu" or "cuda"
 kernel = "torch"  # training step: "torch" (the stored tables' kernel), or "auto" for the compiled CPU step
-workers = 1  # processes for runs not yet stored: 2 on two cores, ~1.5x faster (experiments.local_workers)
+workers = 1  # processes for runs not yet stored: 2 on two cores, ~1.5x faster (harness.grid.local_workers)
 results_dir = None  # None: the repository's results/ folder
 
 # %%
@@ -59,29 +59,50 @@ import pandas as pd
 from IPython.display import display
 
 import csc_core
-from csc_core import benchmark, plotting
-from csc_core.book import find_root, real_data_plan
-from csc_core.experiments import ResultStore, local_workers
-from csc_core.reference import paper_ari_for
+from csc_core.data.reference import paper_ari_for
+from csc_core.harness import figures
+from csc_core.harness.chapter import find_root, real_data_plan
+from csc_core.harness.grid import local_workers
+from csc_core.harness.grids import competitor_grid, csc_settings, real_data_grid
+from csc_core.harness.methods import (
+    CSC_KMEANS,
+    CSC_LEIDEN,
+    REAL_DATA_METHODS,
+    SCANPY,
+    SCDEEPCLUSTER,
+    SCZI,
+    SIMULATED_METHODS,
+)
+from csc_core.harness.store import ResultStore
+from csc_core.harness.tables import summary_table
+from csc_core.harness.timing import warm_up
 
 plt.rcParams["figure.dpi"] = 90
 datasets, seeds = real_data_plan(profile, datasets, seeds)  # skips data sets that cannot be downloaded here
 competitor_seeds = competitor_seeds or seeds
 results_dir = Path(results_dir) if results_dir else find_root() / "results"
-settings = benchmark.csc_settings("default", kernel=kernel, device=device)
-METHODS = benchmark.REAL_DATA_METHODS
+settings = csc_settings("default", kernel=kernel, device=device)
+METHODS = REAL_DATA_METHODS
 print(f"profile={profile}  datasets={datasets}\nseeds={seeds}  competitor seeds={competitor_seeds}")
 
 # %% [markdown]
 # ## Running the grids
 
 # %%
-csc_core.cost.warm_up()  # compile numba's kernels first, so the first task's seconds do not include it
+warm_up()  # compile numba's kernels first, so the first task's seconds do not include it
 t0 = time.perf_counter()
-ours = benchmark.real_data_grid(datasets, seeds, settings, ResultStore(results_dir / "real_methods.csv"),
-                                methods=benchmark.SIMULATED_METHODS, device=device, **local_workers(workers))
-theirs = benchmark.competitor_grid(datasets, competitor_seeds, ResultStore(results_dir / "competitors.csv"),
-                                   device=device, **local_workers(workers))
+ours = real_data_grid(
+    datasets,
+    seeds,
+    settings,
+    ResultStore(results_dir / "real_methods.csv"),
+    methods=SIMULATED_METHODS,
+    device=device,
+    **local_workers(workers),
+)
+theirs = competitor_grid(
+    datasets, competitor_seeds, ResultStore(results_dir / "competitors.csv"), device=device, **local_workers(workers)
+)
 measured = pd.concat([ours, theirs], ignore_index=True)
 print(f"{time.perf_counter() - t0:.0f} s in this run")
 shown = [d for d in csc_core.data.available() if d in set(measured["dataset"])]
@@ -107,12 +128,18 @@ paper = paper_ari_for(shown, METHODS)
 # %%
 for i in range(0, len(shown), 2):  # two data sets per figure: ten methods each stay readable
     fig, ax = plt.subplots(figsize=(8, 4))
-    plotting.ari_vs_paper(measured, paper, methods=METHODS, datasets=shown[i:i + 2], ax=ax,
-                          title="ARI, every method: measured (bars, dots) and published (✕)")
+    figures.ari_vs_paper(
+        measured,
+        paper,
+        methods=METHODS,
+        datasets=shown[i : i + 2],
+        ax=ax,
+        title="ARI, every method: measured (bars, dots) and published (✕)",
+    )
     plt.show()
 
 # %%
-table = benchmark.summary_table(measured, paper, methods=METHODS)
+table = summary_table(measured, paper, methods=METHODS)
 wide = table.pivot_table(index="method", columns="dataset", values="ari", observed=True).reindex(METHODS)
 published = paper.pivot_table(index="method", columns="dataset", values="ari").reindex(METHODS)
 side_by_side = pd.concat({"measured": wide, "paper": published.reindex(columns=wide.columns)}, axis=1)
@@ -124,32 +151,39 @@ display(side_by_side.round(3))
 # Mean ARI of each method over the data sets shown, measured here and published (over the same data sets).
 
 # %%
-summary = pd.DataFrame({
-    "measured": table.groupby("method", observed=True)["ari"].mean(),
-    "paper": paper.groupby("method")["ari"].mean(),
-    "data sets": table.groupby("method", observed=True)["dataset"].nunique(),
-}).reindex(METHODS)
+summary = pd.DataFrame(
+    {
+        "measured": table.groupby("method", observed=True)["ari"].mean(),
+        "paper": paper.groupby("method")["ari"].mean(),
+        "data sets": table.groupby("method", observed=True)["dataset"].nunique(),
+    }
+).reindex(METHODS)
 summary["measured − paper"] = summary["measured"] - summary["paper"]
 display(summary.round(3))
-plotting.ari_vs_paper(measured.assign(dataset="real data (mean)"), paper.assign(dataset="real data (mean)")
-                      .groupby(["dataset", "method"], as_index=False)["ari"].mean(), methods=METHODS,
-                      title="Mean ARI over the real data sets (bars), single data sets and seeds (dots), paper (✕)")
+figures.ari_vs_paper(
+    measured.assign(dataset="real data (mean)"),
+    paper.assign(dataset="real data (mean)").groupby(["dataset", "method"], as_index=False)["ari"].mean(),
+    methods=METHODS,
+    title="Mean ARI over the real data sets (bars), single data sets and seeds (dots), paper (✕)",
+)
 plt.show()
 
 # %% [markdown]
 # In words — computed from the tables above, wins and losses alike:
 
 # %%
-per_set = wide.T.dropna(axis=0, subset=[benchmark.SCDEEPCLUSTER, benchmark.SCZI])  # data sets every method has
+per_set = wide.T.dropna(axis=0, subset=[SCDEEPCLUSTER, SCZI])  # data sets every method has
 m = per_set.mean().reindex(METHODS)
 best = m.idxmax()
-print(f"Over the {len(per_set)} data sets with every method: highest mean ARI {best} ({m[best]:.3f}); contrastive-sc "
-      f"{m[benchmark.CSC_LEIDEN]:.3f} (not told k), scDeepCluster {m[benchmark.SCDEEPCLUSTER]:.3f} and sczi "
-      f"{m[benchmark.SCZI]:.3f} (told k), scanpy {m[benchmark.SCANPY]:.3f}.")
-for rival in (benchmark.SCDEEPCLUSTER, benchmark.SCZI, benchmark.SCANPY):
-    wins = (per_set[benchmark.CSC_LEIDEN] > per_set[rival]).sum()
+print(
+    f"Over the {len(per_set)} data sets with every method: highest mean ARI {best} ({m[best]:.3f}); contrastive-sc "
+    f"{m[CSC_LEIDEN]:.3f} (not told k), scDeepCluster {m[SCDEEPCLUSTER]:.3f} and sczi "
+    f"{m[SCZI]:.3f} (told k), scanpy {m[SCANPY]:.3f}."
+)
+for rival in (SCDEEPCLUSTER, SCZI, SCANPY):
+    wins = (per_set[CSC_LEIDEN] > per_set[rival]).sum()
     print(f"contrastive-sc (not told k) above {rival} on {wins} of {len(per_set)} data sets.")
-gap = summary.loc[[benchmark.SCDEEPCLUSTER, benchmark.SCZI], "measured − paper"]
+gap = summary.loc[[SCDEEPCLUSTER, SCZI], "measured − paper"]
 print("Competitors, measured minus published:", gap.round(3).to_dict())
 
 # %% [markdown]
@@ -166,18 +200,25 @@ print("Competitors, measured minus published:", gap.round(3).to_dict())
 # alone) and KMeans told the true number.
 
 # %%
-s4 = [benchmark.CSC_LEIDEN, benchmark.CSC_KMEANS]
-plotting.ari_vs_paper(measured, paper, methods=s4, datasets=shown,
-                      title="Leiden (k-free) against KMeans (told k) on the same embedding; paper (✕)")
+s4 = [CSC_LEIDEN, CSC_KMEANS]
+figures.ari_vs_paper(
+    measured,
+    paper,
+    methods=s4,
+    datasets=shown,
+    title="Leiden (k-free) against KMeans (told k) on the same embedding; paper (✕)",
+)
 plt.show()
 pair = wide.loc[s4].T
-pair["Leiden − KMeans"] = pair[benchmark.CSC_LEIDEN] - pair[benchmark.CSC_KMEANS]
+pair["Leiden − KMeans"] = pair[CSC_LEIDEN] - pair[CSC_KMEANS]
 display(pair.round(3))
 published_pair = published.loc[s4].T.dropna()
-print(f"Leiden above KMeans here on {(pair['Leiden − KMeans'] > 0).sum()} of {len(pair)} data sets "
-      f"(mean difference {pair['Leiden − KMeans'].mean():+.3f}); in the paper's values for the same data sets on "
-      f"{(published_pair[s4[0]] > published_pair[s4[1]]).sum()} of {len(published_pair)} "
-      f"(mean difference {(published_pair[s4[0]] - published_pair[s4[1]]).mean():+.3f}).")
+print(
+    f"Leiden above KMeans here on {(pair['Leiden − KMeans'] > 0).sum()} of {len(pair)} data sets "
+    f"(mean difference {pair['Leiden − KMeans'].mean():+.3f}); in the paper's values for the same data sets on "
+    f"{(published_pair[s4[0]] > published_pair[s4[1]]).sum()} of {len(published_pair)} "
+    f"(mean difference {(published_pair[s4[0]] - published_pair[s4[1]]).mean():+.3f})."
+)
 
 # %% [markdown]
 # ## Wall time per method
@@ -189,5 +230,5 @@ print(f"Leiden above KMeans here on {(pair['Leiden − KMeans'] > 0).sum()} of {
 seconds = table.pivot_table(index="method", columns="dataset", values="seconds", observed=True).reindex(METHODS)
 seconds["mean"] = seconds.mean(axis=1)
 display(seconds.round(1))
-ratio = seconds.loc[[benchmark.SCDEEPCLUSTER, benchmark.SCZI], "mean"] / seconds.loc[benchmark.CSC_LEIDEN, "mean"]
+ratio = seconds.loc[[SCDEEPCLUSTER, SCZI], "mean"] / seconds.loc[CSC_LEIDEN, "mean"]
 print("Competitors' wall time as a multiple of contrastive-sc's:", ratio.round(0).to_dict())

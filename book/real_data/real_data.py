@@ -44,7 +44,7 @@ datasets = None  # None: the profile's data sets
 seeds = None  # None: the profile's seeds
 device = "auto"  # "auto", "cpu" or "cuda"
 kernel = "torch"  # training step: "torch" (the stored tables' kernel), or "auto" for the compiled CPU step
-workers = 1  # processes for runs not yet stored: 2 on two cores, ~1.5x faster (experiments.local_workers)
+workers = 1  # processes for runs not yet stored: 2 on two cores, ~1.5x faster (harness.grid.local_workers)
 epochs = None  # None: csc_core's default
 n_genes = 1500
 umap_dataset = "10X_PBMC_select_2100_top2000"
@@ -59,10 +59,16 @@ import scanpy as sc
 from IPython.display import display
 
 import csc_core
-from csc_core import benchmark, plotting
-from csc_core.book import find_root, real_data_plan
-from csc_core.experiments import ResultStore, local_workers
-from csc_core.reference import paper_ari_for
+from csc_core.data import metrics
+from csc_core.data.reference import paper_ari_for
+from csc_core.harness import figures
+from csc_core.harness.chapter import find_root, real_data_plan
+from csc_core.harness.grid import local_workers
+from csc_core.harness.grids import csc_settings, real_data_grid
+from csc_core.harness.methods import CSC_KMEANS, CSC_LEIDEN, METHODS, SCANPY
+from csc_core.harness.store import ResultStore
+from csc_core.harness.tables import summary_table
+from csc_core.harness.timing import warm_up
 
 sc.settings.set_figure_params(dpi=80, facecolor="white", frameon=False)
 plt.rcParams["figure.dpi"] = 90
@@ -70,7 +76,7 @@ plt.rcParams["figure.dpi"] = 90
 datasets, seeds = real_data_plan(profile, datasets, seeds)  # skips data sets that cannot be downloaded here
 root = find_root()
 results_dir = Path(results_dir) if results_dir else root / "results"
-settings = benchmark.csc_settings(preset, n_genes=n_genes, epochs=epochs, kernel=kernel, device=device)
+settings = csc_settings(preset, n_genes=n_genes, epochs=epochs, kernel=kernel, device=device)
 print(f"profile={profile}  datasets={datasets}  seeds={seeds}\nsettings={settings}")
 
 # %% [markdown]
@@ -79,9 +85,9 @@ print(f"profile={profile}  datasets={datasets}  seeds={seeds}\nsettings={setting
 # skipped, so an interrupted run resumes.
 
 # %%
-csc_core.cost.warm_up()  # compile numba's kernels first, so the first task's seconds do not include it
+warm_up()  # compile numba's kernels first, so the first task's seconds do not include it
 store = ResultStore(results_dir / "real_data.csv")
-measured = benchmark.real_data_grid(datasets, seeds, settings, store, device=device, **local_workers(workers))
+measured = real_data_grid(datasets, seeds, settings, store, device=device, **local_workers(workers))
 
 # %% [markdown]
 # ## ARI per data set
@@ -99,13 +105,14 @@ measured = benchmark.real_data_grid(datasets, seeds, settings, store, device=dev
 
 # %%
 shown = [d for d in csc_core.data.available() if d in set(measured["dataset"])]
-paper = paper_ari_for(shown, benchmark.METHODS)
-plotting.ari_vs_paper(measured, paper, methods=benchmark.METHODS, datasets=shown,
-                      title="ARI on real data: measured (bars, dots) and published (✕)")
+paper = paper_ari_for(shown, METHODS)
+figures.ari_vs_paper(
+    measured, paper, methods=METHODS, datasets=shown, title="ARI on real data: measured (bars, dots) and published (✕)"
+)
 plt.show()
 
 # %%
-table = benchmark.summary_table(measured, paper)
+table = summary_table(measured, paper)
 display(table)
 
 # %% [markdown]
@@ -113,15 +120,18 @@ display(table)
 
 # %%
 mean_ari = table.pivot_table(index="dataset", columns="method", values="ari", observed=True)
-csc, scanpy_ari = mean_ari[benchmark.CSC_LEIDEN], mean_ari[benchmark.SCANPY]
+csc, scanpy_ari = mean_ari[CSC_LEIDEN], mean_ari[SCANPY]
 published = paper.pivot_table(index="dataset", columns="method", values="ari").reindex(mean_ari.index)
-print(f"contrastive-sc (Leiden, k-free): mean ARI {csc.mean():.3f} over {len(csc)} data sets "
-      f"(paper's values for the same data sets: {published[benchmark.CSC_LEIDEN].mean():.3f}).")
-print(f"  at or above the paper's published value on {(csc >= published[benchmark.CSC_LEIDEN]).sum()} of {len(csc)};")
-print(f"  above scanpy (same run, same preprocessing) on {(csc > scanpy_ari).sum()} of {len(csc)} "
-      f"(scanpy mean {scanpy_ari.mean():.3f});")
-print(f"  above Ensemble K-means, which is told the true k, on "
-      f"{(csc > mean_ari[benchmark.CSC_KMEANS]).sum()} of {len(csc)}.")
+print(
+    f"contrastive-sc (Leiden, k-free): mean ARI {csc.mean():.3f} over {len(csc)} data sets "
+    f"(paper's values for the same data sets: {published[CSC_LEIDEN].mean():.3f})."
+)
+print(f"  at or above the paper's published value on {(csc >= published[CSC_LEIDEN]).sum()} of {len(csc)};")
+print(
+    f"  above scanpy (same run, same preprocessing) on {(csc > scanpy_ari).sum()} of {len(csc)} "
+    f"(scanpy mean {scanpy_ari.mean():.3f});"
+)
+print(f"  above Ensemble K-means, which is told the true k, on {(csc > mean_ari[CSC_KMEANS]).sum()} of {len(csc)}.")
 
 # %% [markdown]
 # ## Wall time
@@ -130,10 +140,12 @@ print(f"  above Ensemble K-means, which is told the true k, on "
 
 # %%
 times = table.pivot_table(index="dataset", columns="method", values="seconds", observed=True)
-times["csc / scanpy"] = times[benchmark.CSC_LEIDEN] / times[benchmark.SCANPY]
+times["csc / scanpy"] = times[CSC_LEIDEN] / times[SCANPY]
 display(times.round(2))
-print(f"contrastive-sc takes {times['csc / scanpy'].min():.1f}–{times['csc / scanpy'].max():.1f}× the wall time of "
-      "scanpy's whole pipeline here; the chapter 'Computational cost' shows where the time goes.")
+print(
+    f"contrastive-sc takes {times['csc / scanpy'].min():.1f}–{times['csc / scanpy'].max():.1f}× the wall time of "
+    "scanpy's whole pipeline here; the chapter 'Computational cost' shows where the time goes."
+)
 
 # %% [markdown]
 # ## The embedding, seen in two dimensions
@@ -142,10 +154,10 @@ print(f"contrastive-sc takes {times['csc / scanpy'].min():.1f}–{times['csc / s
 
 # %%
 adata = csc_core.data.load(umap_dataset)
-csc_core.contrastive_sc(adata, settings=preset, n_genes=n_genes, epochs=epochs, seed=0, device=device,
-                        progress=False)
+csc_core.contrastive_sc(adata, settings=preset, n_genes=n_genes, epochs=epochs, seed=0, device=device, progress=False)
 sc.pp.neighbors(adata, use_rep="X_csc", transformer="sklearn", random_state=0)
 sc.tl.umap(adata, random_state=0)
-sc.pl.umap(adata, color=["cell_type", "csc_cluster"], title=["published cell type", "contrastive-sc cluster"],
-           wspace=0.35)
-print(csc_core.metrics.scores(adata.obs["cell_type"], adata.obs["csc_cluster"]))
+sc.pl.umap(
+    adata, color=["cell_type", "csc_cluster"], title=["published cell type", "contrastive-sc cluster"], wspace=0.35
+)
+print(metrics.scores(adata.obs["cell_type"], adata.obs["csc_cluster"]))

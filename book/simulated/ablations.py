@@ -41,7 +41,7 @@ profile = "quick"  # "quick", "subset" or "paper"
 seeds = None  # None: the profile's seeds
 device = "auto"  # "auto", "cpu" or "cuda"
 kernel = "torch"  # training step: "torch" (the stored tables' kernel), or "auto" for the compiled CPU step
-workers = 1  # processes for runs not yet stored: 2 on two cores, ~1.5x faster (experiments.local_workers)
+workers = 1  # processes for runs not yet stored: 2 on two cores, ~1.5x faster (harness.grid.local_workers)
 results_dir = None  # None: the repository's results/ folder
 
 # %%
@@ -54,13 +54,17 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import display
 
-import csc_core
-from csc_core import benchmark, plotting
-from csc_core.book import find_root
-from csc_core.experiments import ResultStore, local_workers
+from csc_core.data import simulate
+from csc_core.harness import figures
+from csc_core.harness.chapter import find_root
+from csc_core.harness.grid import local_workers
+from csc_core.harness.grids import simulated_grid, simulated_settings
+from csc_core.harness.methods import CSC_KMEANS, CSC_LEIDEN
+from csc_core.harness.store import ResultStore
+from csc_core.harness.timing import warm_up
 
 plt.rcParams["figure.dpi"] = 90
-ALL = csc_core.simulate.PAPER_DATASETS
+ALL = simulate.PAPER_DATASETS
 PROFILES = {
     "quick": {"datasets": [("imbalanced", 8, 1.5)], "seeds": [0]},
     "subset": {"datasets": list(itertools.product(["balanced", "imbalanced"], [8], [0.0, 1.5])), "seeds": [0]},
@@ -81,29 +85,40 @@ print(f"profile={profile}  {len(datasets)} data sets  seeds={seeds}")
 # The run with every setting at its default is shared by the three ablations (the store keys rows by all settings).
 
 # %%
-csc_core.cost.warm_up()
+warm_up()
 store = ResultStore(results_dir / "simulated_ablations.csv")
-methods = (benchmark.CSC_LEIDEN, benchmark.CSC_KMEANS)
+methods = (CSC_LEIDEN, CSC_KMEANS)
 tables = {}
 t0 = time.perf_counter()
 for name, values in ABLATIONS.items():
-    parts = [benchmark.simulated_grid(datasets, seeds,
-                                      benchmark.simulated_settings(**{name: v}, kernel=kernel, device=device), store,
-                                      methods=methods, device=device, **local_workers(workers)).assign(**{name: v})
-             for v in values]
+    parts = [
+        simulated_grid(
+            datasets,
+            seeds,
+            simulated_settings(**{name: v}, kernel=kernel, device=device),
+            store,
+            methods=methods,
+            device=device,
+            **local_workers(workers),
+        ).assign(**{name: v})
+        for v in values
+    ]
     tables[name] = pd.concat(parts, ignore_index=True)
 print(f"{time.perf_counter() - t0:.0f} s in this run")
-covered = {name: t.groupby(name).apply(lambda g: g[["kind", "n_groups", "dropout_mid"]].drop_duplicates().shape[0],
-                                       include_groups=False).min()
-           for name, t in tables.items()}
+covered = {
+    name: t.groupby(name)
+    .apply(lambda g: g[["kind", "n_groups", "dropout_mid"]].drop_duplicates().shape[0], include_groups=False)
+    .min()
+    for name, t in tables.items()
+}
 print(f"data sets behind every value of each setting (seed 0): {covered}")
 
 # %% [markdown]
 # ```{admonition} How the stored results were produced
 # :class: note
 # `results/simulated_ablations.csv` holds seed 0 on all 32 data sets, every ablation value: 480 runs by
-# `csc_core.experiments.run_grid(backend="joblib", n_jobs=2)` with one thread per worker on the 2-core AMD EPYC
-# machine, with the fused training step (`csc_core.fused_step`), 2,125 s in one sitting. Their `seconds` are per
+# `csc_core.harness.grid.run_grid(backend="joblib", n_jobs=2)` with one thread per worker on the 2-core AMD EPYC
+# machine, with the fused training step (`csc_core.kernels.torch_step`), 2,125 s in one sitting. Their `seconds` are per
 # worker, not comparable with single-process timings. The count above says how many data sets each curve averages
 # over; the figures use every stored row. (The earlier run, through the autograd step, gave the same shapes — best
 # `keep` 0.2, best `n_genes` 500 — with contrastive-sc's ARI at the defaults 0.390 against 0.377 now; the ensemble
@@ -113,11 +128,16 @@ print(f"data sets behind every value of each setting (seed 0): {covered}")
 # %% [markdown]
 # ## Figure 8a: how much of each cell the augmentation keeps
 
+
 # %%
 def show(name, **kw):
     for method in methods:
-        plotting.ablation(tables[name][tables[name]["method"] == method], x=name,
-                          title=f"{method}: ARI against {name} (mean ± sd over data sets)", **kw)
+        figures.ablation(
+            tables[name][tables[name]["method"] == method],
+            x=name,
+            title=f"{method}: ARI against {name} (mean ± sd over data sets)",
+            **kw,
+        )
         plt.show()
     display(tables[name].pivot_table(index=name, columns=["method", "kind"], values="ari").round(3))
 
@@ -130,8 +150,13 @@ show("keep")
 # %%
 show("n_models")
 n_models = tables["n_models"]
-display(n_models[n_models["method"] == benchmark.CSC_LEIDEN].groupby("n_models")["seconds"].mean().round(1)
-        .rename("seconds per run (contrastive-sc)"))
+display(
+    n_models[n_models["method"] == CSC_LEIDEN]
+    .groupby("n_models")["seconds"]
+    .mean()
+    .round(1)
+    .rename("seconds per run (contrastive-sc)")
+)
 
 # %% [markdown]
 # ## Figure 9: how many highly variable genes
@@ -143,9 +168,11 @@ show("n_genes", logx=True)
 # In words, from the tables above:
 
 # %%
-base = benchmark.simulated_settings(kernel=kernel, device=device)
+base = simulated_settings(kernel=kernel, device=device)
 for name in ABLATIONS:
-    leiden = tables[name][tables[name]["method"] == benchmark.CSC_LEIDEN]
+    leiden = tables[name][tables[name]["method"] == CSC_LEIDEN]
     mean = leiden.groupby(name)["ari"].mean()
-    print(f"{name}: best {mean.idxmax()} (mean ARI {mean.max():.3f}), worst {mean.idxmin()} ({mean.min():.3f}); "
-          f"default {base[name]} → {mean.get(base[name], float('nan')):.3f}")
+    print(
+        f"{name}: best {mean.idxmax()} (mean ARI {mean.max():.3f}), worst {mean.idxmin()} ({mean.min():.3f}); "
+        f"default {base[name]} → {mean.get(base[name], float('nan')):.3f}"
+    )

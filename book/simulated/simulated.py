@@ -14,10 +14,11 @@
 # %% [markdown]
 # # Simulated data: the clustering variants and the benchmark
 #
-# Half of the paper's evidence is simulated with R's splatter {cite:p}`zappia2017splatter`. `csc_core.simulate` is a
-# Python implementation of the same Splat model (gamma gene means with outliers, log-normal library sizes,
+# Half of the paper's evidence is simulated with R's splatter {cite:p}`zappia2017splatter`. `csc_core.data.simulate` is
+# a Python implementation of the same Splat model (gamma gene means with outliers, log-normal library sizes,
 # per-group differential expression, biological variation, Poisson counts, logistic "experiment" dropout), tested
-# against the model's properties. `csc_core.simulate.paper_dataset` makes the paper's 32 data sets, `data_{mid}c{K}`:
+# against the model's properties. `csc_core.data.simulate.paper_dataset` makes the paper's 32 data
+# sets, `data_{mid}c{K}`:
 #
 # - **balanced**: 250 cells per group, K ∈ {4, 8, 16, 32} groups;
 # - **imbalanced**: 3,000 cells with the paper's unequal group probabilities (the smallest groups hold 1 % of cells);
@@ -35,12 +36,12 @@
 #
 # The contrastive encoders are trained once per data set and seed and shared by all variants; Leiden uses the
 # resolution chosen without labels. Settings: `csc_core`'s defaults with **the paper's simulated-data protocol**
-# (`benchmark.SIMULATED_PROTOCOL`): the paper kept 500 highly variable genes on simulated data (1,500 on real data)
-# and trained five times longer, so every method here sees the 500 most variable of the 2,500 genes and the encoders
-# train for at least 2,000 steps. With the real-data defaults unchanged (1,500 genes, 500 steps) contrastive-sc fails
-# on the noisier sets — 0.17 instead of 0.83 on the balanced 4-group set at dropout mid 1 — because only about 10 % of
-# the genes carry each group's signal; the ablation chapter measures the number of genes. Published values (dashed
-# lines, ✕) are the paper's (contrastive-sc: 500 genes, 500 epochs, Leiden at resolution 1; mean of 3 runs).
+# (`csc_core.harness.grids.SIMULATED_PROTOCOL`): the paper kept 500 highly variable genes on simulated data (1,500 on
+# real data) and trained five times longer, so every method here sees the 500 most variable of the 2,500 genes and the
+# encoders train for at least 2,000 steps. With the real-data defaults unchanged (1,500 genes, 500 steps) contrastive-sc
+# fails on the noisier sets — 0.17 instead of 0.83 on the balanced 4-group set at dropout mid 1 — because only about
+# 10 % of the genes carry each group's signal; the ablation chapter measures the number of genes. Published values
+# (dashed lines, ✕) are the paper's (contrastive-sc: 500 genes, 500 epochs, Leiden at resolution 1; mean of 3 runs).
 #
 # ```{admonition} Re-running this chapter
 # :class: tip
@@ -58,7 +59,7 @@ preset = "default"  # "default" or "paper" (csc_core.PAPER)
 seeds = None  # None: the profile's seeds
 device = "auto"  # "auto", "cpu" or "cuda"
 kernel = "torch"  # training step: "torch" (the stored tables' kernel), or "auto" for the compiled CPU step
-workers = 1  # processes for runs not yet stored: 2 on two cores, ~1.5x faster (experiments.local_workers)
+workers = 1  # processes for runs not yet stored: 2 on two cores, ~1.5x faster (harness.grid.local_workers)
 results_dir = None  # None: the repository's results/ folder
 
 # %%
@@ -70,14 +71,18 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import display
 
-import csc_core
-from csc_core import benchmark, plotting
-from csc_core.book import find_root
-from csc_core.experiments import ResultStore, local_workers
-from csc_core.reference import paper_ari_simulated
+from csc_core.data import simulate
+from csc_core.data.reference import paper_ari_simulated
+from csc_core.harness import figures
+from csc_core.harness.chapter import find_root
+from csc_core.harness.grid import local_workers
+from csc_core.harness.grids import simulated_grid, simulated_settings
+from csc_core.harness.methods import CSC_KMEANS, CSC_LEIDEN, KMEANS, PCA_KMEANS, SCANPY, SIMULATED_METHODS, VARIANTS
+from csc_core.harness.store import ResultStore
+from csc_core.harness.timing import warm_up
 
 plt.rcParams["figure.dpi"] = 90
-ALL = csc_core.simulate.PAPER_DATASETS
+ALL = simulate.PAPER_DATASETS
 PROFILES = {
     "quick": {"datasets": [("balanced", 4, 1.0), ("imbalanced", 8, 1.0)], "seeds": [0]},
     "one-seed": {"datasets": ALL, "seeds": [0]},
@@ -86,7 +91,7 @@ PROFILES = {
 plan = PROFILES[profile]
 datasets, seeds = plan["datasets"], seeds or plan["seeds"]
 results_dir = Path(results_dir) if results_dir else find_root() / "results"
-settings = benchmark.simulated_settings(preset, kernel=kernel, device=device)
+settings = simulated_settings(preset, kernel=kernel, device=device)
 print(f"profile={profile}  {len(datasets)} data sets  seeds={seeds}\nsettings={settings}")
 
 # %% [markdown]
@@ -95,12 +100,12 @@ print(f"profile={profile}  {len(datasets)} data sets  seeds={seeds}\nsettings={s
 # run resumes where it stopped.
 
 # %%
-csc_core.cost.warm_up()
+warm_up()
 store = ResultStore(results_dir / "simulated.csv")
 t0 = time.perf_counter()
-measured = benchmark.simulated_grid(datasets, seeds, settings, store, device=device, **local_workers(workers))
+measured = simulated_grid(datasets, seeds, settings, store, device=device, **local_workers(workers))
 print(f"{len(measured)} rows for this profile ({time.perf_counter() - t0:.0f} s in this run)")
-shown = sorted(set(zip(measured["kind"], measured["n_groups"], measured["dropout_mid"])))
+shown = sorted(set(zip(measured["kind"], measured["n_groups"], measured["dropout_mid"], strict=True)))
 print(f"data sets with results: {len(shown)} of 32; seeds: {sorted(int(s) for s in measured['seed'].unique())}")
 published = paper_ari_simulated()
 
@@ -108,13 +113,14 @@ published = paper_ari_simulated()
 # ```{admonition} How the stored results were produced
 # :class: note
 # `results/simulated.csv` was written by this chapter with `profile="one-seed"` (all 32 data sets, seed 0, the
-# settings above) on a 2-core AMD EPYC CPU without GPU, torch 2.13 (CPU), scanpy 1.11. The grid's wall time is printed in
-# the closing note of the issue that produced it and in the table's `seconds` column (per method and run).
+# settings above) on a 2-core AMD EPYC CPU without GPU, torch 2.13 (CPU), scanpy 1.11. The grid's wall time is printed
+# in the closing note of the issue that produced it and in the table's `seconds` column (per method and run).
 # ```
 #
 # ## Figure 3: the clustering variants
 # Mean ARI over the data sets of each kind (dots: single data sets and seeds); ✕ the paper's published mean over the
 # same data sets, where the paper reports that variant.
+
 
 # %%
 def by_kind(rows):
@@ -124,19 +130,28 @@ def by_kind(rows):
 
 pub_here = published.merge(pd.DataFrame(shown, columns=["kind", "n_groups", "dropout_mid"]))
 pub_means = by_kind(pub_here).groupby(["dataset", "method"], as_index=False)["ari"].mean()
-plotting.ari_vs_paper(by_kind(measured), pub_means, methods=benchmark.VARIANTS, datasets=["balanced", "imbalanced"],
-                      title="Variants on simulated data: mean ARI (bars), single runs (dots), paper (✕)")
+figures.ari_vs_paper(
+    by_kind(measured),
+    pub_means,
+    methods=VARIANTS,
+    datasets=["balanced", "imbalanced"],
+    title="Variants on simulated data: mean ARI (bars), single runs (dots), paper (✕)",
+)
 plt.show()
-display(measured.pivot_table(index="method", columns="kind", values="ari").reindex(benchmark.VARIANTS).round(3))
+display(measured.pivot_table(index="method", columns="kind", values="ari").reindex(VARIANTS).round(3))
 
 # %% [markdown]
 # ## Figures 4 and 5: every method by number of clusters and dropout
 
 # %%
-compared = [benchmark.CSC_LEIDEN, benchmark.CSC_KMEANS, benchmark.SCANPY, benchmark.PCA_KMEANS, benchmark.KMEANS]
+compared = [CSC_LEIDEN, CSC_KMEANS, SCANPY, PCA_KMEANS, KMEANS]
 for kind in ("balanced", "imbalanced"):
-    plotting.ari_by_dropout(measured[measured["kind"] == kind], pub_here[pub_here["kind"] == kind], methods=compared,
-                            title=f"{kind} data sets: ARI by number of groups and dropout (dashed: paper)")
+    figures.ari_by_dropout(
+        measured[measured["kind"] == kind],
+        pub_here[pub_here["kind"] == kind],
+        methods=compared,
+        title=f"{kind} data sets: ARI by number of groups and dropout (dashed: paper)",
+    )
     plt.show()
 
 # %% [markdown]
@@ -146,21 +161,27 @@ for kind in ("balanced", "imbalanced"):
 # %%
 summary = measured.groupby(["kind", "method"])["ari"].mean().unstack("kind")
 paper_summary = pub_here.groupby(["kind", "method"])["ari"].mean().unstack("kind").add_prefix("paper, ")
-summary = summary.join(paper_summary).reindex(benchmark.SIMULATED_METHODS).round(3)
+summary = summary.join(paper_summary).reindex(SIMULATED_METHODS).round(3)
 display(summary)
 
 # %%
 imb = summary["imbalanced"]
-print(f"Imbalanced data sets, mean ARI: contrastive-sc {imb[benchmark.CSC_LEIDEN]:.3f}, scanpy "
-      f"{imb[benchmark.SCANPY]:.3f}, PCA + KMeans {imb[benchmark.PCA_KMEANS]:.3f} "
-      f"(paper: 0.404 vs 0.281 vs 0.157).")
+print(
+    f"Imbalanced data sets, mean ARI: contrastive-sc {imb[CSC_LEIDEN]:.3f}, scanpy "
+    f"{imb[SCANPY]:.3f}, PCA + KMeans {imb[PCA_KMEANS]:.3f} "
+    f"(paper: 0.404 vs 0.281 vs 0.157)."
+)
 bal = summary["balanced"]
-print(f"Balanced data sets, mean ARI: contrastive-sc {bal[benchmark.CSC_LEIDEN]:.3f}, scanpy "
-      f"{bal[benchmark.SCANPY]:.3f}, PCA + KMeans {bal[benchmark.PCA_KMEANS]:.3f}.")
+print(
+    f"Balanced data sets, mean ARI: contrastive-sc {bal[CSC_LEIDEN]:.3f}, scanpy "
+    f"{bal[SCANPY]:.3f}, PCA + KMeans {bal[PCA_KMEANS]:.3f}."
+)
 wins = measured.pivot_table(index=["kind", "n_groups", "dropout_mid", "seed"], columns="method", values="ari")
-print(f"contrastive-sc above scanpy on {(wins[benchmark.CSC_LEIDEN] > wins[benchmark.SCANPY]).sum()} of "
-      f"{len(wins)} runs; above Ensemble K-means (told k) on "
-      f"{(wins[benchmark.CSC_LEIDEN] > wins[benchmark.CSC_KMEANS]).sum()}.")
+print(
+    f"contrastive-sc above scanpy on {(wins[CSC_LEIDEN] > wins[SCANPY]).sum()} of "
+    f"{len(wins)} runs; above Ensemble K-means (told k) on "
+    f"{(wins[CSC_LEIDEN] > wins[CSC_KMEANS]).sum()}."
+)
 
 # %% [markdown]
 # ## Wall time per method
@@ -168,5 +189,4 @@ print(f"contrastive-sc above scanpy on {(wins[benchmark.CSC_LEIDEN] > wins[bench
 # encoders).
 
 # %%
-display(measured.pivot_table(index="method", columns="kind", values="seconds").reindex(
-    benchmark.SIMULATED_METHODS).round(1))
+display(measured.pivot_table(index="method", columns="kind", values="seconds").reindex(SIMULATED_METHODS).round(1))

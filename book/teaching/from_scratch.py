@@ -46,12 +46,15 @@ import torch
 import torch.nn.functional as F
 
 import csc_core
-from csc_core import augment, baselines, cluster, metrics, simulate
-from csc_core.contrastive import resolve_device
-from csc_core.ensemble import EncoderEnsemble, embed
-from csc_core.loss import nt_xent
-from csc_core.preprocess import preprocess
-from csc_core.train import train_contrastive
+from csc_core.competitors import baselines
+from csc_core.data import metrics, simulate
+from csc_core.method import augment
+from csc_core.method.device import resolve_device
+from csc_core.method.encoder import EncoderEnsemble, embed
+from csc_core.method.loss import nt_xent
+from csc_core.method.preprocess import preprocess
+from csc_core.pipeline import cluster, graph
+from csc_core.pipeline.train import train_contrastive
 
 plt.rcParams["figure.dpi"] = 90
 seed = (seeds or [0])[0]
@@ -61,13 +64,21 @@ torch.manual_seed(seed)
 # %% [markdown]
 # ## The data
 # Splat {cite:p}`zappia2017splatter` simulates counts for `n_groups` cell types that differ in a few of their genes
-# (10 %, by small factors), with the heavy dropout of droplet data (`csc_core.simulate.splat`, a Python port of
+# (10 %, by small factors), with the heavy dropout of droplet data (`csc_core.data.simulate.splat`, a Python port of
 # splatter's model). We keep the 300 most variable genes and z-score them, as the method does
-# (`csc_core.preprocess.preprocess`). The types overlap in the first principal components.
+# (`csc_core.method.preprocess.preprocess`). The types overlap in the first principal components.
 
 # %%
-adata = simulate.splat(n_cells, 2000, group_prob=[1 / n_groups] * n_groups, de_prob=0.1, de_fac_scale=0.25,
-                       dropout_type="experiment", dropout_mid=1.0, seed=seed)
+adata = simulate.splat(
+    n_cells,
+    2000,
+    group_prob=[1 / n_groups] * n_groups,
+    de_prob=0.1,
+    de_fac_scale=0.25,
+    dropout_type="experiment",
+    dropout_mid=1.0,
+    seed=seed,
+)
 truth = adata.obs["cell_type"].to_numpy()
 pre = preprocess(adata, n_genes=300, seed=seed)
 x = torch.from_numpy(pre.X).to(dev)
@@ -95,8 +106,8 @@ plt.show()
 # %% [markdown]
 # ## 1. Two views of a cell
 # The augmentation is *gene dropout*: a view keeps a random 20 % of a cell's genes and sets the others to zero
-# (`csc_core.augment.drop_genes`). Two views of the same cell share no more than chance overlap of genes, yet come from
-# the same cell type — the network must learn what the views have in common.
+# (`csc_core.method.augment.drop_genes`). Two views of the same cell share no more than chance overlap of genes, yet
+# come from the same cell type — the network must learn what the views have in common.
 
 # %%
 g = torch.Generator().manual_seed(seed)
@@ -106,8 +117,10 @@ fig, ax = plt.subplots(figsize=(9, 1.8))
 sns.heatmap(views.numpy(), cmap="vlag", center=0, cbar=False, yticklabels=["cell", "view 1", "view 2"], ax=ax)
 ax.set(xlabel="first 60 genes", xticks=[])
 plt.show()
-print(f"genes kept: view 1 {(views[1] != 0).sum().item()}, view 2 {(views[2] != 0).sum().item()} of 60; "
-      f"kept by both: {((views[1] != 0) & (views[2] != 0)).sum().item()}")
+print(
+    f"genes kept: view 1 {(views[1] != 0).sum().item()}, view 2 {(views[2] != 0).sum().item()} of 60; "
+    f"kept by both: {((views[1] != 0) & (views[2] != 0)).sum().item()}"
+)
 
 # %% [markdown]
 # ## 2. The encoder
@@ -131,6 +144,7 @@ print(f"KMeans on the untrained embedding: ARI {kmeans_ari(z0):.2f}")
 #
 # and NT-Xent {cite:p}`chen2020simclr` is the mean of $\ell_i$ over the 2N embeddings. A slow, loop-by-loop version:
 
+
 # %%
 def nt_xent_by_hand(z1, z2, tau):
     z = F.normalize(torch.cat([z1, z2]), dim=1)
@@ -145,21 +159,35 @@ def nt_xent_by_hand(z1, z2, tau):
 
 
 z1, z2 = torch.randn(8, 32, generator=g), torch.randn(8, 32, generator=g)
-print(f"by hand {nt_xent_by_hand(z1, z2, 0.5):.6f}   csc_core.loss.nt_xent {nt_xent(z1, z2, 0.5):.6f}")
+print(f"by hand {nt_xent_by_hand(z1, z2, 0.5):.6f}   csc_core.method.loss.nt_xent {nt_xent(z1, z2, 0.5):.6f}")
 assert torch.isclose(nt_xent_by_hand(z1, z2, 0.5), nt_xent(z1, z2, 0.5), atol=1e-5)
-print(f"two identical views, far from everything else → {nt_xent(z1, z1, 0.07):.4f} "
-      f"(the floor for N=8 is 0 only if the negatives are infinitely far)")
+print(
+    f"two identical views, far from everything else → {nt_xent(z1, z1, 0.07):.4f} "
+    f"(the floor for N=8 is 0 only if the negatives are infinitely far)"
+)
 
 # %% [markdown]
 # ## 4. Training
-# `csc_core.train.train_contrastive` repeats: draw a minibatch, make two views, embed them, compute NT-Xent, take an
-# Adam step. We train one encoder for `steps` steps and look at the embedding.
+# `csc_core.pipeline.train.train_contrastive` repeats: draw a minibatch, make two views, embed them, compute NT-Xent,
+# take an Adam step. We train one encoder for `steps` steps and look at the embedding.
+
 
 # %%
 def train_one(*, temperature=0.07, keep=0.2, n_models=1, model_seed=seed):
     ens = EncoderEnsemble(n_models, x.shape[1], (64, 32), seed=model_seed).to(dev)
-    history = train_contrastive(ens, x, epochs=1, min_steps=steps, batch_size=128, lr=1e-2, keep=keep,
-                                temperature=temperature, seed=model_seed, progress=False)
+    history = train_contrastive(
+        ens,
+        x,
+        epochs=1,
+        min_steps=steps,
+        batch_size=128,
+        lr=1e-2,
+        keep=keep,
+        temperature=temperature,
+        mask="batch",
+        seed=model_seed,
+        progress=False,
+    )
     return ens, history
 
 
@@ -178,11 +206,13 @@ print(f"KMeans on the trained embedding: ARI {kmeans_ari(z):.2f}")
 # negatives, the other cells closest to the anchor. Too large and every negative counts the same, and cells of one type
 # are pushed apart as hard as cells of different types.
 
+
 # %%
 def sweep(name, values):
     """Train one encoder per value of one setting; KMeans ARI of each embedding."""
-    return pd.DataFrame([{name: v, "ARI (KMeans)": kmeans_ari(embed(train_one(**{name: v})[0], x).cpu().numpy())}
-                         for v in values])
+    return pd.DataFrame(
+        [{name: v, "ARI (KMeans)": kmeans_ari(embed(train_one(**{name: v})[0], x).cpu().numpy())} for v in values]
+    )
 
 
 temps = sweep("temperature", (0.03, 0.07, 0.2, 0.5, 1.0))
@@ -213,8 +243,7 @@ for s in range(4):
     for k in (1, 3):
         ens, _ = train_one(n_models=k, model_seed=s)
         e = embed(ens, x).cpu().numpy()
-        rows.append({"encoders": k, "seed": s,
-                     "ARI": kmeans_ari(e, seed=s)})
+        rows.append({"encoders": k, "seed": s, "ARI": kmeans_ari(e, seed=s)})
 ensembles = pd.DataFrame(rows)
 sns.stripplot(data=ensembles, x="encoders", y="ARI", size=7)
 plt.title("one encoder or three, four seeds each")
@@ -234,11 +263,15 @@ e = embed(ens, x).cpu().numpy()
 scores = []
 labels = cluster.leiden(e, n_neighbors=30, resolution="auto", seed=seed, scores=scores)
 table = scores[0]
-table["ARI"] = [metrics.scores(truth, lab)["ari"] for lab in cluster.leiden_resolutions(
-    cluster.knn_graph(e, n_neighbors=30, seed=seed), table["resolution"], seed=seed)]
+table["ARI"] = [
+    metrics.scores(truth, lab)["ari"]
+    for lab in graph.leiden_resolutions(graph.knn_graph(e, n_neighbors=30, seed=seed), table["resolution"], seed=seed)
+]
 print(table.round(3).to_string(index=False))
-print(f"chosen resolution {table.loc[table['chosen'], 'resolution'].item()}: {len(np.unique(labels))} clusters "
-      f"for {n_groups} types, ARI {metrics.scores(truth, labels)['ari']:.2f} — the labels were used only to score.")
+print(
+    f"chosen resolution {table.loc[table['chosen'], 'resolution'].item()}: {len(np.unique(labels))} clusters "
+    f"for {n_groups} types, ARI {metrics.scores(truth, labels)['ari']:.2f} — the labels were used only to score."
+)
 
 # %% [markdown]
 # ## 9. All of it in one call
@@ -247,8 +280,10 @@ print(f"chosen resolution {table.loc[table['chosen'], 'resolution'].item()}: {le
 
 # %%
 csc_core.contrastive_sc(adata, n_genes=300, seed=seed, device=dev, progress=False)
-print(f"{adata.obs['csc_cluster'].nunique()} clusters, ARI "
-      f"{metrics.scores(truth, adata.obs['csc_cluster'])['ari']:.2f}; parameters in adata.uns['csc']['params']")
+print(
+    f"{adata.obs['csc_cluster'].nunique()} clusters, ARI "
+    f"{metrics.scores(truth, adata.obs['csc_cluster'])['ari']:.2f}; parameters in adata.uns['csc']['params']"
+)
 
 # %% [markdown]
 # ## Exercises
@@ -275,15 +310,25 @@ print(f"{nt_xent(z1, z2, 0.1):.6f} vs rotated {nt_xent(z1 @ q, z2 @ q, 0.1):.6f}
 
 # %% [markdown]
 # **3.** Make the problem harder: raise the dropout (`dropout_mid=1.5` in `simulate.splat`) and compare the ARI of
-# contrastive-sc with scanpy's standard pipeline (`csc_core.baselines.scanpy_leiden`).
+# contrastive-sc with scanpy's standard pipeline (`csc_core.competitors.baselines.scanpy_leiden`).
 
 # %% tags=["hide-cell"]
-hard = simulate.splat(n_cells, 2000, group_prob=[1 / n_groups] * n_groups, de_prob=0.1, de_fac_scale=0.25,
-                      dropout_type="experiment", dropout_mid=1.5, seed=seed)
+hard = simulate.splat(
+    n_cells,
+    2000,
+    group_prob=[1 / n_groups] * n_groups,
+    de_prob=0.1,
+    de_fac_scale=0.25,
+    dropout_type="experiment",
+    dropout_mid=1.5,
+    seed=seed,
+)
 csc_core.contrastive_sc(hard, n_genes=300, seed=seed, device=dev, progress=False)
 t = hard.obs["cell_type"]
-print(f"contrastive-sc {metrics.scores(t, hard.obs['csc_cluster'])['ari']:.2f}, "
-      f"scanpy {metrics.scores(t, baselines.scanpy_leiden(hard, n_genes=300, seed=seed))['ari']:.2f}")
+print(
+    f"contrastive-sc {metrics.scores(t, hard.obs['csc_cluster'])['ari']:.2f}, "
+    f"scanpy {metrics.scores(t, baselines.scanpy_leiden(hard, n_genes=300, seed=seed))['ari']:.2f}"
+)
 
 # %% [markdown]
 # **4.** The silhouette rule keeps the *lowest* resolution within 0.02 of the best. Count the clusters it would give if
@@ -291,4 +336,6 @@ print(f"contrastive-sc {metrics.scores(t, hard.obs['csc_cluster'])['ari']:.2f}, 
 
 # %% tags=["hide-cell"]
 best = table.loc[table["silhouette"].idxmax()]
-print(f"highest silhouette at resolution {best['resolution']}: {int(best['n_clusters'])} clusters, ARI {best['ARI']:.2f}")
+print(
+    f"highest silhouette at resolution {best['resolution']}: {int(best['n_clusters'])} clusters, ARI {best['ARI']:.2f}"
+)

@@ -1,0 +1,116 @@
+"""Reading count matrices: the scDeepCluster / scDCC ``.h5`` layout, 10x Genomics ``.h5`` and ``.h5ad``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import anndata as ad
+import h5py
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+#: cache (slower, since chunks are then decompressed once per slab, but never holding more than one chunk).
+CHUNK_CACHE_MAX_BYTES = 2 << 30
+
+
+def chunk_cache_size(dset: h5py.Dataset) -> tuple[int, int]:
+    """HDF5 chunk-cache bytes and hash slots that hold one band of ``dset``'s chunks (all its columns).
+
+    A compressed chunk is decompressed whole whenever any of its rows is read. Several shared files are stored as
+    *one* gzip chunk, far above HDF5's default 1 MB cache, so reading such a file in slabs decompressed all of it once
+    per slab. With one band cached, every chunk is decompressed once. The memory is what decompressing one band needs
+    anyway, up to :data:`CHUNK_CACHE_MAX_BYTES` (a file chunked by columns has the whole matrix in one band).
+
+    Parameters
+    ----------
+    dset
+        A 2-D HDF5 dataset.
+
+    Returns
+    -------
+    ``(bytes, slots)`` for ``h5py.File(..., rdcc_nbytes=, rdcc_nslots=)``.
+    """
+    default = (1 << 20, 521)  # HDF5's defaults
+    if dset.chunks is None or dset.ndim != 2:
+        return default
+    rows, cols = dset.chunks
+    per_band = -(-dset.shape[1] // cols)
+    band = rows * cols * per_band * dset.dtype.itemsize
+    if band > CHUNK_CACHE_MAX_BYTES:
+        return default
+    # slots: HDF5 advises ~100 per cached chunk (fewer collisions evicting chunks that are still needed)
+    return max(default[0], band + (1 << 16)), max(default[1], 100 * per_band + 1)
+
+
+def read_h5(path: str | os.PathLike, *, name: str | None = None, chunk_bytes: int = 64 << 20) -> ad.AnnData:
+    """Read a file in the scDeepCluster / scDCC layout (``X`` cells × genes counts, ``Y`` labels) as AnnData.
+
+    Parameters
+    ----------
+    path
+        The ``.h5`` file.
+    name
+        Prefix of the generated cell names (default: the file's stem).
+    chunk_bytes
+        Bytes converted to sparse at a time (no dense copy of the whole matrix is made).
+
+    Returns
+    -------
+    Raw counts as ``float32`` CSR with ``obs["cell_type"]`` (categorical) and generated cell and gene names.
+    """
+    with h5py.File(path, "r") as fh:  # the layout and chunking first: they size the chunk cache below
+        if "X" not in fh or "Y" not in fh:
+            raise ValueError(f"{path}: expected datasets 'X' and 'Y' (scDeepCluster layout), found {list(fh)}")
+        cache_bytes, cache_slots = chunk_cache_size(fh["X"])
+    with h5py.File(path, "r", rdcc_nbytes=cache_bytes, rdcc_nslots=cache_slots) as fh:
+        dset, y = fh["X"], np.asarray(fh["Y"][...]).ravel()
+        if dset.ndim != 2 or dset.shape[0] != y.shape[0]:
+            raise ValueError(f"{path}: X has shape {dset.shape} but Y has {y.shape[0]} labels")
+        # the files store dense (often float64) matrices: convert slab by slab so no dense copy of the whole is made
+        step = max(1, chunk_bytes // (8 * dset.shape[1]))
+        x = sp.vstack(
+            [sp.csr_matrix(np.asarray(dset[i : i + step], dtype=np.float32)) for i in range(0, dset.shape[0], step)],
+            format="csr",
+        )
+    labels = y.astype(int) if np.all(np.mod(y, 1) == 0) else y
+    prefix = name or Path(path).stem
+    adata = ad.AnnData(
+        X=x,
+        obs=pd.DataFrame(index=[f"{prefix}_cell{i}" for i in range(x.shape[0])]),
+        var=pd.DataFrame(index=[f"gene{j}" for j in range(x.shape[1])]),
+    )
+    adata.obs["cell_type"] = pd.Categorical(labels.astype(str), categories=[str(v) for v in np.unique(labels)])
+    return adata
+
+
+def read_counts(path: str | os.PathLike) -> ad.AnnData:
+    """Raw counts from ``.h5ad``, a 10x ``.h5`` or scDeepCluster's ``.h5`` layout.
+
+    Parameters
+    ----------
+    path
+        ``.h5ad``; ``.h5`` in 10x Genomics' layout (``matrix`` group, or the older per-genome one) or in
+        scDeepCluster's (``X`` matrix, ``Y`` labels, which become ``obs["cell_type"]``).
+
+    Returns
+    -------
+    The AnnData (10x files with unique gene names).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"No such file: {path}")
+    if path.suffix == ".h5ad":
+        return ad.read_h5ad(path)
+    if path.suffix != ".h5":
+        raise ValueError(f"Cannot read {path.name}: expected .h5ad or .h5 (10x Genomics or scDeepCluster layout).")
+    with h5py.File(path, "r") as fh:
+        keys = set(fh.keys())
+    if "X" in keys:
+        return read_h5(path, name=path.stem)
+    import scanpy as sc
+
+    adata = sc.read_10x_h5(path)
+    adata.var_names_make_unique()
+    return adata

@@ -1,0 +1,266 @@
+"""Figures of the cost chapter and the benchmarks (seaborn): stage times, scaling, speed frontier, processors, steps.
+
+Importing this module draws nothing.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+
+def stage_times(table: pd.DataFrame, *, ax=None, title: str | None = None):
+    """Stacked horizontal bars: seconds of each stage per data set and method.
+
+    Parameters
+    ----------
+    table
+        :func:`csc_core.harness.timing.stage_table`'s table: indexed by ``(dataset, method)``, a column of seconds per
+        stage, and ``total`` (not drawn).
+    ax
+        The axes to draw on; ``None``: a new figure sized to the data.
+    title
+        The axes' title; ``None``: none.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on (``ax``, or a new figure's).
+    """
+    stages = [c for c in table.columns if c != "total"]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 0.45 * len(table) + 1))
+    labels = [f"{d} · {m}" for d, m in table.index]
+    left = np.zeros(len(table))
+    colors = sns.color_palette("tab10", len(stages))
+    for stage, color in zip(stages, colors, strict=False):
+        values = table[stage].fillna(0).to_numpy()
+        ax.barh(labels, values, left=left, color=color, label=stage)
+        left += values
+    ax.invert_yaxis()
+    ax.set_xlabel("seconds (raw counts → labels)")
+    ax.legend(loc="lower right", frameon=False)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def scaling(rows: pd.DataFrame, *, fit: tuple[float, float] | None = None, title: str | None = None):
+    """Wall time (with a fitted line) and peak memory against the number of cells, on log–log axes.
+
+    Parameters
+    ----------
+    rows
+        Columns ``n_cells``, ``csc_total``, ``peak_rss_gb`` and optionally ``train`` (seconds of training).
+    fit
+        ``(slope, intercept)`` of a line ``seconds = slope × cells + intercept`` drawn over the total; ``None``: no
+        line.
+    title
+        The figure's title; ``None``: none.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The new figure.
+    """
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
+    left.loglog(rows["n_cells"], rows["csc_total"], "o-", label="contrastive-sc, total")
+    if "train" in rows:
+        left.loglog(rows["n_cells"], rows["train"], "s--", label="training")
+    if fit is not None:
+        grid = np.geomspace(rows["n_cells"].min(), rows["n_cells"].max(), 50)
+        left.loglog(grid, fit[0] * grid + fit[1], ":", color="0.3", label="linear fit")
+    left.set_xlabel("cells")
+    left.set_ylabel("seconds")
+    left.legend(frameon=False)
+    right.loglog(rows["n_cells"], rows["peak_rss_gb"], "o-")
+    right.set_xlabel("cells")
+    right.set_ylabel("peak resident memory (GB)")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def speed_frontier(
+    table: pd.DataFrame,
+    *,
+    target: float | None = 1.5,
+    highlight: str = "worm_neuron_cell",
+    ax=None,
+    title: str | None = None,
+):
+    """ARI against the csc / scanpy wall-time ratio, one line per data set through its training lengths.
+
+    The ``highlight`` data set's points are labelled with their steps and ``target`` is drawn as a vertical line.
+
+    Parameters
+    ----------
+    table
+        :func:`csc_core.harness.stopping_tables.training_frontier`'s rows: columns ``dataset`` (``"mean"`` for the
+        mean over data sets), ``steps``, ``ratio``, ``ari``.
+    target
+        The wall-time ratio to mark; ``None``: no line.
+    highlight
+        The data set drawn bold (with ``"mean"``) and labelled with its steps.
+    ax
+        The axes to draw on; ``None``: a new figure sized to the data.
+    title
+        The axes' title; ``None``: none.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on (``ax``, or a new figure's).
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 4.5))
+    for dataset, g in table.groupby("dataset", sort=False):
+        strong = dataset in (highlight, "mean")
+        ax.plot(
+            g["ratio"],
+            g["ari"],
+            "o-" if strong else ".-",
+            lw=2.2 if strong else 0.9,
+            alpha=1.0 if strong else 0.55,
+            color="black" if dataset == "mean" else None,
+            label=dataset,
+            zorder=3,
+        )
+        if dataset == highlight:
+            for _, r in g.iterrows():
+                below = r["steps"] == "default"  # the defaults sit next to the 500-step point: label them apart
+                ax.annotate(
+                    r["steps"],
+                    (r["ratio"], r["ari"]),
+                    textcoords="offset points",
+                    xytext=(4, -11 if below else 4),
+                    fontsize=8,
+                )
+    if target is not None:
+        ax.axvline(target, ls="--", color="grey")
+        ax.annotate(
+            f"target {target}×",
+            (target, ax.get_ylim()[0]),
+            textcoords="offset points",
+            xytext=(4, 6),
+            color="grey",
+            fontsize=8,
+        )
+    ax.set_xlabel("contrastive-sc ÷ scanpy, end-to-end wall time")
+    ax.set_ylabel("ARI (mean over seeds)")
+    ax.legend(fontsize=7, frameon=False, loc="lower right")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def across_cpus(table: pd.DataFrame, *, ax=None, title: str | None = None):
+    """Each seed's ARI on each processor: per data set one column of points per processor.
+
+    A grey line joins the runs of the same seed.
+
+    Parameters
+    ----------
+    table
+        :func:`csc_core.harness.runs.across_cpus`'s table: indexed by ``(dataset, seed)``, a column of ARIs per
+        processor, and ``spread`` (not drawn).
+    ax
+        The axes to draw on; ``None``: a new figure sized to the data.
+    title
+        The axes' title; ``None``: none.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on (``ax``, or a new figure's).
+    """
+    cpus = [c for c in table.columns if c != "spread"]
+    datasets = list(dict.fromkeys(table.index.get_level_values("dataset")))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(max(6.0, 1.3 * len(datasets)), 4))
+    offsets = np.linspace(-0.2, 0.2, len(cpus))
+    for i, dataset in enumerate(datasets):
+        runs = table.loc[dataset, cpus]
+        for _, seed_row in runs.iterrows():
+            ax.plot(i + offsets, seed_row.to_numpy(), color="grey", lw=0.8, zorder=1)
+    palette = sns.color_palette(n_colors=len(cpus))
+    for j, cpu in enumerate(cpus):
+        x = [datasets.index(d) + offsets[j] for d in table.index.get_level_values("dataset")]
+        ax.scatter(x, table[cpu], color=palette[j], label=cpu, zorder=2, s=28)
+    ax.set_xticks(range(len(datasets)), datasets, rotation=25, ha="right", fontsize=8)
+    ax.set_ylabel("ARI, one point per seed")
+    ax.legend(fontsize=8, frameon=False)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def ari_by_step(trajectory: pd.DataFrame, *, title: str | None = None):
+    """ARI that stopping training at each check would have given, against the optimizer step, a line per data set.
+
+    Means over seeds, the seeds' range shaded. The last point of each line is the full training (``steps_total``,
+    ``ari_final``).
+
+    Parameters
+    ----------
+    trajectory
+        Rows of ``python -m bench stopping-trajectory``: columns ``data``, ``seed``, ``step``, ``ari``,
+        ``steps_total``, ``ari_final``.
+    title
+        The axes' title; ``None``: none.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The new figure.
+    """
+    fig, ax = plt.subplots(figsize=(7.5, 4))
+    for data, rows in trajectory.groupby("data"):
+        full = rows.groupby("seed").agg(step=("steps_total", "first"), ari=("ari_final", "first")).reset_index()
+        points = pd.concat([rows[["seed", "step", "ari"]], full]).drop_duplicates(["seed", "step"], keep="last")
+        by_step = points.groupby("step")["ari"].agg(["mean", "min", "max"])
+        (line,) = ax.plot(by_step.index, by_step["mean"], "o-", ms=3, label=data)
+        ax.fill_between(by_step.index, by_step["min"], by_step["max"], color=line.get_color(), alpha=0.15, lw=0)
+    ax.set_xlabel("optimizer steps")
+    ax.set_ylabel("ARI if training stopped here")
+    ax.legend(frameon=False, fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def method_timing(rows: pd.DataFrame, *, x: str, title: str | None = None, ax=None):
+    """Seconds against ``x`` (``n_cells`` or ``n_genes``) for every method, log–log (means over seeds).
+
+    Parameters
+    ----------
+    rows
+        Rows of :func:`csc_core.harness.timing.timing_rows`: columns ``method``, ``seconds`` and ``x``.
+    x
+        The column on the horizontal axis: ``"n_cells"`` or ``"n_genes"``.
+    title
+        The axes' title; ``None``: none.
+    ax
+        The axes to draw on; ``None``: a new figure sized to the data.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on (``ax``, or a new figure's).
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 4))
+    mean = rows.groupby(["method", x], as_index=False, sort=False)["seconds"].mean()
+    sns.lineplot(data=mean, x=x, y="seconds", hue="method", marker="o", ax=ax)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel({"n_cells": "cells", "n_genes": "genes modelled"}.get(x, x))
+    ax.set_ylabel("seconds (raw counts → labels)")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    if title:
+        ax.set_title(title)
+    return ax

@@ -1,0 +1,164 @@
+"""Tables the chapters show: measured against published ARI, tuning grids, resolution rules, presets."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..pipeline.resolution import AUTO_RESOLUTIONS, SILHOUETTE_TOLERANCE, pick_resolution
+from .methods import CSC_LEIDEN, METHODS, SCANPY
+
+
+def summary_table(measured: pd.DataFrame, paper: pd.DataFrame, methods=METHODS) -> pd.DataFrame:
+    """Per data set and method: mean ARI over seeds (± sd, n), the paper's ARI, the difference, mean seconds.
+
+    Parameters
+    ----------
+    measured
+        Stored rows of :func:`csc_core.harness.methods.method_rows`, with ``dataset`` and ``seed``.
+    paper
+        The published values: ``dataset``, ``method``, ``ari``.
+    methods
+        The methods shown, in this order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per data set and method, sorted: ``ari``, ``ari_sd``, ``seeds``, ``n_clusters``, ``seconds``,
+        ``paper_ari`` and ``vs_paper``, rounded to three decimals.
+    """
+    g = measured[measured["method"].isin(methods)].groupby(["dataset", "method"])
+    table = g.agg(
+        ari=("ari", "mean"),
+        ari_sd=("ari", "std"),
+        seeds=("seed", "nunique"),
+        n_clusters=("n_clusters", "mean"),
+        seconds=("seconds", "mean"),
+    ).reset_index()
+    pub = paper.rename(columns={"ari": "paper_ari"})[["dataset", "method", "paper_ari"]]
+    table = table.merge(pub, on=["dataset", "method"], how="left")
+    table["vs_paper"] = table["ari"] - table["paper_ari"]
+    table["method"] = pd.Categorical(table["method"], categories=list(methods), ordered=True)
+    return table.sort_values(["dataset", "method"]).reset_index(drop=True).round(3)
+
+
+def training_comparison(
+    tuning: pd.DataFrame, *, n_neighbors: int, resolution: float, settings=("mask", "epochs", "batch_size", "lr")
+) -> pd.DataFrame:
+    """Mean Leiden ARI per data set for each training setting of a tuning grid at one graph setting.
+
+    Parameters
+    ----------
+    tuning
+        The tuning grid's rows: ``n_neighbors``, ``resolution``, ``dataset``, ``ari``, the ``settings`` columns, and
+        optionally ``clustering`` (only ``"leiden"`` rows are used) and ``train_seconds``.
+    n_neighbors, resolution
+        The graph setting compared at.
+    settings
+        The columns that tell the training settings apart (those missing from the grid are ignored).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by training setting; one column per data set, ``mean``, and — when the grid stored ``train_seconds``
+        — ``train seconds``, their mean over every run of the setting; rounded to three decimals.
+    """
+    rows = tuning[(tuning["n_neighbors"] == n_neighbors) & (tuning["resolution"] == resolution)]
+    if "clustering" in rows.columns:
+        rows = rows[rows["clustering"] == "leiden"]
+    setting = [c for c in settings if c in rows.columns]
+    table = rows.pivot_table(index=setting, columns="dataset", values="ari", aggfunc="mean")
+    table["mean"] = table.mean(axis=1)
+    if "train_seconds" in rows.columns:
+        table["train seconds"] = rows.groupby(setting)["train_seconds"].mean()
+    return table.round(3)
+
+
+def resolution_rules(
+    table: pd.DataFrame, *, tolerance: float = SILHOUETTE_TOLERANCE, lowest: float = min(AUTO_RESOLUTIONS)
+) -> pd.DataFrame:
+    """Replay ways of choosing the Leiden resolution on a table of partitions (``bench/tune_resolution``'s rows).
+
+    For each data set × seed × ``n_neighbors``: fixed resolutions 0.3, 0.5 and the paper's 1.0; the best silhouette
+    over every resolution; ``"auto"`` — the lowest resolution from ``lowest`` up whose silhouette is within
+    ``tolerance`` of the best there (:func:`csc_core.pipeline.resolution.pick_resolution`); and the oracle (best
+    ARI: uses the labels, an upper bound, never a method).
+
+    Parameters
+    ----------
+    table
+        ``bench/tune_resolution``'s rows: ``dataset``, ``seed``, ``n_neighbors``, ``resolution``, ``silhouette``,
+        ``ari``, ``n_clusters``.
+    tolerance
+        How far below the best silhouette ``"auto"`` may pick.
+    lowest
+        The lowest resolution ``"auto"`` considers.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per data set, seed, ``n_neighbors`` and rule: ``rule``, the chosen ``resolution``, its ``ari`` and
+        ``n_clusters``.
+    """
+    rows = []
+    for (dataset, seed, k), g in table.groupby(["dataset", "seed", "n_neighbors"]):
+        g = g.sort_values("resolution").reset_index(drop=True)
+        sub = g[g["resolution"] >= lowest].reset_index(drop=True)
+        picks = {f"fixed {r:g}": g.index[np.isclose(g["resolution"], r)] for r in (0.3, 0.5, 1.0)}
+        picks = {name: g.loc[idx[0]] for name, idx in picks.items() if len(idx)}
+        picks["best silhouette"] = g.loc[g["silhouette"].idxmax()]
+        picks["auto"] = sub.loc[pick_resolution(sub["resolution"], sub["silhouette"], tolerance=tolerance)]
+        picks["oracle (uses labels)"] = g.loc[g["ari"].idxmax()]
+        for rule, row in picks.items():
+            rows.append(
+                dict(
+                    dataset=dataset,
+                    seed=seed,
+                    n_neighbors=k,
+                    rule=rule,
+                    resolution=row["resolution"],
+                    ari=row["ari"],
+                    n_clusters=row["n_clusters"],
+                )
+            )
+    return pd.DataFrame(rows)
+
+
+def preset_comparison(defaults: pd.DataFrame, paper_settings: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
+    """Per data set: contrastive-sc's mean ARI with the defaults and with the paper's settings, against scanpy's.
+
+    Also scanpy's ARI in the defaults' runs, the published values, the margins, and mean seconds of each preset.
+
+    Parameters
+    ----------
+    defaults, paper_settings
+        Stored rows of :func:`csc_core.harness.methods.real_data_rows`, one preset each.
+    published
+        :func:`csc_core.data.reference.paper_ari_for`'s frame.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by data set, rounded to three decimals.
+    """
+
+    def mean(rows, method, value="ari"):
+        return rows[rows["method"] == method].groupby("dataset")[value].mean()
+
+    pub = published.pivot_table(index="dataset", columns="method", values="ari")
+    table = pd.DataFrame(
+        {
+            "defaults": mean(defaults, CSC_LEIDEN),
+            "paper settings": mean(paper_settings, CSC_LEIDEN),
+            "scanpy (same runs)": mean(defaults, SCANPY),
+            "published contrastive-sc": pub.get(CSC_LEIDEN),
+            "published scanpy": pub.get(SCANPY),
+        }
+    )
+    table["defaults − scanpy"] = table["defaults"] - table["scanpy (same runs)"]
+    table["defaults − published"] = table["defaults"] - table["published contrastive-sc"]
+    table["seeds"] = defaults[defaults["method"] == CSC_LEIDEN].groupby("dataset")["seed"].nunique()
+    table["seconds, defaults"] = mean(defaults, CSC_LEIDEN, "seconds")
+    table["seconds, paper settings"] = mean(paper_settings, CSC_LEIDEN, "seconds")
+    table.index.name = "dataset"
+    return table.round(3)

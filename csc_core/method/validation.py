@@ -1,0 +1,223 @@
+"""Checks on user input, each failing with a message that names the argument, its value and what is accepted.
+
+Every public entry point calls these before any work is done, so a mistake never costs a training run. They accept
+numpy scalars wherever Python numbers are accepted (scanpy users pass ``np.int64`` seeds and sizes).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+import scipy.sparse as sp
+
+#: The smallest NT-Xent temperature accepted: a guard against zero, negative, NaN and vanishing temperatures (the loss
+#: divides by it), not a tuned bound.
+MIN_TEMPERATURE = 1e-4
+
+
+def check_int(name: str, value, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    """``value`` as a Python ``int``, or a ``ValueError``/``TypeError`` naming ``name``, the value and the range.
+
+    Parameters
+    ----------
+    name
+        The argument's name, for the message.
+    value
+        An integer (Python or numpy; ``bool`` and non-integral floats are refused).
+    minimum, maximum
+        Inclusive bounds, ``None`` for none.
+
+    Returns
+    -------
+    The value as ``int``.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer{_range(minimum, maximum)}, got {value!r}.")
+    value = int(value)
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        raise ValueError(f"{name} must be an integer{_range(minimum, maximum)}, got {value}.")
+    return value
+
+
+def check_float(
+    name: str, value, *, above: float | None = None, minimum: float | None = None, maximum: float | None = None
+) -> float:
+    """``value`` as a finite Python ``float``, or an error naming ``name``, the value and the accepted range.
+
+    Parameters
+    ----------
+    name
+        The argument's name, for the message.
+    value
+        A real number (Python or numpy; ``bool`` is refused).
+    above
+        Exclusive lower bound.
+    minimum, maximum
+        Inclusive bounds.
+
+    Returns
+    -------
+    The value as ``float``.
+    """
+    bounds = " ".join(
+        filter(
+            None,
+            [
+                f"> {above:g}" if above is not None else "",
+                f">= {minimum:g}" if minimum is not None else "",
+                f"<= {maximum:g}" if maximum is not None else "",
+            ],
+        )
+    )
+    wanted = f"a finite number{' ' + bounds if bounds else ''}"
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be {wanted}, got {value!r}.")
+    value = float(value)
+    if (
+        not math.isfinite(value)
+        or (above is not None and not value > above)
+        or (minimum is not None and value < minimum)
+        or (maximum is not None and value > maximum)
+    ):
+        raise ValueError(f"{name} must be {wanted}, got {value}.")
+    return value
+
+
+def check_choice(name: str, value, choices: Sequence[str]) -> str:
+    """``value`` if it is one of ``choices``, else a ``ValueError`` listing them.
+
+    Parameters
+    ----------
+    name
+        The argument's name, for the message.
+    value
+        The value given.
+    choices
+        The accepted values.
+
+    Returns
+    -------
+    The value.
+    """
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}.")
+    return value
+
+
+def check_sizes(name: str, value) -> tuple[int, ...]:
+    """A non-empty sequence of positive layer sizes as a tuple of ints (``hidden=(64, 32)``).
+
+    Parameters
+    ----------
+    name
+        The argument's name, for the message.
+    value
+        A list or tuple of positive integers.
+
+    Returns
+    -------
+    The sizes as a tuple of ``int``.
+    """
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence) or len(value) == 0:
+        raise TypeError(f"{name} must be a non-empty sequence of layer sizes such as (64, 32), got {value!r}.")
+    return tuple(check_int(f"{name}[{i}]", v, minimum=1) for i, v in enumerate(value))
+
+
+def check_seed(value) -> int:
+    """A random seed: a non-negative integer below 2**32 (Python or numpy), as numpy's generators accept.
+
+    Parameters
+    ----------
+    value
+        The seed given.
+
+    Returns
+    -------
+    The seed as ``int``.
+    """
+    return check_int("seed", value, minimum=0, maximum=2**32 - 1)
+
+
+def _range(minimum, maximum) -> str:
+    if minimum is not None and maximum is not None:
+        return f" from {minimum} to {maximum}"
+    if minimum is not None:
+        return f" >= {minimum}"
+    return f" <= {maximum}" if maximum is not None else ""
+
+
+def check_temperature(temperature) -> float:
+    """``temperature`` as a float if it is a usable NT-Xent temperature, else a ``ValueError`` naming the problem.
+
+    Parameters
+    ----------
+    temperature
+        The temperature given.
+
+    Returns
+    -------
+    The temperature as ``float``.
+    """
+    if (
+        isinstance(temperature, (bool, np.bool_))
+        or not isinstance(temperature, numbers.Real)
+        or not temperature >= MIN_TEMPERATURE
+        or not math.isfinite(temperature)
+    ):  # also catches NaN
+        raise ValueError(
+            f"temperature must be positive and not vanishingly small (>= {MIN_TEMPERATURE}), got {temperature}."
+        )
+    return float(temperature)
+
+
+def check_counts(x, *, min_cells: int = 2, why: str = "") -> None:
+    """Validate a raw count matrix (cells × genes, dense or sparse).
+
+    Parameters
+    ----------
+    x
+        The counts.
+    min_cells
+        Fewer cells than this is an error.
+    why
+        What ``min_cells`` comes from, for the message (e.g. ``"n_neighbors=30 needs more cells than neighbours"``).
+
+    Raises
+    ------
+    ValueError
+        For an empty matrix, a non-numeric one, NaN or infinite values, negative counts, cells whose counts are all
+        zero, or fewer than ``min_cells`` cells. Non-integer counts only warn (and the run continues).
+    """
+    n_cells, n_genes = x.shape
+    if n_cells == 0 or n_genes == 0:
+        raise ValueError(f"The count matrix is empty ({n_cells} cells × {n_genes} genes).")
+    values = x.data if sp.issparse(x) else np.asarray(x)
+    if not np.issubdtype(values.dtype, np.number):
+        raise ValueError(f"Counts must be numeric, got dtype {values.dtype}.")
+    if np.isnan(values).any():
+        raise ValueError(f"The count matrix contains {int(np.isnan(values).sum())} NaN values.")
+    if np.isinf(values).any():
+        raise ValueError(f"The count matrix contains {int(np.isinf(values).sum())} infinite values.")
+    if (values < 0).any():
+        raise ValueError(
+            f"The count matrix contains {int((values < 0).sum())} negative values; contrastive-sc expects raw counts "
+            "(did you pass log-normalised or scaled data?)."
+        )
+    if n_cells < min_cells:
+        raise ValueError(f"Too few cells: got {n_cells}, need at least {min_cells}{f' ({why})' if why else ''}.")
+    totals = np.asarray(x.sum(axis=1)).ravel()
+    if (totals == 0).any():
+        raise ValueError(
+            f"{int((totals == 0).sum())} cells have no counts at all; remove them first, "
+            "e.g. `sc.pp.filter_cells(adata, min_counts=1)`."
+        )
+    if not np.array_equal(np.trunc(values), values):  # integers (np.mod is much slower)
+        warnings.warn(
+            "The count matrix has non-integer values; contrastive-sc expects raw counts. Continuing.",
+            UserWarning,
+            stacklevel=3,
+        )

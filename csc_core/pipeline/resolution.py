@@ -1,0 +1,155 @@
+"""Choosing the Leiden resolution without labels: the partition whose cosine silhouette is (within a tolerance) best."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from tqdm import tqdm
+
+from .graph import leiden_resolutions
+from .progress import done, stage
+
+#: Resolutions ``resolution="auto"`` tries: from the lowest that never under-clustered a shared real data set (0.3)
+#: up to the paper's 1.0. Chosen with the rule in ``bench/tune_resolution.py`` (the "Choosing the defaults" chapter).
+AUTO_RESOLUTIONS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0)
+#: The silhouette of each candidate partition is computed on a seeded sample of at most this many cells.
+SILHOUETTE_MAX_CELLS = 3000
+#: Partitions whose silhouette is within this much of the best count as equally good; the lowest resolution among them
+#: wins (parsimony, as in the one-standard-error rule): silhouettes of fine partitions differ by less than this.
+SILHOUETTE_TOLERANCE = 0.02
+#: Above this many cells, the resolution is chosen on the kNN graph of a seeded sample of this many cells; Leiden then
+#: runs once on the whole graph (a million-cell Leiden takes minutes: seven of them would dominate the run). The same
+#: size as :data:`EXACT_KNN_MAX_CELLS`, so the sample's graph is exact and only one Leiden runs on a graph that
+#: needed the approximate search.
+AUTO_MAX_CELLS = 20_000
+
+
+def cosine_silhouette(
+    embedding: np.ndarray, labelings, *, max_cells: int = SILHOUETTE_MAX_CELLS, seed: int = 0
+) -> np.ndarray:
+    """Mean cosine silhouette of each clustering in ``labelings`` on one seeded sample of cells.
+
+    Cosine because the encoders' objective lives on the unit sphere. scikit-learn's definition (a cell alone in its
+    cluster scores 0), computed without the sample's pairwise distances: the cosine distance of unit vectors is
+    ``1 - u·v``, so a cell's summed distance to a cluster is the cluster's size minus the cell's dot product with the
+    cluster's summed vectors — ``m × k`` dot products per clustering instead of ``m²`` distances. Sums in float64; the
+    silhouettes agree with the pairwise-distance computation to rounding.
+
+    Parameters
+    ----------
+    embedding
+        Cells × dims.
+    labelings
+        Clusterings of the cells.
+    max_cells
+        The sample's size.
+    seed
+        Seeds the sample.
+
+    Returns
+    -------
+    One silhouette per clustering; a clustering with fewer than two clusters in the sample scores −1.
+    """
+    x = np.asarray(embedding)
+    n = x.shape[0]
+    idx = np.sort(np.random.default_rng(seed).choice(n, size=min(n, max_cells), replace=False))
+    xs = x[idx].astype(np.float64)
+    xs /= np.maximum(np.linalg.norm(xs, axis=1, keepdims=True), 1e-12)  # a zero vector stays zero: distance 1
+    return np.array([_silhouette(xs, np.asarray(labels)[idx]) for labels in labelings])
+
+
+def _silhouette(units: np.ndarray, labels: np.ndarray) -> float:
+    """Mean cosine silhouette of ``labels`` on the rows of ``units`` (unit or zero vectors), from cluster sums."""
+    _, codes = np.unique(labels, return_inverse=True)
+    k, m = codes.max() + 1, codes.size
+    if not 1 < k < m:
+        return -1.0
+    sizes = np.bincount(codes, minlength=k).astype(np.float64)
+    onehot = sp.csr_matrix((np.ones(m), (codes, np.arange(m))), shape=(k, m))
+    sums = sizes - units @ np.asarray(onehot @ units).T  # cells × clusters: summed distance to every cell of each
+    rows = np.arange(m)
+    sums[rows, codes] -= 1.0 - np.einsum("ij,ij->i", units, units)  # a cell's distance to itself is not counted
+    own = sizes[codes]
+    a = sums[rows, codes] / np.maximum(own - 1, 1)
+    mean_other = sums / sizes
+    mean_other[rows, codes] = np.inf
+    b = mean_other.min(axis=1)
+    sil = np.where(own > 1, (b - a) / np.maximum(np.maximum(a, b), 1e-300), 0.0)
+    return float(sil.mean())
+
+
+def pick_resolution(resolutions, silhouettes, *, tolerance: float = SILHOUETTE_TOLERANCE) -> int:
+    """Index of the lowest resolution whose silhouette is within ``tolerance`` of the best.
+
+    Parameters
+    ----------
+    resolutions
+        The resolutions tried.
+    silhouettes
+        Their partitions' silhouettes.
+    tolerance
+        Silhouettes this close to the best count as equally good.
+
+    Returns
+    -------
+    The index into ``resolutions``.
+    """
+    resolutions, silhouettes = np.asarray(resolutions, dtype=float), np.asarray(silhouettes, dtype=float)
+    if resolutions.size == 0 or resolutions.shape != silhouettes.shape:
+        raise ValueError("Need one silhouette per resolution, and at least one resolution.")
+    good = np.flatnonzero(silhouettes >= silhouettes.max() - tolerance)
+    return int(good[np.argmin(resolutions[good])])
+
+
+def select_resolution(
+    embedding: np.ndarray,
+    graph: sp.spmatrix,
+    *,
+    resolutions=AUTO_RESOLUTIONS,
+    tolerance: float = SILHOUETTE_TOLERANCE,
+    seed: int = 0,
+    bar: tqdm | None = None,
+) -> tuple[float, np.ndarray, pd.DataFrame]:
+    """Leiden at each resolution; keep the lowest whose cosine silhouette is within ``tolerance`` of the best.
+
+    Uses no labels (:func:`pick_resolution`).
+
+    Parameters
+    ----------
+    embedding
+        Cells × dims (the silhouettes are computed on it).
+    graph
+        Its kNN graph.
+    resolutions
+        The resolutions to try.
+    tolerance
+        As :func:`pick_resolution`.
+    seed
+        Seeds Leiden and the silhouettes' sample.
+    bar
+        A tqdm bar, advanced once per resolution and once for the silhouettes.
+
+    Returns
+    -------
+    resolution
+        The chosen resolution.
+    labels
+        Its partition.
+    table
+        One row per resolution: ``resolution``, ``n_clusters``, ``silhouette``, ``chosen``.
+    """
+    labelings = leiden_resolutions(graph, resolutions, seed=seed, bar=bar)
+    stage(bar, "silhouettes")
+    scores = cosine_silhouette(embedding, labelings, seed=seed)
+    done(bar)
+    best = pick_resolution(resolutions, scores, tolerance=tolerance)
+    table = pd.DataFrame(
+        {
+            "resolution": [float(r) for r in resolutions],
+            "n_clusters": [int(np.unique(lab).size) for lab in labelings],
+            "silhouette": scores,
+            "chosen": np.arange(len(resolutions)) == best,
+        }
+    )
+    return float(resolutions[best]), labelings[best], table

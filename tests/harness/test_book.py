@@ -1,0 +1,78 @@
+"""The book's structure, and chapters executed end to end through papermill with small parameters."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from csc_core.harness import book
+from tests.helpers import shared_data_available
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_toc_entry_has_a_source():
+    entries = book.toc_files(ROOT)
+    assert "book/real_data/real_data" in entries
+    for entry in entries:
+        assert any((ROOT / f"{entry}{ext}").exists() for ext in (".md", ".py", ".ipynb")), entry
+
+
+def test_every_chapter_has_a_tagged_parameters_cell_with_the_common_parameters():
+    import jupytext
+
+    for source in book.chapters(ROOT):
+        cells = [c for c in jupytext.read(source).cells if "parameters" in c.metadata.get("tags", [])]
+        assert len(cells) == 1, source
+        for name in ("profile", "device", "seeds"):
+            assert f"{name} =" in cells[0].source, (source, name)
+
+
+def test_a_failing_chapter_names_its_cell_and_leaves_no_output(tmp_path):
+    src = tmp_path / "broken.py"
+    src.write_text('# %% tags=["parameters"]\nprofile = "quick"\n\n# %%\nx = 1\n\n# %%\nraise ValueError("boom")\n')
+    out = tmp_path / "out" / "broken.ipynb"
+    with pytest.raises(RuntimeError, match=r"cell .*ValueError: boom"):
+        book.execute(src, out)
+    assert not out.exists()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not shared_data_available("10X_PBMC_select_2100_top2000"), reason="data not available offline")
+def test_real_data_chapter_runs_through_papermill(tmp_path):
+    out = book.execute(
+        ROOT / "book" / "real_data" / "real_data.py",
+        tmp_path / "real_data.ipynb",
+        parameters={
+            "datasets": ["10X_PBMC_select_2100_top2000"],
+            "seeds": [0],
+            "epochs": 2,
+            "n_genes": 300,
+            "results_dir": str(tmp_path / "results"),
+        },
+    )
+    nb = json.loads(out.read_text())
+    outputs = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    assert sum("image/png" in o.get("data", {}) for o in outputs) >= 2  # the ARI figure and the UMAP
+    import pandas as pd
+
+    rows = pd.read_csv(tmp_path / "results" / "real_data.csv")
+    assert set(rows["method"]) == {"contrastive-sc", "Ensemble K-means", "scanpy", "PCA + KMeans"}
+    assert (rows["epochs"] == 2).all() and rows["ari"].between(-1, 1).all()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not shared_data_available("10X_PBMC_select_2100_top2000"), reason="data not available offline")
+def test_computational_cost_chapter_runs_through_papermill(tmp_path):
+    out = book.execute(
+        ROOT / "book" / "computational_cost" / "computational_cost.py",
+        tmp_path / "cost.ipynb",
+        parameters={"dataset": "10X_PBMC_select_2100_top2000", "seeds": [0, 1]},
+    )
+    nb = json.loads(out.read_text())
+    outputs = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    assert sum("image/png" in o.get("data", {}) for o in outputs) >= 2  # stage bars and the scaling curves
+    text = "".join("".join(o.get("text", "")) for o in outputs)
+    assert "contrastive-sc / scanpy here, 10X_PBMC_select_2100_top2000, seeds [0, 1]" in text

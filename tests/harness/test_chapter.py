@@ -1,0 +1,27 @@
+"""What the book's chapters share: the book's root, and each profile's data sets and seeds."""
+
+from pathlib import Path
+
+import pytest
+
+from csc_core.harness import chapter
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_root_is_found_from_any_folder_inside_the_book(tmp_path):
+    assert chapter.find_root(ROOT / "book") == ROOT and chapter.find_root(ROOT) == ROOT
+    with pytest.raises(FileNotFoundError, match="_toc.yml"):
+        chapter.find_root(tmp_path)
+
+
+def test_real_data_plan_follows_the_profile_unless_told_otherwise(monkeypatch):
+    from csc_core import data
+
+    monkeypatch.setattr(data, "fetchable", lambda name: name != "worm_neuron_cell_select_2100")
+    assert chapter.real_data_plan("quick") == (["10X_PBMC_select_2100_top2000"], [0])  # unfetchable ones skipped
+    datasets, seeds = chapter.real_data_plan("paper")
+    assert seeds == [0, 1, 2] and "worm_neuron_cell_select_2100" not in datasets and len(datasets) > 2
+    assert chapter.real_data_plan("paper", ["x"], [5]) == (["x"], [5])
+    with pytest.raises(ValueError, match="profile"):
+        chapter.real_data_plan("full")

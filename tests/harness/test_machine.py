@@ -1,0 +1,41 @@
+"""Which processor computed a row (csc_core.harness.machine)."""
+
+import pandas as pd
+
+from csc_core.harness.machine import computed_on, describe_cpuinfo, relabel_processors
+
+
+def test_the_processor_label_names_the_vector_extension():
+    """Two generations of one model name round differently: the label tells them apart."""
+
+    def cpuinfo(flags):
+        core = f"processor\t: {{}}\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC\nflags\t\t: {flags}\n"
+        return "\n".join(core.format(i) for i in range(2))
+
+    assert describe_cpuinfo(cpuinfo("fpu sse2 avx avx2 fma")) == "AMD EPYC (AVX2)"
+    assert describe_cpuinfo(cpuinfo("fpu avx2 avx512f avx512bw")) == "AMD EPYC (AVX-512)"
+    assert describe_cpuinfo(cpuinfo("fpu sse2")) == "AMD EPYC"
+    assert describe_cpuinfo("processor\t: 0\nflags\t: avx2\n") is None  # no model name: platform's answer instead
+
+
+def test_computed_on_counts_rows_per_processor_and_the_unrecorded():
+    rows = pd.DataFrame(
+        {"ari": [0.1, 0.2, 0.3, 0.4], "cpu": ["AMD EPYC (AVX2)", "Intel Xeon", "AMD EPYC (AVX2)", None]}
+    )
+    assert computed_on(rows) == "AMD EPYC (AVX2) (2 rows), Intel Xeon (1 row), not recorded (1 row)"
+    assert computed_on(rows.drop(columns="cpu")) == "not recorded (4 rows)"  # tables stored before processors were
+    assert computed_on(rows.iloc[0:0]) == "no rows"
+
+
+def test_labels_stored_before_the_vector_extension_get_todays_names():
+    rows = pd.DataFrame({"cpu": ["AMD EPYC", "AMD EPYC (AVX2)", "Intel(R) Xeon(R) Processor", "Other", None]})
+    assert list(relabel_processors(rows)["cpu"].fillna("-")) == [
+        "AMD EPYC (AVX-512)",
+        "AMD EPYC (AVX2)",
+        "Intel(R) Xeon(R) Processor (AVX-512)",
+        "Other",
+        "-",
+    ]
+    assert list(rows["cpu"].fillna("-"))[0] == "AMD EPYC"  # the caller's table is left as stored
+    assert computed_on(rows.iloc[:2]) == "AMD EPYC (AVX-512) (1 row), AMD EPYC (AVX2) (1 row)"
+    assert relabel_processors(pd.DataFrame({"ari": [0.5]})).columns.tolist() == ["ari"]

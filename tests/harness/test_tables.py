@@ -1,0 +1,56 @@
+"""Tables the chapters show (csc_core.harness.tables)."""
+
+import pandas as pd
+import pytest
+
+from csc_core.harness import tables
+
+
+def test_summary_table_sets_measured_beside_published():
+    measured = pd.DataFrame(
+        {
+            "dataset": ["d"] * 4,
+            "method": ["contrastive-sc"] * 2 + ["scanpy"] * 2,
+            "seed": [0, 1, 0, 1],
+            "ari": [0.5, 0.7, 0.4, 0.4],
+            "n_clusters": [8, 10, 9, 9],
+            "seconds": [2.0, 4.0, 1.0, 1.0],
+        }
+    )
+    paper = pd.DataFrame({"dataset": ["d"], "method": ["contrastive-sc"], "ari": [0.55]})
+    t = tables.summary_table(measured, paper).set_index("method")
+    assert t.loc["contrastive-sc", "ari"] == pytest.approx(0.6)
+    assert t.loc["contrastive-sc", "vs_paper"] == pytest.approx(0.05)
+    assert t.loc["contrastive-sc", "seconds"] == pytest.approx(3.0)
+    assert pd.isna(t.loc["scanpy", "paper_ari"])
+
+
+def test_resolution_rules_replay_each_rule_on_stored_partitions():
+    table = pd.DataFrame(
+        dict(
+            dataset="d",
+            seed=0,
+            n_neighbors=30,
+            resolution=[0.1, 0.3, 0.5, 1.0],
+            silhouette=[0.50, 0.30, 0.31, 0.33],
+            ari=[0.2, 0.6, 0.7, 0.4],
+            n_clusters=[2, 5, 7, 12],
+        )
+    )
+    picks = tables.resolution_rules(table, tolerance=0.02, lowest=0.3).set_index("rule")["resolution"]
+    assert picks["best silhouette"] == 0.1  # over every resolution
+    assert picks["auto"] == 0.5  # from 0.3 up: best 0.33, the lowest within 0.02 is 0.5
+    assert picks["oracle (uses labels)"] == 0.5 and picks["fixed 1"] == 1.0 and picks["fixed 0.3"] == 0.3
+
+
+def test_preset_comparison_lines_up_presets_scanpy_and_published():
+    def rows(method, aris, secs):
+        return pd.DataFrame(dict(dataset="d", method=method, seed=[0, 1], ari=aris, seconds=secs))
+
+    defaults = pd.concat([rows("contrastive-sc", [0.6, 0.8], [2, 4]), rows("scanpy", [0.5, 0.5], [1, 1])])
+    paper_settings = pd.concat([rows("contrastive-sc", [0.4, 0.4], [30, 30]), rows("scanpy", [0.5, 0.5], [1, 1])])
+    published = pd.DataFrame(dict(dataset="d", method=["contrastive-sc", "scanpy"], ari=[0.65, 0.55]))
+    t = tables.preset_comparison(defaults, paper_settings, published).loc["d"]
+    assert t["defaults"] == pytest.approx(0.7) and t["paper settings"] == pytest.approx(0.4)
+    assert t["defaults − scanpy"] == pytest.approx(0.2) and t["defaults − published"] == pytest.approx(0.05)
+    assert t["seconds, defaults"] == 3 and t["seconds, paper settings"] == 30 and t["seeds"] == 2

@@ -1,0 +1,98 @@
+"""Choosing Leiden's resolution without labels: the cosine silhouette of each resolution's partition."""
+
+import numpy as np
+import pytest
+
+from csc_core.data import metrics
+from csc_core.pipeline import cluster, graph, resolution
+from csc_core.pipeline.resolution import AUTO_RESOLUTIONS, cosine_silhouette, pick_resolution, select_resolution
+
+
+@pytest.fixture
+def blobs():
+    rng = np.random.default_rng(0)
+    centres = np.eye(4, 8) * 10
+    labels = np.repeat(np.arange(4), 30)
+    return centres[labels] + rng.normal(size=(120, 8)), labels
+
+
+def test_cosine_silhouette_equals_scikit_learns_definition():
+    from sklearn.metrics import silhouette_score
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(300, 6)).astype(np.float32)
+    x[5] = 0.0  # a zero vector: cosine distance 1 to every other cell, as scikit-learn's normalisation leaves it
+    for k in (2, 7, 60):  # 60 clusters of ~5 cells: some singletons, which score 0
+        labels = rng.integers(0, k, 300)
+        labels[0] = 999
+        (ours,) = cosine_silhouette(x, [labels], max_cells=300)
+        assert ours == pytest.approx(silhouette_score(x, labels, metric="cosine"), abs=1e-6)
+    # on a sample: the silhouette of the sampled cells among themselves
+    labels = rng.integers(0, 4, 300)
+    (sampled,) = cosine_silhouette(x, [labels], max_cells=120, seed=3)
+    idx = np.sort(np.random.default_rng(3).choice(300, size=120, replace=False))
+    assert sampled == pytest.approx(silhouette_score(x[idx], labels[idx], metric="cosine"), abs=1e-6)
+
+
+def test_cosine_silhouette_ranks_the_true_partition_first(blobs):
+    x, truth = blobs
+    rng = np.random.default_rng(0)
+    merged = np.where(truth == 3, 2, truth)
+    scores = cosine_silhouette(x, [truth, merged, rng.permutation(truth), np.zeros(120, int)], max_cells=80)
+    assert scores[0] > scores[1] > scores[2] and scores[3] == -1.0
+
+
+def test_pick_resolution_prefers_the_lowest_within_tolerance():
+    assert pick_resolution([0.3, 0.5, 1.0], [0.30, 0.31, 0.33], tolerance=0.02) == 1
+    assert pick_resolution([1.0, 0.5, 0.3], [0.33, 0.31, 0.30], tolerance=0.02) == 1  # order-free
+    assert pick_resolution([0.3, 0.5, 1.0], [0.30, 0.31, 0.33], tolerance=0.0) == 2
+    assert pick_resolution([0.3, 0.5, 1.0], [0.30, 0.31, 0.33], tolerance=0.05) == 0
+    with pytest.raises(ValueError, match="one silhouette per resolution"):
+        pick_resolution([0.3, 0.5], [0.1])
+
+
+def test_select_resolution_reports_each_candidate_and_returns_the_chosen_partition(blobs):
+    x, truth = blobs
+    g = graph.knn_graph(x, n_neighbors=10)
+    best, labels, table = select_resolution(x, g, resolutions=(0.3, 1.0, 3.0), seed=0)
+    assert list(table["resolution"]) == [0.3, 1.0, 3.0] and table["chosen"].sum() == 1
+    assert table.loc[table["chosen"], "resolution"].item() == best
+    assert table.loc[table["chosen"], "n_clusters"].item() == np.unique(labels).size
+    assert metrics.scores(truth, labels)["ari"] > 0.95
+
+
+def test_auto_resolution_finds_the_groups_and_reports_every_candidate(blobs):
+    x, truth = blobs
+    scores = []
+    labels = cluster.leiden(x, n_neighbors=10, resolution="auto", scores=scores)
+    assert metrics.scores(truth, labels)["ari"] > 0.95
+    table = scores[0]
+    assert list(table["resolution"]) == list(AUTO_RESOLUTIONS) and table["chosen"].sum() == 1
+    np.testing.assert_array_equal(labels, cluster.leiden(x, n_neighbors=10, resolution="auto"))  # seeded
+
+
+def test_auto_resolution_on_a_fine_structure_goes_above_the_lowest():
+    # 24 groups of 20 cells, close enough that at the lowest resolution Leiden merges some of them
+    rng = np.random.default_rng(0)
+    truth = np.repeat(np.arange(24), 20)
+    x = (rng.normal(size=(24, 16)) * 3 / np.sqrt(2))[truth] + rng.normal(size=(480, 16))
+    scores = []
+    labels = cluster.leiden(x, n_neighbors=15, resolution="auto", scores=scores)
+    low = cluster.leiden(x, n_neighbors=15, resolution=min(AUTO_RESOLUTIONS))
+    assert metrics.scores(truth, labels)["ari"] > metrics.scores(truth, low)["ari"]
+    assert scores[0].loc[scores[0]["chosen"], "resolution"].item() > min(AUTO_RESOLUTIONS)
+
+
+def test_auto_resolution_on_many_cells_chooses_on_a_sample(monkeypatch, blobs):
+    x, truth = blobs
+    calls = []
+    monkeypatch.setattr(cluster, "AUTO_MAX_CELLS", 60)
+    real = cluster.knn_graph
+    monkeypatch.setattr(cluster, "knn_graph", lambda e, **kw: calls.append(len(e)) or real(e, **kw))
+    labels = cluster.leiden(x, n_neighbors=10, resolution="auto")
+    assert calls == [120, 60]  # the whole graph, then the sample's
+    assert labels.shape == (120,) and metrics.scores(truth, labels)["ari"] > 0.95
+
+
+def test_the_sample_size_the_api_uses_is_the_resolution_modules():
+    assert cluster.AUTO_MAX_CELLS == resolution.AUTO_MAX_CELLS
