@@ -149,11 +149,11 @@ def run_isolated(fn, *args):
 
 
 def real_datasets(names=None) -> list[str]:
-    """``names``, or every shared real data set that is here or can be downloaded (``None`` or ``["all"]``)."""
+    """``names``, or every paper data set that is here or can be downloaded (``None`` or ``["all"]``)."""
     from csc_core import data
 
     if names is None or list(names) == ["all"]:
-        return [n for n in data.available() if data.fetchable(n)]
+        return [n for n in data.available(paper=True) if data.fetchable(n)]
     return list(names)
 
 

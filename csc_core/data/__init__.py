@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import anndata as ad
 
-from .readers import chunk_cache_size, read_h5
+from .readers import chunk_cache_size, read_cellbench, read_h5
 from .registry import REGISTRY, DataHashError, Entry, _fetch_verified, available, fetch, fetchable, info
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "fetch",
     "fetchable",
     "read_h5",
+    "read_cellbench",
     "chunk_cache_size",
     "info",
     "DataHashError",
@@ -40,14 +41,15 @@ def load(name: str) -> ad.AnnData:
     ``uns["dataset"]`` (name, file, source, url, sha256, paper name).
     """
     entry = info(name)
-    path, sha256 = _fetch_verified(name)
-    adata = read_h5(path, name=name)
+    fetched = _fetch_verified(name)
+    paths = [path for path, _ in fetched]
+    adata = read_h5(paths[0], name=name) if entry.layout == "scdeepcluster" else read_cellbench(*paths)
     adata.uns["dataset"] = {
         "name": name,
-        "file": entry.file,
+        "file": entry.files[0],
         "source": entry.source,
         "url": entry.url,
-        "sha256": sha256,
+        "sha256": fetched[0][1],
         "paper_dataset": entry.paper_dataset,
     }
     return adata

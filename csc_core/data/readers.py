@@ -1,4 +1,4 @@
-"""Reading count matrices: the scDeepCluster / scDCC ``.h5`` layout, 10x Genomics ``.h5`` and ``.h5ad``."""
+"""Reading count matrices: the scDeepCluster / scDCC ``.h5`` layout, CellBench's ``.csv.gz`` pair, 10x ``.h5``, ``.h5ad``."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+#: Largest HDF5 chunk cache :func:`read_h5` sets up; a file whose band of chunks is bigger is read with HDF5's default
 #: cache (slower, since chunks are then decompressed once per slab, but never holding more than one chunk).
 CHUNK_CACHE_MAX_BYTES = 2 << 30
 
@@ -82,6 +83,39 @@ def read_h5(path: str | os.PathLike, *, name: str | None = None, chunk_bytes: in
         var=pd.DataFrame(index=[f"gene{j}" for j in range(x.shape[1])]),
     )
     adata.obs["cell_type"] = pd.Categorical(labels.astype(str), categories=[str(v) for v in np.unique(labels)])
+    return adata
+
+
+def read_cellbench(counts: str | os.PathLike, metadata: str | os.PathLike) -> ad.AnnData:
+    """Read a CellBench plate (Tian et al. 2019): its singlets, labelled by their demultiplexed cell line.
+
+    Parameters
+    ----------
+    counts
+        The ``*.count.csv.gz`` file: genes × cells (gene ids as row names, cell barcodes as column names).
+    metadata
+        The ``*.metadata.csv.gz`` file: one row per cell, with ``demuxlet_cls`` and ``cell_line_demuxlet``.
+
+    Returns
+    -------
+    Raw counts of the cells demuxlet calls singlets (``demuxlet_cls == "SNG"``, as the CellBench authors keep them),
+    as ``float32`` CSR, cells × genes, with ``obs["cell_type"]`` the cell line (categorical).
+    """
+    table = pd.read_csv(counts, index_col=0)
+    meta = pd.read_csv(metadata, index_col=0)
+    for column in ("demuxlet_cls", "cell_line_demuxlet"):
+        if column not in meta.columns:
+            raise ValueError(f"{metadata}: no column {column!r} (CellBench metadata), found {list(meta.columns)}")
+    missing = meta.index.difference(table.columns)
+    if len(missing):
+        raise ValueError(f"{metadata}: {len(missing)} cells have no counts in {counts}, e.g. {missing[0]!r}")
+    singlets = meta.index[meta["demuxlet_cls"] == "SNG"]
+    x = sp.csr_matrix(table[singlets].to_numpy(dtype=np.float32).T)
+    adata = ad.AnnData(
+        X=x, obs=pd.DataFrame(index=singlets.astype(str)), var=pd.DataFrame(index=table.index.astype(str))
+    )
+    lines = meta.loc[singlets, "cell_line_demuxlet"].astype(str)
+    adata.obs["cell_type"] = pd.Categorical(lines.to_numpy(), categories=sorted(lines.unique()))
     return adata
 
 

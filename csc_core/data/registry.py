@@ -1,8 +1,10 @@
 """The registry of real data files: public URLs and hashes, and the pooch download that checks them.
 
-The registry (``data/registry.csv`` in the repository) lists every file of the paper's Table 1 with its public URL
-and its sha256 — or, for the few files whose sha256 is not published, its git blob id. A file is read only after its
-hash has been checked; a file that fails the check raises and is never used.
+The registry (``data/registry.csv`` in the repository) lists every data set — the paper's Table 1 and a few small
+public sets beyond it — with the public URLs and the sha256 of each of its files (or, for the few files whose sha256
+is not published, the git blob id). A data set can have several files (counts and metadata), and a file several URLs
+(mirrors, tried in order, each download checked against the same hash). A file is read only after its hash has been
+checked; a file that fails the check raises and is never used.
 
 Set ``CSC_DATA_DIR`` to use another cache folder (for example a folder where the files already are: nothing is
 downloaded then).
@@ -20,6 +22,9 @@ import pooch
 
 ENV_VAR = "CSC_DATA_DIR"
 _REPO_DATA = Path(__file__).resolve().parents[2] / "data"
+#: The file layouts :func:`csc_core.data.load` reads: scDeepCluster's ``.h5`` (``X`` counts, ``Y`` labels), and
+#: CellBench's counts + metadata ``.csv.gz`` pair.
+LAYOUTS = ("scdeepcluster", "cellbench")
 
 
 class DataHashError(ValueError):
@@ -28,38 +33,56 @@ class DataHashError(ValueError):
 
 @dataclass(frozen=True)
 class Entry:
-    """One registered file: where it is published and how to check it.
+    """One registered data set: its files, where they are published and how to check them.
 
     Parameters
     ----------
     name
         The data set's name (:func:`available`).
-    file
-        The file name.
-    url
-        Its public URL.
+    files
+        Its file names; the first holds the counts.
+    urls
+        For each file, its public URLs (mirrors, tried in order).
     sha256
-        Its sha256, or empty where none is published.
+        For each file, its sha256, or empty where none is published.
     git_blob
-        Its git blob id (checked when there is no sha256).
+        For each file, its git blob id (checked when there is no sha256).
+    layout
+        How the files are read (one of :data:`LAYOUTS`).
     n_cells, n_genes, n_types
         Its size and number of labelled cell types.
     paper_dataset
-        The paper's name for it.
+        The paper's name for it; empty for a data set the paper did not use.
     source
         The repository it comes from.
     """
 
     name: str
-    file: str
-    url: str
-    sha256: str
-    git_blob: str
+    files: tuple[str, ...]
+    urls: tuple[tuple[str, ...], ...]
+    sha256: tuple[str, ...]
+    git_blob: tuple[str, ...]
+    layout: str
     n_cells: int
     n_genes: int
     n_types: int
     paper_dataset: str
     source: str
+
+    def __post_init__(self):
+        n = len(self.files)
+        if not n or not (len(self.urls) == len(self.sha256) == len(self.git_blob) == n):
+            raise ValueError(f"Registry entry {self.name!r}: needs URLs and a hash for each of its {n} files.")
+        for file, urls, sha, blob in zip(self.files, self.urls, self.sha256, self.git_blob, strict=True):
+            if not urls or not (len(sha) == 64 or len(blob) == 40):
+                raise ValueError(f"Registry entry {self.name!r}: {file} needs a URL and a sha256 or git blob id.")
+        if self.layout not in LAYOUTS:
+            raise ValueError(f"Registry entry {self.name!r}: unknown layout {self.layout!r} (one of {LAYOUTS}).")
+
+    @property
+    def url(self) -> str:
+        """The first URL of the counts file."""
+        return self.urls[0][0]
 
 
 def _registry_path() -> Path:
@@ -68,15 +91,17 @@ def _registry_path() -> Path:
     return packaged if packaged.exists() else _REPO_DATA / "registry.csv"
 
 
+def _entry(row: dict) -> Entry:
+    """A registry row as an :class:`Entry`: per-file columns are ``;``-separated, mirrors space-separated."""
+    per_file = {key: tuple(row[key].split(";")) for key in ("files", "sha256", "git_blob")}
+    urls = tuple(tuple(u.split()) for u in row["urls"].split(";"))
+    sizes = {key: int(row[key]) for key in ("n_cells", "n_genes", "n_types")}
+    return Entry(**{**row, **per_file, **sizes, "urls": urls})
+
+
 def _read_registry() -> dict[str, Entry]:
     with open(_registry_path(), newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    return {
-        r["name"]: Entry(
-            **{**r, "n_cells": int(r["n_cells"]), "n_genes": int(r["n_genes"]), "n_types": int(r["n_types"])}
-        )
-        for r in rows
-    }
+        return {r["name"]: _entry(r) for r in csv.DictReader(fh)}
 
 
 REGISTRY = _read_registry()
@@ -88,14 +113,20 @@ def _cache_dir() -> Path:
     return Path(os.environ.get(ENV_VAR) or default)
 
 
-def available() -> list[str]:
-    """Names of every registered data set (whether or not it is already downloaded).
+def available(*, paper: bool | None = None) -> list[str]:
+    """Names of the registered data sets (whether or not they are already downloaded).
+
+    Parameters
+    ----------
+    paper
+        ``True``: only the paper's data sets (its Table 1 and their 2,100-cell and 2,000-gene cuts); ``False``: only
+        the others (small public sets for judging the defaults on data they were not chosen on); ``None``: all.
 
     Returns
     -------
     The names, in the registry's order.
     """
-    return list(REGISTRY)
+    return [n for n, e in REGISTRY.items() if paper is None or bool(e.paper_dataset) == paper]
 
 
 def info(name: str) -> Entry:
@@ -138,22 +169,22 @@ def _git_blob_id(path: Path) -> str:
     return _digest(hashlib.sha1(f"blob {path.stat().st_size}\0".encode()), path)
 
 
-def _verify(path: Path, entry: Entry) -> str:
-    """Check ``path`` against the registry; return its sha256. Raises :class:`DataHashError` on mismatch."""
-    if entry.sha256:
-        actual, expected, kind = _sha256(path), entry.sha256, "sha256"
+def _verify(path: Path, sha256: str, git_blob: str, urls: tuple[str, ...]) -> str:
+    """Check ``path`` against its registered hash; return its sha256. Raises :class:`DataHashError` on mismatch."""
+    if sha256:
+        actual, expected, kind = _sha256(path), sha256, "sha256"
     else:
-        actual, expected, kind = _git_blob_id(path), entry.git_blob, "git blob id"
+        actual, expected, kind = _git_blob_id(path), git_blob, "git blob id"
     if actual != expected:
         raise DataHashError(
             f"{path} fails its {kind} check (expected {expected}, got {actual}); the file was not used. "
-            f"Delete it to download it again from {entry.url}."
+            f"Delete it to download it again from {urls[0]}."
         )
-    return actual if entry.sha256 else _sha256(path)
+    return actual if sha256 else _sha256(path)
 
 
-def fetch(name: str) -> Path:
-    """Path of the verified local copy of a data set, downloading it if needed.
+def fetch(name: str) -> tuple[Path, ...]:
+    """Paths of the verified local copies of a data set's files, downloading them if needed.
 
     Parameters
     ----------
@@ -162,9 +193,9 @@ def fetch(name: str) -> Path:
 
     Returns
     -------
-    The file's path (its hash checked).
+    One path per file of :attr:`Entry.files` (each hash checked); the first holds the counts.
     """
-    return _fetch_verified(name)[0]
+    return tuple(path for path, _ in _fetch_verified(name))
 
 
 def fetchable(name: str) -> bool:
@@ -177,7 +208,8 @@ def fetchable(name: str) -> bool:
 
     Returns
     -------
-    ``False`` when it is not here and cannot be downloaded (offline); a file with a bad hash still raises.
+    ``False`` when one of its files is not here and cannot be downloaded from any of its URLs (offline); a file with
+    a bad hash still raises.
     """
     logger = pooch.get_logger()
     level = logger.level
@@ -191,26 +223,39 @@ def fetchable(name: str) -> bool:
     return True
 
 
-def _fetch_verified(name: str, retries: int = 2) -> tuple[Path, str]:
+def _fetch_verified(name: str, retries: int = 2) -> list[tuple[Path, str]]:
+    """Each file of ``name`` with its sha256, checked; downloaded (from its mirrors in order) when not here."""
     entry = info(name)
+    return [
+        _fetch_file(file, urls, sha, blob, retries=retries)
+        for file, urls, sha, blob in zip(entry.files, entry.urls, entry.sha256, entry.git_blob, strict=True)
+    ]
+
+
+def _fetch_file(file: str, urls: tuple[str, ...], sha256: str, git_blob: str, *, retries: int) -> tuple[Path, str]:
     cache = _cache_dir()
-    local = cache / entry.file
+    local = cache / file
     if local.exists():  # pre-seeded or cached: check it ourselves, never let anything re-download over it
-        return local, _verify(local, entry)
-    fetcher = pooch.create(
-        path=cache,
-        base_url="",
-        registry={entry.file: f"sha256:{entry.sha256}" if entry.sha256 else None},
-        urls={entry.file: entry.url},
-        env=ENV_VAR,
-        retry_if_failed=retries,
-    )
-    path = Path(fetcher.fetch(entry.file, progressbar=False))  # pooch verifies sha256 when known
-    try:
-        return path, _verify(path, entry)  # blob-id files are checked here, after the download
-    except DataHashError:
-        path.unlink(missing_ok=True)
-        raise
+        return local, _verify(local, sha256, git_blob, urls)
+    error: OSError | None = None
+    for url in urls:  # mirrors in order; a download that fails its hash is deleted and not tried again
+        fetcher = pooch.create(
+            path=cache,
+            base_url="",
+            registry={file: f"sha256:{sha256}" if sha256 else None},
+            urls={file: url},
+            env=ENV_VAR,
+            retry_if_failed=retries,
+        )
+        try:
+            path = Path(fetcher.fetch(file, progressbar=False))  # pooch verifies sha256 when known
+        except OSError as exc:  # this mirror is unreachable: try the next
+            error = exc
+            continue
+        try:
+            return path, _verify(path, sha256, git_blob, urls)  # blob-id files are checked here, after the download
+        except DataHashError:
+            path.unlink(missing_ok=True)
+            raise
+    raise error
 
-
-#: Largest HDF5 chunk cache :func:`read_h5` sets up; a file whose band of chunks is bigger is read with HDF5's default

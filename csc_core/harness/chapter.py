@@ -9,7 +9,7 @@ from pathlib import Path
 #: from ``results/``); ``"paper"`` every data set with seeds 0, 1, 2.
 REAL_DATA_PROFILES = {
     "quick": {"datasets": ["10X_PBMC_select_2100_top2000", "worm_neuron_cell_select_2100"], "seeds": [0]},
-    "paper": {"datasets": None, "seeds": [0, 1, 2]},  # None: every data set of csc_core.data.available()
+    "paper": {"datasets": None, "seeds": [0, 1, 2]},  # None: every paper data set of csc_core.data.available
 }
 
 
@@ -71,5 +71,5 @@ def real_data_plan(profile: str, datasets=None, seeds=None) -> tuple[list[str], 
         raise ValueError(f"profile must be one of {list(REAL_DATA_PROFILES)}, got {profile!r}.")
     plan = REAL_DATA_PROFILES[profile]
     if datasets is None:
-        datasets = [d for d in (plan["datasets"] or data.available()) if data.fetchable(d)]
+        datasets = [d for d in (plan["datasets"] or data.available(paper=True)) if data.fetchable(d)]
     return list(datasets), list(seeds or plan["seeds"])

@@ -1,7 +1,8 @@
-"""Reading count matrices: the scDeepCluster layout (in slabs, with a sized chunk cache), 10x .h5 and .h5ad."""
+"""Reading count matrices: the scDeepCluster layout (in slabs, with a sized chunk cache), CellBench, 10x .h5, .h5ad."""
 
 import h5py
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
 
@@ -50,7 +51,7 @@ def test_chunk_cache_holds_one_band_of_chunks(tmp_path):
 
 @pytest.mark.skipif(not shared_data_available(PBMC), reason="data not available offline")
 def test_reads_the_scdeepcluster_layout_like_the_loader():
-    a = read_counts(data.fetch(PBMC))
+    a = read_counts(data.fetch(PBMC)[0])
     b = data.load(PBMC)
     assert a.shape == b.shape and (a.X != b.X).nnz == 0
     assert list(a.obs["cell_type"]) == list(b.obs["cell_type"])
@@ -81,3 +82,33 @@ def test_reads_an_h5ad_and_names_what_it_cannot_read(tmp_path, adata):
         read_counts(tmp_path / "counts.txt")
     with pytest.raises(FileNotFoundError):
         read_counts(tmp_path / "missing.h5ad")
+
+
+def test_read_cellbench_keeps_singlets_labelled_by_cell_line(tmp_path):
+    from csc_core.data import read_cellbench
+
+    counts = pd.DataFrame(
+        [[1, 0, 3, 2], [0, 5, 0, 1], [2, 2, 2, 2]],
+        index=["ENSG1", "ENSG2", "ENSG3"],
+        columns=["c1", "c2", "c3", "c4"],
+    )
+    counts.to_csv(tmp_path / "p.count.csv.gz")
+    meta = pd.DataFrame(
+        {"demuxlet_cls": ["SNG", "DBL", "SNG", "SNG"], "cell_line_demuxlet": ["A549", "H838", "H838", "A549"]},
+        index=["c4", "c2", "c1", "c3"],  # not the counts' order: cells are matched by barcode
+    )
+    meta.to_csv(tmp_path / "p.metadata.csv.gz")
+    adata = read_cellbench(tmp_path / "p.count.csv.gz", tmp_path / "p.metadata.csv.gz")
+    assert list(adata.obs_names) == ["c4", "c1", "c3"] and list(adata.var_names) == ["ENSG1", "ENSG2", "ENSG3"]
+    np.testing.assert_array_equal(adata.X.toarray(), counts[["c4", "c1", "c3"]].to_numpy().T)
+    assert list(adata.obs["cell_type"]) == ["A549", "H838", "A549"]
+    meta.drop(columns="demuxlet_cls").to_csv(tmp_path / "bad.metadata.csv.gz")
+    with pytest.raises(ValueError, match="demuxlet_cls"):
+        read_cellbench(tmp_path / "p.count.csv.gz", tmp_path / "bad.metadata.csv.gz")
+
+
+@pytest.mark.skipif(not shared_data_available("cellbench_celseq2_p1"), reason="CellBench plate 1 not available offline")
+def test_cellbench_plate_loads_with_its_published_singlets():
+    adata = data.load("cellbench_celseq2_p1")
+    assert adata.shape == (156, 15564) and adata.obs["cell_type"].nunique() == 5
+    assert adata.shape == (data.info("cellbench_celseq2_p1").n_cells, data.info("cellbench_celseq2_p1").n_genes)
