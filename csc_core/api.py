@@ -35,6 +35,7 @@ from .method.preprocess import preprocess
 from .method.validation import check_choice, check_counts, check_int, check_seed
 from .model import ContrastiveModel
 from .pipeline import cluster
+from .pipeline.resolution import AUTO_RULE
 from .pipeline.train import batches_per_epoch, train_ensemble
 from .settings import Settings, preset_name, resolve
 
@@ -256,8 +257,10 @@ def contrastive_sc(
     ``adata.obs["{{key_added}}_cluster"]``
         Cluster labels (categorical).
     ``adata.uns[key_added]``
-        ``params`` (every parameter, defaults resolved), ``loss`` (per epoch and encoder), ``timings`` (seconds of
-        each stage: ``preprocess``, ``train``, ``graph`` (Leiden only), ``cluster``) and, with
+        ``params`` (every parameter, defaults resolved; with Leiden, ``resolution`` is the one used, chosen under
+        ``"auto"``, beside ``resolution_rule`` and ``n_neighbors``; ``n_clusters`` is the number found), ``loss``
+        (per epoch and encoder), ``timings`` (seconds of each stage: ``preprocess``, ``train``, ``graph`` (Leiden
+        only), ``cluster``) and, with
         ``resolution="auto"``, ``resolution_scores`` (each resolution tried: ``n_clusters``, ``silhouette``,
         ``chosen``); with ``early_stopping``, ``stopping`` (each check's ``step``, ``agreement``, ``n_clusters`` and
         ``stopped_at``, ``None`` when training ran its full length).
@@ -308,15 +311,17 @@ def contrastive_sc(
         )
         if scores:
             record["resolution_scores"] = {c: scores[0][c].tolist() for c in scores[0].columns}
+        chosen = scores[0].loc[scores[0]["chosen"], "resolution"].item() if scores else s.resolution
     else:
         t0 = time.perf_counter()
         labels = cluster.kmeans(embedding, n_clusters=n_clusters, seed=seed)
         record["timings"]["cluster"] = time.perf_counter() - t0
     record["params"].update(
         clustering=clustering,
-        n_neighbors=s.n_neighbors,
-        resolution=s.resolution,
-        n_clusters=None if n_clusters is None else int(n_clusters),
+        n_neighbors=s.n_neighbors if clustering == "leiden" else None,
+        resolution=float(chosen) if clustering == "leiden" else None,
+        resolution_rule=(AUTO_RULE if s.resolution == "auto" else "fixed") if clustering == "leiden" else None,
+        n_clusters=int(np.unique(labels).size),
     )
     if save_model is not None:
         model.save(save_model)

@@ -13,6 +13,7 @@ import torch
 
 import csc_core
 from csc_core.data import metrics
+from csc_core.pipeline.resolution import AUTO_RULE
 from tests.helpers import expected_device, make_counts
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -151,11 +152,13 @@ def test_unknown_preset_is_named(adata):
 def test_default_resolution_is_chosen_without_labels_and_recorded(adata):
     csc_core.contrastive_sc(adata, **FAST)
     rec = adata.uns["csc"]
-    assert rec["params"]["resolution"] == "auto"
     scores = pd.DataFrame(rec["resolution_scores"])
     assert sum(scores["chosen"]) == 1
-    chosen = scores.loc[scores["chosen"], "n_clusters"].item()
-    assert adata.obs["csc_cluster"].nunique() == chosen
+    chosen = scores.loc[scores["chosen"]].iloc[0]
+    params = rec["params"]
+    assert params["resolution"] == chosen["resolution"] and params["resolution_rule"] == AUTO_RULE
+    assert params["n_clusters"] == chosen["n_clusters"] == adata.obs["csc_cluster"].nunique()
+    assert params["n_neighbors"] == FAST.get("n_neighbors", csc_core.DEFAULTS.n_neighbors)
 
 
 class _Trained(Exception):

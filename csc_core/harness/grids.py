@@ -8,6 +8,7 @@ import pandas as pd
 
 from ..kernels import resolve_kernel
 from ..method.device import resolve_device
+from ..pipeline.resolution import AUTO_RULE
 from ..settings import resolve
 from .grid import run_grid
 from .machine import computed_on
@@ -47,8 +48,9 @@ def csc_settings(preset: str = "default", *, kernel: str = BOOK_KERNEL, device: 
     Returns
     -------
     dict
-        ``settings`` (the preset's name), every Settings field (``hidden`` as one CSV cell, ``"64-32"``) and
-        ``kernel``.
+        ``settings`` (the preset's name), every Settings field (``hidden`` as one CSV cell, ``"64-32"``),
+        ``kernel`` and ``auto_rule`` (:data:`csc_core.pipeline.resolution.AUTO_RULE` when the resolution is
+        ``"auto"``, else empty: rows of an earlier rule are not read back as the current one's).
 
     Raises
     ------
@@ -59,6 +61,7 @@ def csc_settings(preset: str = "default", *, kernel: str = BOOK_KERNEL, device: 
     settings = {"settings": preset, **resolve(preset, **overrides).asdict()}
     settings["hidden"] = "-".join(str(h) for h in settings["hidden"])  # one CSV cell
     settings["kernel"] = resolve_kernel(kernel, device=resolve_device(device), mask=settings["mask"])
+    settings["auto_rule"] = AUTO_RULE if settings["resolution"] == "auto" else ""  # which rule "auto" stood for
     return settings
 
 

@@ -16,6 +16,7 @@ from ..method.encoder import embed
 from ..method.preprocess import preprocess
 from ..pipeline import cluster, coassociation
 from ..pipeline.cluster_network import train_cluster_network
+from ..pipeline.resolution import AUTO_RULE
 from ..pipeline.train import train_ensemble
 from ..settings import resolve
 
@@ -62,6 +63,7 @@ def method_rows(
     network_epochs: int = 30,
     device: str = "auto",
     kernel: str = "auto",
+    auto_rule: str | None = None,
     **overrides,
 ) -> list[dict]:
     """Score every method in ``methods`` on ``adata`` (raw counts, ``obs["cell_type"]``) with ``seed``.
@@ -88,6 +90,9 @@ def method_rows(
         ``"auto"``, ``"cpu"`` or ``"cuda"``.
     kernel
         The training step (:func:`csc_core.kernels.resolve_kernel`).
+    auto_rule
+        As stored by :func:`csc_core.harness.grids.csc_settings`: with ``resolution="auto"`` it must name this
+        version's rule (:data:`csc_core.pipeline.resolution.AUTO_RULE`), so no row is computed under another's name.
     **overrides
         Fields of :class:`csc_core.Settings` (``hidden`` also as stored, ``"64-32"``); the baselines use its
         ``n_genes``.
@@ -108,6 +113,8 @@ def method_rows(
     if isinstance(overrides.get("hidden"), str):  # as stored by csc_settings
         overrides["hidden"] = tuple(int(h) for h in overrides["hidden"].split("-"))
     s = resolve(settings, **overrides)
+    if s.resolution == "auto" and auto_rule not in (None, AUTO_RULE):
+        raise ValueError(f"This version's resolution='auto' is rule {AUTO_RULE!r}, not {auto_rule!r}.")
     truth = adata.obs["cell_type"].to_numpy()
     k = adata.obs["cell_type"].nunique()
     rows = []

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
+import warnings
 
 import numpy as np
 from tqdm import tqdm
 
 from .graph import knn_graph, leiden_on_graph
 from .progress import done, stage
-from .resolution import AUTO_MAX_CELLS, AUTO_RESOLUTIONS, select_resolution
+from .resolution import AUTO_MAX_CELLS, AUTO_RESOLUTIONS, resolution_doubt, select_resolution
 
 
 def leiden(
@@ -27,7 +28,8 @@ def leiden(
     Builds the graph (:func:`~csc_core.pipeline.graph.knn_graph`) and runs Leiden with igraph
     (:func:`~csc_core.pipeline.graph.leiden_on_graph`). ``resolution="auto"`` chooses it without labels
     (:func:`~csc_core.pipeline.resolution.select_resolution`, on a sample of
-    :data:`~csc_core.pipeline.resolution.AUTO_MAX_CELLS` cells above that size).
+    :data:`~csc_core.pipeline.resolution.AUTO_MAX_CELLS` cells above that size) and warns when the choice is unsure
+    (:func:`~csc_core.pipeline.resolution.resolution_doubt`).
 
     Parameters
     ----------
@@ -77,8 +79,12 @@ def leiden(
             stage(bar, f"Leiden at resolution {best:g} on all {n:,} cells")
             labels = leiden_on_graph(graph, resolution=best, seed=seed)
             done(bar)
-    if auto and scores is not None:
-        scores.append(table)
+    if auto:
+        doubt = resolution_doubt(table)
+        if doubt:
+            warnings.warn(doubt, UserWarning, stacklevel=2)
+        if scores is not None:
+            scores.append(table)
     if timings is not None:
         timings.update(graph=t1 - t0, cluster=time.perf_counter() - t1)
     return labels

@@ -1,4 +1,4 @@
-"""Choosing the Leiden resolution without labels: the partition whose cosine silhouette is (within a tolerance) best."""
+"""Choosing the Leiden resolution without labels: the partition whose cosine silhouette is best."""
 
 from __future__ import annotations
 
@@ -10,14 +10,23 @@ from tqdm import tqdm
 from .graph import leiden_resolutions
 from .progress import done, stage
 
-#: Resolutions ``resolution="auto"`` tries: from the lowest that never under-clustered a shared real data set (0.3)
-#: up to the paper's 1.0. Chosen with the rule in ``bench/tune_resolution.py`` (the "Choosing the defaults" chapter).
-AUTO_RESOLUTIONS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0)
+#: Resolutions ``resolution="auto"`` tries, up to the paper's 1.0 (finer partitions had lower ARI everywhere they were
+#: measured). Chosen on the generalisation panel (``bench/generalisation.py``: the paper's data sets, CellBench's
+#: 156-252-cell plates, 200- and 500-cell samples, 3,005 brain and 8,617 cord-blood cells); the "Choosing the defaults"
+#: chapter shows it.
+AUTO_RESOLUTIONS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0)
+#: A name for the rule ``"auto"`` stands for, stored with results so rows of an earlier rule are never read as its.
+AUTO_RULE = "max-silhouette-0.2-1.0"
 #: The silhouette of each candidate partition is computed on a seeded sample of at most this many cells.
 SILHOUETTE_MAX_CELLS = 3000
-#: Partitions whose silhouette is within this much of the best count as equally good; the lowest resolution among them
-#: wins (parsimony, as in the one-standard-error rule): silhouettes of fine partitions differ by less than this.
-SILHOUETTE_TOLERANCE = 0.02
+#: Partitions whose silhouette is within this much of the best count as equally good, and the lowest resolution among
+#: them wins. 0: the best silhouette wins. An earlier rule used 0.02 from 0.3 up, which on small data sets (where all
+#: silhouettes lie within a few hundredths) chose the coarsest partition: 2-3 clusters where there were 5-16 types.
+SILHOUETTE_TOLERANCE = 0.0
+#: Silhouettes of every partition within this much of each other: the criterion cannot tell them apart.
+FLAT_SILHOUETTE = 0.01
+#: A partition with another number of clusters this close to the chosen one's silhouette: a near tie.
+NEAR_TIE = 0.005
 #: Above this many cells, the resolution is chosen on the kNN graph of a seeded sample of this many cells; Leiden then
 #: runs once on the whole graph (a million-cell Leiden takes minutes: seven of them would dominate the run). The same
 #: size as :data:`EXACT_KNN_MAX_CELLS`, so the sample's graph is exact and only one Leiden runs on a graph that
@@ -100,6 +109,51 @@ def pick_resolution(resolutions, silhouettes, *, tolerance: float = SILHOUETTE_T
         raise ValueError("Need one silhouette per resolution, and at least one resolution.")
     good = np.flatnonzero(silhouettes >= silhouettes.max() - tolerance)
     return int(good[np.argmin(resolutions[good])])
+
+
+def resolution_doubt(table: pd.DataFrame) -> str | None:
+    """Why the choice in ``table`` (:func:`select_resolution`'s) is unsure, naming what to try; ``None`` when it is not.
+
+    Unsure when the silhouettes of all partitions with at least two clusters lie within :data:`FLAT_SILHOUETTE` (the
+    criterion cannot tell them apart); when the chosen partition has two clusters (the coarsest split, the silhouette's
+    known bias); or when the choice is the lowest or highest resolution tried *and* a partition with another number of
+    clusters scores within :data:`NEAR_TIE` of it. An edge choice alone is not a doubt: on the generalisation panel the
+    partitions just beyond the range were less accurate in 17 of the 21 runs that chose an edge.
+
+    Parameters
+    ----------
+    table
+        One row per resolution: ``resolution``, ``n_clusters``, ``silhouette``, ``chosen``.
+
+    Returns
+    -------
+    A sentence for a warning, or ``None``.
+    """
+    res = table["resolution"].to_numpy(dtype=float)
+    sil = table["silhouette"].to_numpy(dtype=float)
+    n_clusters = table["n_clusters"].to_numpy()
+    chosen = int(np.flatnonzero(table["chosen"].to_numpy())[0])
+    r, k = float(res[chosen]), int(n_clusters[chosen])
+    what = f"resolution='auto' chose {r:g} ({k} clusters)"
+    instead = "or use clustering='kmeans' with n_clusters if the number of cell types is known"
+    split = n_clusters > 1
+    if split.sum() > 1 and np.ptp(sil[split]) < FLAT_SILHOUETTE:
+        return (
+            f"{what}, but the silhouettes of all partitions tried (resolutions {res.min():g}-{res.max():g}) lie within "
+            f"{FLAT_SILHOUETTE:g} of each other: the choice is weak. Compare a few fixed resolutions "
+            f"(resolution=0.3, 0.5, 1.0), {instead}."
+        )
+    if k <= 2:
+        return f"{what}: the coarsest split, which silhouettes tend to favour. Try resolution=1.0, {instead}."
+    others = sil[split & (n_clusters != k)]
+    close = others.size and sil[chosen] - others.max() < NEAR_TIE
+    if close and r in (res.min(), res.max()):
+        side, fewer, alt = ("lowest", "fewer", r / 2) if r == res.min() else ("highest", "more", r * 1.5)
+        return (
+            f"{what}, the {side} resolution it tries, and a partition with another number of clusters scores almost "
+            f"as well: there may be {fewer} clusters than it can find. Try resolution={alt:g}, {instead}."
+        )
+    return None
 
 
 def select_resolution(

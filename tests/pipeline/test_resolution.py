@@ -1,11 +1,18 @@
 """Choosing Leiden's resolution without labels: the cosine silhouette of each resolution's partition."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from csc_core.data import metrics
 from csc_core.pipeline import cluster, graph, resolution
-from csc_core.pipeline.resolution import AUTO_RESOLUTIONS, cosine_silhouette, pick_resolution, select_resolution
+from csc_core.pipeline.resolution import (
+    AUTO_RESOLUTIONS,
+    cosine_silhouette,
+    pick_resolution,
+    resolution_doubt,
+    select_resolution,
+)
 
 
 @pytest.fixture
@@ -96,3 +103,40 @@ def test_auto_resolution_on_many_cells_chooses_on_a_sample(monkeypatch, blobs):
 
 def test_the_sample_size_the_api_uses_is_the_resolution_modules():
     assert cluster.AUTO_MAX_CELLS == resolution.AUTO_MAX_CELLS
+
+
+def _table(resolutions, n_clusters, silhouettes, chosen):
+    return pd.DataFrame(
+        {
+            "resolution": resolutions,
+            "n_clusters": n_clusters,
+            "silhouette": silhouettes,
+            "chosen": [i == chosen for i in range(len(resolutions))],
+        }
+    )
+
+
+def test_resolution_doubt_names_a_flat_criterion_a_two_way_split_and_a_near_tie_at_an_edge():
+    res = [0.2, 0.5, 1.0]
+    assert resolution_doubt(_table(res, [3, 5, 8], [0.30, 0.40, 0.35], chosen=1)) is None
+    assert resolution_doubt(_table(res, [3, 5, 8], [0.45, 0.40, 0.35], chosen=0)) is None  # a clear edge choice
+    low = resolution_doubt(_table(res, [3, 5, 8], [0.402, 0.40, 0.35], chosen=0))
+    assert "lowest" in low and "resolution=0.1" in low and "kmeans" in low
+    high = resolution_doubt(_table(res, [3, 5, 8], [0.30, 0.398, 0.40], chosen=2))
+    assert "highest" in high and "resolution=1.5" in high
+    same = _table(res, [3, 8, 8], [0.30, 0.399, 0.40], chosen=2)  # the runner-up is the same partition size
+    assert resolution_doubt(same) is None
+    assert "coarsest split" in resolution_doubt(_table(res, [2, 5, 8], [0.50, 0.40, 0.35], chosen=0))
+    flat = resolution_doubt(_table(res, [1, 5, 8], [-1.0, 0.300, 0.305], chosen=2))  # one cluster does not count
+    assert "weak" in flat
+
+
+def test_an_unsure_auto_resolution_warns(blobs, monkeypatch):
+    x, _ = blobs
+    monkeypatch.setattr(cluster, "select_resolution", lambda *a, **k: (0.2, np.zeros(len(x), int), _flat()))
+    with pytest.warns(UserWarning, match="the choice is weak"):
+        cluster.leiden(x, n_neighbors=10, resolution="auto")
+
+
+def _flat():
+    return _table([0.2, 0.5, 1.0], [2, 3, 4], [0.10, 0.101, 0.102], chosen=0)
