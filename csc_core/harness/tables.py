@@ -74,15 +74,20 @@ def training_comparison(
     return table.round(3)
 
 
+#: The rule ``resolution="auto"`` followed before the generalisation panel: the lowest resolution from 0.3 whose
+#: silhouette is within 0.02 of the best (over 0.3-1.0), replayed for comparison.
+EARLIER_AUTO = dict(lowest=0.3, tolerance=0.02)
+
+
 def resolution_rules(
-    table: pd.DataFrame, *, tolerance: float = SILHOUETTE_TOLERANCE, lowest: float = min(AUTO_RESOLUTIONS)
+    table: pd.DataFrame, *, tolerance: float = SILHOUETTE_TOLERANCE, resolutions=AUTO_RESOLUTIONS
 ) -> pd.DataFrame:
     """Replay ways of choosing the Leiden resolution on a table of partitions (``bench/tune_resolution``'s rows).
 
     For each data set × seed × ``n_neighbors``: fixed resolutions 0.3, 0.5 and the paper's 1.0; the best silhouette
-    over every resolution; ``"auto"`` — the lowest resolution from ``lowest`` up whose silhouette is within
-    ``tolerance`` of the best there (:func:`csc_core.pipeline.resolution.pick_resolution`); and the oracle (best
-    ARI: uses the labels, an upper bound, never a method).
+    over every resolution; ``"auto"`` — :func:`csc_core.pipeline.resolution.pick_resolution` over the stored
+    partitions at ``resolutions`` (the ones ``"auto"`` tries); ``"earlier auto"`` — the rule before it
+    (:data:`EARLIER_AUTO`); and the oracle (best ARI: uses the labels, an upper bound, never a method).
 
     Parameters
     ----------
@@ -90,9 +95,9 @@ def resolution_rules(
         ``bench/tune_resolution``'s rows: ``dataset``, ``seed``, ``n_neighbors``, ``resolution``, ``silhouette``,
         ``ari``, ``n_clusters``.
     tolerance
-        How far below the best silhouette ``"auto"`` may pick.
-    lowest
-        The lowest resolution ``"auto"`` considers.
+        How far below the best silhouette ``"auto"`` may pick (the lowest resolution within it wins).
+    resolutions
+        The resolutions ``"auto"`` considers (those stored among them).
 
     Returns
     -------
@@ -101,13 +106,18 @@ def resolution_rules(
         ``n_clusters``.
     """
     rows = []
+    grid = np.asarray(resolutions, dtype=float)
     for (dataset, seed, k), g in table.groupby(["dataset", "seed", "n_neighbors"]):
         g = g.sort_values("resolution").reset_index(drop=True)
-        sub = g[g["resolution"] >= lowest].reset_index(drop=True)
         picks = {f"fixed {r:g}": g.index[np.isclose(g["resolution"], r)] for r in (0.3, 0.5, 1.0)}
         picks = {name: g.loc[idx[0]] for name, idx in picks.items() if len(idx)}
         picks["best silhouette"] = g.loc[g["silhouette"].idxmax()]
-        picks["auto"] = sub.loc[pick_resolution(sub["resolution"], sub["silhouette"], tolerance=tolerance)]
+        tried = g[np.isclose(g["resolution"].to_numpy()[:, None], grid).any(axis=1)].reset_index(drop=True)
+        picks["auto"] = tried.loc[pick_resolution(tried["resolution"], tried["silhouette"], tolerance=tolerance)]
+        earlier = g[(g["resolution"] >= EARLIER_AUTO["lowest"]) & (g["resolution"] <= 1.0)].reset_index(drop=True)
+        picks["earlier auto"] = earlier.loc[
+            pick_resolution(earlier["resolution"], earlier["silhouette"], tolerance=EARLIER_AUTO["tolerance"])
+        ]
         picks["oracle (uses labels)"] = g.loc[g["ari"].idxmax()]
         for rule, row in picks.items():
             rows.append(
@@ -122,6 +132,43 @@ def resolution_rules(
                 )
             )
     return pd.DataFrame(rows)
+
+
+def panel_table(rows: pd.DataFrame, methods=(CSC_LEIDEN, SCANPY, "PCA + KMeans")) -> pd.DataFrame:
+    """The generalisation panel (``bench/generalisation``'s rows), one line per data set, smallest first.
+
+    Parameters
+    ----------
+    rows
+        Rows with ``dataset``, ``seed``, ``method``, ``ari``, ``n_clusters``, ``n_cells``, ``n_types``; the
+        contrastive-sc rows also ``warned``.
+    methods
+        The methods shown (contrastive-sc first), in this order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by data set: ``cells``, ``types``, each method's mean ARI and its standard error over the seeds
+        (``<method> ±``), contrastive-sc's margin over scanpy, both methods' mean number of clusters, the runs that
+        warned, and ``seeds``.
+    """
+    rows = rows[rows["method"].isin(methods)]
+    by = rows.groupby(["dataset", "method"])
+    ari = by["ari"].mean().unstack()[list(methods)]
+    sem = by["ari"].sem().unstack()[list(methods)]
+    k = by["n_clusters"].mean().unstack()
+    first = rows.groupby("dataset")[["n_cells", "n_types"]].first()
+    out = pd.DataFrame({"cells": first["n_cells"].astype(int), "types": first["n_types"].astype(int)})
+    for m in methods:
+        out[m] = ari[m]
+        out[f"{m} ±"] = sem[m]
+    out[f"{CSC_LEIDEN} − {SCANPY}"] = ari[CSC_LEIDEN] - ari[SCANPY]
+    out[f"clusters, {CSC_LEIDEN}"] = k[CSC_LEIDEN]
+    out[f"clusters, {SCANPY}"] = k[SCANPY]
+    csc = rows[rows["method"] == CSC_LEIDEN]
+    out["warned"] = csc.groupby("dataset")["warned"].apply(lambda w: int(w.astype(str).eq("True").sum()))
+    out["seeds"] = csc.groupby("dataset")["seed"].nunique()
+    return out.sort_values(["cells", "types"])
 
 
 def preset_comparison(defaults: pd.DataFrame, paper_settings: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:

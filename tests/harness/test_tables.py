@@ -37,9 +37,10 @@ def test_resolution_rules_replay_each_rule_on_stored_partitions():
             n_clusters=[2, 5, 7, 12],
         )
     )
-    picks = tables.resolution_rules(table, tolerance=0.02, lowest=0.3).set_index("rule")["resolution"]
+    picks = tables.resolution_rules(table, tolerance=0.0, resolutions=(0.3, 0.5, 1.0)).set_index("rule")["resolution"]
     assert picks["best silhouette"] == 0.1  # over every resolution
-    assert picks["auto"] == 0.5  # from 0.3 up: best 0.33, the lowest within 0.02 is 0.5
+    assert picks["auto"] == 1.0  # the best silhouette among the resolutions auto tries
+    assert picks["earlier auto"] == 0.5  # from 0.3 up: best 0.33, the lowest within 0.02 is 0.5
     assert picks["oracle (uses labels)"] == 0.5 and picks["fixed 1"] == 1.0 and picks["fixed 0.3"] == 0.3
 
 
