@@ -32,7 +32,7 @@ from .kernels import resolve_kernel
 from .method.device import resolve_device
 from .method.encoder import embed
 from .method.preprocess import preprocess
-from .method.validation import check_choice, check_counts, check_int, check_seed
+from .method.validation import check_choice, check_counts, check_int, check_key, check_layer, check_seed, check_writable
 from .model import ContrastiveModel
 from .pipeline import cluster
 from .pipeline.resolution import AUTO_RULE
@@ -69,6 +69,63 @@ def stop_settings(early_stopping: bool | dict) -> dict | None:
     raise TypeError(f"early_stopping must be True, False or a dict of settings, got {early_stopping!r}.")
 
 
+def check_seeds(seed, random_state) -> int:
+    """The seed of a run given as ``seed`` or as scanpy's ``random_state`` (checked: an integer from 0 to 2**32 - 1).
+
+    Parameters
+    ----------
+    seed
+        The ``seed`` argument (default 0).
+    random_state
+        The ``random_state`` argument, ``None`` if not given; it must agree with ``seed`` unless ``seed`` is left at 0.
+
+    Returns
+    -------
+    The seed as ``int``.
+    """
+    seed = check_seed(seed)
+    if random_state is None:
+        return seed
+    random_state = check_seed(random_state, name="random_state")
+    if seed not in (0, random_state):
+        raise ValueError(
+            f"seed={seed} and random_state={random_state} disagree; random_state is scanpy's name for seed: give one."
+        )
+    return random_state
+
+
+def check_clustering(clustering, n_clusters) -> tuple[str, int | None]:
+    """``clustering`` and ``n_clusters`` checked together: KMeans needs ``n_clusters`` (>= 1), Leiden refuses it.
+
+    Parameters
+    ----------
+    clustering
+        One of :data:`CLUSTERINGS`.
+    n_clusters
+        The number of clusters (KMeans only), or ``None``.
+
+    Returns
+    -------
+    ``(clustering, n_clusters)``, ``n_clusters`` as ``int`` for KMeans.
+    """
+    clustering = check_choice("clustering", clustering, CLUSTERINGS)
+    if clustering == "kmeans":
+        if n_clusters is None:
+            raise ValueError("clustering='kmeans' needs n_clusters (the number of clusters).")
+        return clustering, check_int("n_clusters", n_clusters, minimum=1)
+    if n_clusters is not None:
+        raise ValueError(
+            f"n_clusters is only used by clustering='kmeans', got n_clusters={n_clusters!r} with "
+            f"clustering={clustering!r} (Leiden finds the number of clusters: set its resolution instead)."
+        )
+    return clustering, None
+
+
+def _counts(adata, layer):
+    """The counts ``layer`` names (``None``: ``X``), after checking the layer exists."""
+    return adata.X if check_layer(layer, adata.layers.keys()) is None else adata.layers[layer]
+
+
 @doc_params(
     doc_adata=doc_adata,
     doc_settings=doc_settings,
@@ -90,6 +147,7 @@ def fit(
     progress: bool = True,
     early_stopping: bool | dict = False,
     kernel: str = "auto",
+    random_state: int | None = None,
     **overrides,
 ) -> ContrastiveModel:
     """Preprocess raw counts and train the encoder ensemble :cite:p:`ciortan2021contrastive`; return the model.
@@ -106,6 +164,8 @@ def fit(
     {doc_progress}
     {doc_early_stopping}
     {doc_kernel}
+    random_state
+        scanpy's name for ``seed`` (give one of the two).
     {doc_overrides}
 
     Returns
@@ -116,12 +176,11 @@ def fit(
     ``early_stopping``, ``stopping``).
     """
     s = resolve(settings, **overrides)
-    seed = check_seed(seed)
+    seed = check_seeds(seed, random_state)
     stopping = stop_settings(early_stopping)
     dev = resolve_device(device)
     kernel = resolve_kernel(kernel, device=dev, mask=s.mask)
-    counts = adata.X if layer is None else adata.layers[layer]
-    check_counts(counts)
+    check_counts(_counts(adata, layer))
     return _fit(
         adata,
         s,
@@ -217,6 +276,7 @@ def contrastive_sc(
     early_stopping: bool | dict = False,
     kernel: str = "auto",
     copy: bool = False,
+    random_state: int | None = None,
     **overrides,
 ) -> ad.AnnData | None:
     """Contrastive self-supervised clustering of single cells :cite:p:`ciortan2021contrastive`.
@@ -234,18 +294,20 @@ def contrastive_sc(
         ``"leiden"`` (on the kNN graph of the embedding, at the settings' ``resolution``; ``"auto"`` chooses it per
         data set without labels) or ``"kmeans"`` (needs ``n_clusters``).
     n_clusters
-        Number of clusters for KMeans.
+        Number of clusters for KMeans (refused with Leiden, which finds it).
     {doc_seed}
     {doc_device}
     {doc_layer}
     {doc_key_added}
     save_model
         Also write the trained model to this file, to embed new cells later (:func:`csc_core.load_model`, then
-        :meth:`~csc_core.model.ContrastiveModel.embed`).
+        :meth:`~csc_core.model.ContrastiveModel.embed`). Checked for writability before any work.
     {doc_progress}
     {doc_early_stopping}
     {doc_kernel}
     {doc_copy}
+    random_state
+        scanpy's name for ``seed`` (give one of the two).
     {doc_overrides}
 
     Returns
@@ -266,21 +328,21 @@ def contrastive_sc(
         ``stopped_at``, ``None`` when training ran its full length).
     """
     s = resolve(settings, **overrides)
-    seed = check_seed(seed)
-    clustering = check_choice("clustering", clustering, CLUSTERINGS)
-    if clustering == "kmeans":
-        if n_clusters is None:
-            raise ValueError("clustering='kmeans' needs n_clusters (the number of clusters).")
-        n_clusters = check_int("n_clusters", n_clusters, minimum=1)
+    seed = check_seeds(seed, random_state)
+    clustering, n_clusters = check_clustering(clustering, n_clusters)
+    key_added = check_key("key_added", key_added)
+    if save_model is not None:
+        check_writable("save_model", save_model)
     stopping = stop_settings(early_stopping)
     dev = resolve_device(device)
     kernel = resolve_kernel(kernel, device=dev, mask=s.mask)
-    counts = adata.X if layer is None else adata.layers[layer]
+    counts = _counts(adata, layer)
     if clustering == "leiden":
         check_counts(
             counts,
             min_cells=s.n_neighbors + 1,
-            why=f"a {s.n_neighbors}-nearest-neighbour graph needs more cells than neighbours",
+            why=f"n_neighbors={s.n_neighbors}: the kNN graph needs more cells than neighbours; "
+            "pass a smaller n_neighbors",
         )
     else:
         check_counts(counts, min_cells=max(n_clusters, 2), why=f"n_clusters={n_clusters}")

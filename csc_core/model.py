@@ -20,8 +20,9 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+from .method.device import resolve_device
 from .method.encoder import EncoderEnsemble, embed
-from .method.validation import check_counts
+from .method.validation import check_counts, check_layer
 
 if TYPE_CHECKING:
     import anndata as ad
@@ -79,7 +80,7 @@ class ContrastiveModel:
         -------
         Cells × the model's genes, float32, as in training.
         """
-        counts = adata.X if layer is None else adata.layers[layer]
+        counts = adata.X if check_layer(layer, adata.layers.keys()) is None else adata.layers[layer]
         check_counts(counts, min_cells=1)
         counts = sp.csr_matrix(counts, dtype=np.float32)
         index = adata.var_names.get_indexer(self.genes)
@@ -109,12 +110,14 @@ class ContrastiveModel:
         layer
             Read counts from this layer instead of ``X``.
         device
-            Where to compute.
+            Where to compute: ``"cpu"``, ``"cuda"`` (refused, before any work, when PyTorch sees no GPU) or
+            ``"auto"``.
 
         Returns
         -------
         Cells × (n_models · embedding size).
         """
+        device = resolve_device(device)
         x = torch.from_numpy(self.transform(adata, layer=layer)).to(device)
         return embed(self.ensemble.to(device), x).cpu().numpy()
 
@@ -147,8 +150,12 @@ class ContrastiveModel:
             },
         }
         partial = path.with_name(f".{path.name}.partial")
-        torch.save(content, partial)
-        partial.replace(path)
+        try:
+            torch.save(content, partial)
+            partial.replace(path)
+        except BaseException:  # never leave the temporary file behind (a full disk, an interrupt)
+            partial.unlink(missing_ok=True)
+            raise
         return path
 
     @classmethod

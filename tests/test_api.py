@@ -313,3 +313,127 @@ def test_the_command_lines_help_does_not_load_pytorch():
     imported = {line.rsplit("|", 1)[-1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")}
     assert "csc_core.cli" in imported  # the listing is of this process's imports
     assert _loaded(imported, ("torch", "scanpy", "numba")) == []
+
+
+# --- clean refusals: every bad argument refused by our checks, before any work ------------------------------------
+def _refused_before_work(monkeypatch, call, error, match):
+    _no_work(monkeypatch)
+    with pytest.raises(error, match=match):
+        call()
+
+
+@pytest.mark.parametrize(
+    "bad, error, match",
+    [
+        (dict(seed=-1), ValueError, r"seed must be an integer from 0 to 4294967295, got -1"),
+        (dict(seed=None), TypeError, r"seed must be an integer .* got None"),
+        (dict(seed="a"), TypeError, r"seed must be an integer .* got 'a'"),
+        (dict(seed=1.5), TypeError, r"seed must be an integer .* got 1.5"),
+        (dict(seed=True), TypeError, r"seed must be an integer .* got True"),
+        (dict(seed=2**32), ValueError, r"seed must be an integer from 0 to 4294967295"),
+        (dict(random_state=-2), ValueError, r"random_state must be an integer from 0"),
+        (dict(seed=3, random_state=4), ValueError, r"seed=3 and random_state=4 disagree"),
+    ],
+)
+@pytest.mark.parametrize("entry", ["contrastive_sc", "fit"])
+def test_bad_seeds_are_refused_before_any_work(adata, monkeypatch, entry, bad, error, match):
+    _refused_before_work(monkeypatch, lambda: getattr(csc_core, entry)(adata, **{**FAST, **bad}), error, match)
+
+
+@pytest.mark.parametrize("given", [dict(seed=np.int64(3)), dict(random_state=3), dict(random_state=np.uint32(3))])
+@pytest.mark.parametrize("entry", ["contrastive_sc", "fit"])
+def test_numpy_seeds_and_scanpys_random_state_are_accepted(adata, monkeypatch, entry, given):
+    seen = {}
+
+    def work(*args, seed, **kwargs):
+        seen["seed"] = seed
+        raise _Trained
+
+    monkeypatch.setattr(csc_core.api, "_fit", work)
+    with pytest.raises(_Trained):
+        getattr(csc_core, entry)(adata, **{**FAST, **given})
+    assert seen["seed"] == 3 and type(seen["seed"]) is int  # recorded as a Python int, as seed=3 is
+
+
+@pytest.mark.parametrize(
+    "bad, error, match",
+    [
+        (dict(clustering="kmeans", n_clusters=0), ValueError, r"n_clusters must be an integer >= 1, got 0"),
+        (dict(clustering="kmeans", n_clusters=-3), ValueError, r"n_clusters must be an integer >= 1, got -3"),
+        (dict(clustering="kmeans", n_clusters=2.5), TypeError, r"n_clusters must be an integer >= 1, got 2.5"),
+        (dict(n_neighbors=0), ValueError, r"n_neighbors must be an integer >= 2, got 0"),
+        (dict(n_neighbors=1), ValueError, r"n_neighbors must be an integer >= 2, got 1"),
+        (dict(hidden=()), TypeError, r"hidden must be a non-empty sequence"),
+        (dict(hidden=32), TypeError, r"hidden must be a non-empty sequence .* got 32"),
+        (dict(hidden=(0,)), ValueError, r"hidden\[0\] must be an integer >= 1, got 0"),
+        (dict(n_genes=2.5), TypeError, r"n_genes must be an integer >= 1, got 2.5"),
+        (dict(batch_size=0), ValueError, r"batch_size must be an integer >= 2, got 0"),
+        (dict(lr=0), ValueError, r"lr must be a finite number > 0, got 0"),
+        (dict(lr=-1), ValueError, r"lr must be a finite number > 0, got -1"),
+        (dict(resolution=-1), ValueError, r"resolution must be a finite number > 0, got -1"),
+        (dict(resolution=0), ValueError, r"resolution must be a finite number > 0, got 0"),
+    ],
+)
+def test_out_of_range_settings_are_refused_before_any_work(adata, monkeypatch, bad, error, match):
+    _refused_before_work(monkeypatch, lambda: csc_core.contrastive_sc(adata, **{**FAST, **bad}), error, match)
+
+
+def test_numpy_integers_are_accepted_as_settings(adata, monkeypatch):
+    _no_work(monkeypatch)
+    with pytest.raises(_Trained):
+        csc_core.contrastive_sc(
+            adata,
+            clustering="kmeans",
+            **{**FAST, "n_clusters": np.int64(3), "n_genes": np.int32(30), "hidden": (np.int64(8),)},
+        )
+
+
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (dict(n_clusters=3), r"n_clusters is only used by clustering='kmeans', got n_clusters=3"),
+        (dict(key_added=""), r"key_added must be a non-empty string without spaces .* got ''"),
+        (dict(key_added="my key"), r"key_added must be a non-empty string without spaces .* got 'my key'"),
+        (dict(key_added=3), r"key_added must be a non-empty string"),
+    ],
+)
+def test_arguments_that_do_not_fit_together_are_refused_before_any_work(adata, monkeypatch, bad, match):
+    _refused_before_work(monkeypatch, lambda: csc_core.contrastive_sc(adata, **{**FAST, **bad}), ValueError, match)
+
+
+@pytest.mark.parametrize(
+    "where, error, match",
+    [
+        ("proc", OSError, r"save_model='/proc/csc/m.pt' cannot be written"),
+        ("under_file", NotADirectoryError, r"save_model=.* cannot be written: .* is a file, not a folder"),
+        ("directory", IsADirectoryError, r"save_model=.* is a directory"),
+    ],
+)
+def test_an_unwritable_model_path_is_refused_before_any_work(adata, monkeypatch, tmp_path, where, error, match):
+    (tmp_path / "file").write_text("")
+    (tmp_path / "dir.pt").mkdir()
+    path = {"proc": "/proc/csc/m.pt", "under_file": tmp_path / "file" / "m.pt", "directory": tmp_path / "dir.pt"}
+    _refused_before_work(
+        monkeypatch, lambda: csc_core.contrastive_sc(adata, save_model=path[where], **FAST), error, match
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dir.pt", "file"]  # no temporary file left
+
+
+@pytest.mark.parametrize("entry", ["contrastive_sc", "fit"])
+def test_a_missing_layer_is_named_with_the_layers_there_are(adata, monkeypatch, entry):
+    adata.layers["counts"] = adata.X.copy()
+    _refused_before_work(
+        monkeypatch,
+        lambda: getattr(csc_core, entry)(adata, layer="raw", **FAST),
+        KeyError,
+        r"layer='raw' is not a layer of the data; available layers: 'counts'",
+    )
+
+
+def test_too_few_cells_for_the_neighbours_names_n_neighbors(adata, monkeypatch):
+    _refused_before_work(
+        monkeypatch,
+        lambda: csc_core.contrastive_sc(adata[:20].copy(), **{**FAST, "n_neighbors": 30}),
+        ValueError,
+        r"Too few cells: got 20, need at least 31 \(n_neighbors=30: .*pass a smaller n_neighbors\)",
+    )

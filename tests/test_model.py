@@ -103,3 +103,39 @@ def test_a_saved_model_keeps_the_ensemble_genes_preprocessing_and_params(tmp_pat
     np.testing.assert_allclose(loaded.embed(adata), model.embedding, atol=1e-4)
     np.testing.assert_array_equal(loaded.transform(adata), model.transform(adata))
     assert loaded.transform(adata).shape == (adata.n_obs, 40) and loaded.transform(adata).dtype == np.float32
+
+
+def _small_model(n_genes=60):
+    from csc_core.method.encoder import EncoderEnsemble
+
+    ens = EncoderEnsemble(1, n_genes, (4,), seed=0).eval()
+    zeros = np.zeros(n_genes, np.float32)
+    return ContrastiveModel(
+        ensemble=ens, genes=[f"g{j}" for j in range(n_genes)], mean=zeros, std=zeros + 1, target_sum=1e3
+    )
+
+
+def test_embed_on_cuda_without_a_gpu_is_refused_before_any_work(adata, monkeypatch):
+    model = _small_model()
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(ContrastiveModel, "transform", lambda *a, **k: pytest.fail("work began"))
+    with pytest.raises(RuntimeError, match="device='cuda' was requested but PyTorch sees no CUDA device"):
+        model.embed(adata, device="cuda")
+
+
+def test_embed_names_a_missing_layer_and_the_layers_there_are(adata):
+    adata.layers["counts"] = adata.X.copy()
+    with pytest.raises(KeyError, match="layer='raw' is not a layer of the data; available layers: 'counts'"):
+        _small_model().embed(adata, layer="raw")
+    assert _small_model().embed(adata, layer="counts").shape == (adata.n_obs, 4)
+
+
+def test_a_failed_save_leaves_no_partial_file(tmp_path, monkeypatch):
+    def half_save(obj, path):
+        open(path, "wb").write(b"half")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", half_save)
+    with pytest.raises(OSError, match="No space left"):
+        _small_model().save(tmp_path / "m.pt")
+    assert list(tmp_path.iterdir()) == []

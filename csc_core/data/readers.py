@@ -193,6 +193,8 @@ def read_counts(path: str | os.PathLike) -> ad.AnnData:
     The AnnData (10x files with unique gene names).
     """
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a directory, not a file of counts (.h5ad or .h5).")
     if not path.is_file():
         raise FileNotFoundError(f"No such file: {path}")
     if path.suffix == ".h5ad":

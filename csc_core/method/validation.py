@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
+import tempfile
 import warnings
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
@@ -127,19 +130,98 @@ def check_sizes(name: str, value) -> tuple[int, ...]:
     return tuple(check_int(f"{name}[{i}]", v, minimum=1) for i, v in enumerate(value))
 
 
-def check_seed(value) -> int:
+def check_seed(value, *, name: str = "seed") -> int:
     """A random seed: a non-negative integer below 2**32 (Python or numpy), as numpy's generators accept.
 
     Parameters
     ----------
     value
         The seed given.
+    name
+        The argument's name, for the message (``"random_state"`` for scanpy's spelling).
 
     Returns
     -------
     The seed as ``int``.
     """
-    return check_int("seed", value, minimum=0, maximum=2**32 - 1)
+    return check_int(name, value, minimum=0, maximum=2**32 - 1)
+
+
+def check_key(name: str, value) -> str:
+    """A key of ``obs``/``obsm``/``uns`` (``key_added``): a non-empty string without whitespace.
+
+    Parameters
+    ----------
+    name
+        The argument's name, for the message.
+    value
+        The key given.
+
+    Returns
+    -------
+    The key.
+    """
+    if not isinstance(value, str) or not value or any(c.isspace() for c in value):
+        raise ValueError(f"{name} must be a non-empty string without spaces (e.g. 'csc'), got {value!r}.")
+    return value
+
+
+def check_layer(layer, layers: Collection[str]) -> str | None:
+    """``layer`` if it is ``None`` (read ``X``) or one of ``layers``, else a ``KeyError`` listing the layers there are.
+
+    Parameters
+    ----------
+    layer
+        The layer asked for.
+    layers
+        The names of the layers present (``adata.layers.keys()``).
+
+    Returns
+    -------
+    The layer.
+    """
+    if layer is None:
+        return None
+    if not isinstance(layer, str) or layer not in layers:
+        available = ", ".join(map(repr, layers)) if len(layers) else "none"
+        raise KeyError(f"layer={layer!r} is not a layer of the data; available layers: {available} (or layer=None).")
+    return layer
+
+
+def check_writable(name: str, path: str | os.PathLike) -> Path:
+    """``path`` as a :class:`~pathlib.Path` if a file can be written there, else an ``OSError`` naming it.
+
+    Checked before any work, so a run never ends unable to save what it computed. Refuses an existing directory, a
+    path under a regular file and a folder one cannot create files in (found by creating and removing an empty file in
+    the nearest existing folder, which the writers create the missing folders under).
+
+    Parameters
+    ----------
+    name
+        The argument's name, for the message.
+    path
+        The file to be written.
+
+    Returns
+    -------
+    The path.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{name}={str(path)!r} is a directory; give a file name to write.")
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise NotADirectoryError(f"{name}={str(path)!r} cannot be written: {str(folder)!r} is a file, not a folder.")
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".csc-write-check-"):
+            pass
+    except OSError as err:
+        raise PermissionError(
+            f"{name}={str(path)!r} cannot be written: no file can be created in {str(folder)!r} ({err.strerror})."
+        ) from err
+    return path
 
 
 def _range(minimum, maximum) -> str:
