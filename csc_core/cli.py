@@ -5,8 +5,11 @@ Also ``python -m csc_core …``.
 ``run`` reads raw counts from ``.h5ad``, a 10x Genomics ``.h5`` or the scDeepCluster ``.h5`` layout (``X``, ``Y``),
 runs :func:`csc_core.contrastive_sc` and writes the AnnData with ``obsm["X_csc"]``, ``obs["csc_cluster"]`` and
 ``uns["csc"]``; ``--save-model`` also writes the trained encoders. ``embed`` puts new cells through a saved model and
-writes their embedding to ``obsm["X_csc"]``. Exit codes: 0 done, 2 bad arguments, 3 input or model not found or
-unreadable, 4 input rejected (e.g. negative or missing counts, too few cells), 1 anything else.
+writes their embedding to ``obsm["X_csc"]``. Exit codes: 0 done, 2 bad arguments (a value out of range, a setting
+that does not fit the others or this machine), 3 unreadable or unwritable paths (input or model missing, a directory or
+unreadable; an output or model path that cannot be written), 4 rejected data (e.g. negative or missing counts, too few
+cells, a missing layer), 1 anything else. Arguments and paths are checked before the input is read, and the output is
+written atomically: no partial file is left behind.
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--n-clusters", type=int, help="number of clusters (needed by kmeans)")
     run.add_argument("--resolution", type=_resolution, help="Leiden resolution or 'auto' (default: the preset's)")
     run.add_argument("--n-genes", type=int, help="highly variable genes kept (default: the preset's)")
+    run.add_argument("--n-neighbors", type=int, help="neighbours of Leiden's kNN graph (default: the preset's)")
     run.add_argument("--layer", help="read counts from this layer of an .h5ad instead of X")
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--device", default="auto", help="auto, cpu or cuda")
@@ -83,11 +87,34 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def _write(adata: ad.AnnData, output: Path) -> None:
-    output.parent.mkdir(parents=True, exist_ok=True)
+def _write(adata: ad.AnnData, output: Path) -> int:
+    """Write ``adata`` to ``output`` atomically; the exit code (3 after saying why on stderr if it cannot)."""
     partial = output.with_name(f".{output.name}.partial")
-    adata.write_h5ad(partial)
-    partial.replace(output)  # atomic: a crash never leaves a half-written result under the final name
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        adata.write_h5ad(partial)
+        partial.replace(output)  # atomic: a crash never leaves a half-written result under the final name
+    except OSError as err:
+        print(f"csc: cannot write {output}: {err}", file=sys.stderr)
+        return EXIT_UNREADABLE
+    finally:
+        partial.unlink(missing_ok=True)  # gone after the rename; removed after a failure or an interrupt
+    return EXIT_OK
+
+
+def _writable(**paths) -> bool:
+    """Whether every path given can be written, after saying on stderr why one cannot."""
+    from .method.validation import check_writable
+
+    for name, path in paths.items():
+        if path is None:
+            continue
+        try:
+            check_writable(name, path)
+        except OSError as err:
+            print(f"csc: {err}", file=sys.stderr)
+            return False
+    return True
 
 
 def _read(path: str) -> ad.AnnData | None:
@@ -104,6 +131,8 @@ def _read(path: str) -> ad.AnnData | None:
 def _embed(args, output: Path) -> int:
     from .model import load_model
 
+    if not _writable(output=output):
+        return EXIT_UNREADABLE
     try:
         model = load_model(args.model)
     except (OSError, ValueError) as err:
@@ -117,7 +146,8 @@ def _embed(args, output: Path) -> int:
     except (ValueError, KeyError) as err:
         print(f"csc: input rejected: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    _write(adata, output)
+    if _write(adata, output) != EXIT_OK:
+        return EXIT_UNREADABLE
     if not args.quiet:
         print(f"csc: embedded {adata.n_obs} cells with {args.model}; wrote {output}")
     return EXIT_OK
@@ -137,8 +167,11 @@ def main(argv=None) -> int:
     """
     args = parser().parse_args(argv)
     from . import contrastive_sc
+    from .api import check_clustering
     from .kernels import resolve_kernel
-    from .settings import PRESETS
+    from .method.device import resolve_device
+    from .method.validation import check_seed
+    from .settings import resolve
 
     output = Path(args.output)
     if output.suffix != ".h5ad":
@@ -149,13 +182,17 @@ def main(argv=None) -> int:
     if args.clustering == "kmeans" and args.n_clusters is None:
         print("csc: --clustering kmeans needs --n-clusters", file=sys.stderr)
         return EXIT_USAGE
-    try:  # e.g. --kernel compiled with the paper's per-cell masks: an argument conflict, found before reading
-        resolve_kernel(
-            args.kernel, device="cuda" if args.device.startswith("cuda") else "cpu", mask=PRESETS[args.settings].mask
-        )
-    except ValueError as err:
+    overrides = dict(resolution=args.resolution, n_genes=args.n_genes, n_neighbors=args.n_neighbors)
+    try:  # every argument before reading: a value out of range, or e.g. --kernel compiled where it cannot run
+        settings = resolve(args.settings, **overrides)
+        check_seed(args.seed)
+        check_clustering(args.clustering, args.n_clusters)
+        resolve_kernel(args.kernel, device=resolve_device(args.device), mask=settings.mask)  # the device auto means
+    except (ValueError, TypeError, RuntimeError) as err:  # RuntimeError: --device cuda without a GPU
         print(f"csc: {err}", file=sys.stderr)
         return EXIT_USAGE
+    if not _writable(output=output, save_model=args.save_model):
+        return EXIT_UNREADABLE
     adata = _read(args.input)
     if adata is None:
         return EXIT_UNREADABLE
@@ -165,8 +202,7 @@ def main(argv=None) -> int:
             settings=args.settings,
             clustering=args.clustering,
             n_clusters=args.n_clusters,
-            resolution=args.resolution,
-            n_genes=args.n_genes,
+            **overrides,
             layer=args.layer,
             seed=args.seed,
             device=args.device,
@@ -181,7 +217,8 @@ def main(argv=None) -> int:
     except RuntimeError as err:
         print(f"csc: {err}", file=sys.stderr)
         return EXIT_ERROR
-    _write(adata, output)
+    if _write(adata, output) != EXIT_OK:
+        return EXIT_UNREADABLE
     n = adata.obs["csc_cluster"].nunique()
     if not args.quiet:
         print(f"csc: {adata.n_obs} cells → {n} clusters; wrote {output}")

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import anndata as ad
 import numpy as np
 import pytest
@@ -93,3 +95,109 @@ def test_help_names_the_commands_and_their_choices(capsys):
     with pytest.raises(SystemExit) as exc:
         cli.main(["run", "x.h5ad", "-o", "o.h5ad", "--kernel", "fast"])
     assert exc.value.code == cli.EXIT_USAGE
+
+
+# --- clean refusals: exit 2 bad arguments, 3 unwritable or unreadable paths, 4 rejected data --------------------------
+def _no_work(monkeypatch):
+    def work(*args, **kwargs):
+        raise AssertionError("work began before the refusal")
+
+    for name in ("_fit", "preprocess", "train_ensemble"):
+        monkeypatch.setattr(csc_core.api, name, work)
+
+
+def _nothing_written(tmp_path):
+    return not list(tmp_path.glob("out.h5ad")) and not list(tmp_path.rglob("*partial*"))
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--seed", "-1"], "seed must be an integer from 0"),
+        (["--clustering", "kmeans", "--n-clusters", "0"], "n_clusters must be an integer >= 1, got 0"),
+        (["--clustering", "kmeans", "--n-clusters", "-3"], "n_clusters must be an integer >= 1, got -3"),
+        (["--n-clusters", "3"], "n_clusters is only used by clustering='kmeans'"),
+        (["--n-neighbors", "1"], "n_neighbors must be an integer >= 2, got 1"),
+        (["--n-genes", "0"], "n_genes must be an integer >= 1, got 0"),
+        (["--resolution", "-1"], "resolution must be a finite number > 0, got -1"),
+        (["--resolution", "0"], "resolution must be a finite number > 0, got 0"),
+        (["--device", "tpu"], "device must be 'auto', 'cpu' or 'cuda'"),
+        (["--kernel", "compiled", "--settings", "paper"], "kernel='compiled' runs float32 training on the CPU"),
+    ],
+)
+def test_bad_arguments_exit_2_before_any_work(tmp_path, adata, monkeypatch, capsys, args, message):
+    _no_work(monkeypatch)
+    code, _ = _run(tmp_path, adata, *args)
+    assert code == cli.EXIT_USAGE and message in capsys.readouterr().err
+    assert _nothing_written(tmp_path)
+
+
+def test_compiled_kernel_with_device_auto_on_a_cuda_machine_exits_2(tmp_path, adata, monkeypatch, capsys):
+    """``--device auto`` is resolved (to CUDA here) before the kernel is checked against it."""
+    import torch
+
+    _no_work(monkeypatch)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    code, _ = _run(tmp_path, adata, "--kernel", "compiled", "--device", "auto")
+    assert code == cli.EXIT_USAGE and "got device cuda" in capsys.readouterr().err
+    assert _nothing_written(tmp_path)
+
+
+def test_cuda_without_a_gpu_exits_2(tmp_path, adata, monkeypatch, capsys):
+    import torch
+
+    _no_work(monkeypatch)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    code, _ = _run(tmp_path, adata, "--device", "cuda")
+    assert code == cli.EXIT_USAGE and "no CUDA device" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "where, flag, message",
+    [
+        ("proc", "-o", "cannot be written"),
+        ("under_file", "-o", "is a file, not a folder"),
+        ("directory", "-o", "is a directory"),
+        ("under_file", "--save-model", "is a file, not a folder"),
+        ("directory", "--save-model", "is a directory"),
+    ],
+)
+def test_unwritable_paths_exit_3_before_any_work(tmp_path, adata, monkeypatch, capsys, where, flag, message):
+    _no_work(monkeypatch)
+    src = tmp_path / "in.h5ad"
+    adata.write_h5ad(src)
+    (tmp_path / "file").write_text("")
+    (tmp_path / "dir.h5ad").mkdir()
+    bad = {"proc": "/proc/csc/o.h5ad", "under_file": tmp_path / "file" / "o.h5ad", "directory": tmp_path / "dir.h5ad"}
+    out = bad[where] if flag == "-o" else tmp_path / "out.h5ad"
+    extra = ["--save-model", str(bad[where])] if flag == "--save-model" else []
+    assert cli.main(["run", str(src), "-o", str(out), *QUICK, *extra]) == cli.EXIT_UNREADABLE
+    assert message in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dir.h5ad", "file", "in.h5ad"]
+
+
+def test_a_directory_as_input_is_called_a_directory(tmp_path, capsys):
+    (tmp_path / "in.h5ad").mkdir()
+    assert cli.main(["run", str(tmp_path / "in.h5ad"), "-o", str(tmp_path / "out.h5ad")]) == cli.EXIT_UNREADABLE
+    err = capsys.readouterr().err
+    assert "is a directory" in err and "No such file" not in err
+    assert _nothing_written(tmp_path)
+
+
+def test_a_failed_write_leaves_no_partial_file(tmp_path, adata, monkeypatch, capsys):
+    def half_write(self, path, *args, **kwargs):
+        Path(path).write_bytes(b"half")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(ad.AnnData, "write_h5ad", half_write)
+    assert cli._write(adata, tmp_path / "out.h5ad") == cli.EXIT_UNREADABLE
+    assert "No space left" in capsys.readouterr().err and list(tmp_path.iterdir()) == []
+
+
+def test_too_few_cells_exit_4_naming_n_neighbors_and_the_flag_fixes_it(tmp_path, adata, capsys):
+    small = adata[:20].copy()
+    code, out = _run(tmp_path, small)
+    assert code == cli.EXIT_BAD_INPUT
+    assert "need at least 31 (n_neighbors=30" in capsys.readouterr().err and _nothing_written(tmp_path)
+    code, out = _run(tmp_path, small, "--n-neighbors", "5")
+    assert code == cli.EXIT_OK and ad.read_h5ad(out).uns["csc"]["params"]["n_neighbors"] == 5
