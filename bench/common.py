@@ -148,6 +148,36 @@ def run_isolated(fn, *args):
         pool.join()
 
 
+def partitions(embedding, truth, *, seed: int, neighbors, resolutions, method: str, **columns) -> list[dict]:
+    """Leiden partitions of ``embedding`` at every ``neighbors`` × ``resolutions``, each with ARI and silhouette.
+
+    The rows from which resolution rules are replayed without retraining (``tune-resolution``, ``generalisation``):
+    ``method``, ``n_neighbors``, ``resolution``, the cosine ``silhouette`` as ``"auto"`` computes it, the scores
+    against ``truth``, and ``columns``.
+    """
+    from csc_core.data import metrics
+    from csc_core.pipeline import graph, resolution
+
+    rows = []
+    for k in neighbors:
+        labelings = graph.leiden_resolutions(
+            graph.knn_graph(embedding, n_neighbors=k, seed=seed), resolutions, seed=seed
+        )
+        silhouettes = resolution.cosine_silhouette(embedding, labelings, seed=seed)
+        for r, labels, sil in zip(resolutions, labelings, silhouettes, strict=True):
+            rows.append(
+                dict(
+                    method=method,
+                    n_neighbors=k,
+                    resolution=r,
+                    silhouette=float(sil),
+                    **metrics.scores(truth, labels),
+                    **columns,
+                )
+            )
+    return rows
+
+
 def real_datasets(names=None) -> list[str]:
     """``names``, or every paper data set that is here or can be downloaded (``None`` or ``["all"]``)."""
     from csc_core import data

@@ -92,36 +92,21 @@ def _run(dataset, seed, auto_rule):
             **common_cols,
         )
     ]
-    rows += partitions(adata.obsm["X_csc"], truth, seed=seed, n_cells=adata.n_obs, n_types=k)
+    rows += common.partitions(
+        adata.obsm["X_csc"],
+        truth,
+        seed=seed,
+        neighbors=PARTITION_NEIGHBORS,
+        resolutions=PARTITION_RESOLUTIONS,
+        method=PARTITION,
+        n_cells=adata.n_obs,
+        n_types=k,
+    )
     for method, labels in (
         (SCANPY, baselines.scanpy_standard(adata, seed=seed)),
         (PCA_KMEANS, baselines.pca_kmeans(adata, n_clusters=k, n_genes=2000, seed=seed)),
     ):
         rows.append(dict(method=method, **metrics.scores(truth, labels), **common_cols))
-    return rows
-
-
-def partitions(embedding, truth, *, seed: int, **columns) -> list[dict]:
-    """Rows of :data:`PARTITION`: Leiden at every neighbours × resolution of the grid, with ARI and silhouette."""
-    from csc_core.data import metrics
-    from csc_core.pipeline import graph, resolution
-
-    rows = []
-    for k in PARTITION_NEIGHBORS:
-        g = graph.knn_graph(embedding, n_neighbors=k, seed=seed)
-        labelings = graph.leiden_resolutions(g, PARTITION_RESOLUTIONS, seed=seed)
-        silhouettes = resolution.cosine_silhouette(embedding, labelings, seed=seed)
-        for r, labels, sil in zip(PARTITION_RESOLUTIONS, labelings, silhouettes, strict=True):
-            rows.append(
-                dict(
-                    method=PARTITION,
-                    n_neighbors=k,
-                    resolution=r,
-                    silhouette=float(sil),
-                    **metrics.scores(truth, labels),
-                    **columns,
-                )
-            )
     return rows
 
 

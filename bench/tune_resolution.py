@@ -26,25 +26,11 @@ def _run(dataset, seed):
     from csc_core.competitors import baselines
     from csc_core.data import metrics
     from csc_core.harness.methods import CSC_LEIDEN, SCANPY
-    from csc_core.pipeline import graph, resolution
 
     adata = csc_core.data.load(dataset)
     truth = adata.obs["cell_type"].to_numpy()
     emb = csc_core.fit(adata, seed=seed, progress=False).embedding
-    rows = []
-    for k in NEIGHBORS:
-        labelings = graph.leiden_resolutions(graph.knn_graph(emb, n_neighbors=k, seed=seed), RESOLUTIONS, seed=seed)
-        silhouettes = resolution.cosine_silhouette(emb, labelings, seed=seed)
-        for res, labels, sil in zip(RESOLUTIONS, labelings, silhouettes, strict=True):
-            rows.append(
-                dict(
-                    method=CSC_LEIDEN,
-                    n_neighbors=k,
-                    resolution=res,
-                    silhouette=float(sil),
-                    **metrics.scores(truth, labels),
-                )
-            )
+    rows = common.partitions(emb, truth, seed=seed, neighbors=NEIGHBORS, resolutions=RESOLUTIONS, method=CSC_LEIDEN)
     scanpy = baselines.scanpy_leiden(adata, n_genes=DEFAULTS.n_genes, seed=seed)
     rows.append(dict(method=SCANPY, **metrics.scores(truth, scanpy)))
     return rows
