@@ -32,7 +32,16 @@ from .kernels import resolve_kernel
 from .method.device import resolve_device
 from .method.encoder import embed
 from .method.preprocess import preprocess
-from .method.validation import check_choice, check_counts, check_int, check_key, check_layer, check_seed, check_writable
+from .method.validation import (
+    check_choice,
+    check_counts,
+    check_int,
+    check_key,
+    check_layer,
+    check_seed,
+    check_unique_genes,
+    check_writable,
+)
 from .model import ContrastiveModel
 from .pipeline import cluster
 from .pipeline.resolution import AUTO_RULE
@@ -122,8 +131,14 @@ def check_clustering(clustering, n_clusters) -> tuple[str, int | None]:
 
 
 def _counts(adata, layer):
-    """The counts ``layer`` names (``None``: ``X``), after checking the layer exists."""
+    """The counts ``layer`` names (``None``: ``X``), after checking the layer exists and the gene names are unique."""
+    check_unique_genes(adata.var_names)
     return adata.X if check_layer(layer, adata.layers.keys()) is None else adata.layers[layer]
+
+
+def _logged(adata, layer) -> bool:
+    """Whether scanpy's record says the matrix read (``X``: ``layer=None``) was log-transformed."""
+    return layer is None and "log1p" in adata.uns
 
 
 @doc_params(
@@ -180,7 +195,7 @@ def fit(
     stopping = stop_settings(early_stopping)
     dev = resolve_device(device)
     kernel = resolve_kernel(kernel, device=dev, mask=s.mask)
-    check_counts(_counts(adata, layer))
+    check_counts(_counts(adata, layer), logged=_logged(adata, layer))
     return _fit(
         adata,
         s,
@@ -343,9 +358,10 @@ def contrastive_sc(
             min_cells=s.n_neighbors + 1,
             why=f"n_neighbors={s.n_neighbors}: the kNN graph needs more cells than neighbours; "
             "pass a smaller n_neighbors",
+            logged=_logged(adata, layer),
         )
     else:
-        check_counts(counts, min_cells=max(n_clusters, 2), why=f"n_clusters={n_clusters}")
+        check_counts(counts, min_cells=max(n_clusters, 2), why=f"n_clusters={n_clusters}", logged=_logged(adata, layer))
     adata = adata.copy() if copy else adata
     model = _fit(
         adata,

@@ -11,6 +11,7 @@ Saved with :func:`torch.save` as a dictionary of tensors, strings and numbers on
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,10 @@ import torch
 
 from .method.device import resolve_device
 from .method.encoder import EncoderEnsemble, embed
-from .method.validation import check_counts, check_layer
+from .method.validation import check_counts, check_layer, check_unique_genes
+
+#: The gene names files without any get (``gene0``, ``gene1``, …): they say nothing about which gene is which.
+_GENERIC_GENE = re.compile(r"gene\d+")
 
 if TYPE_CHECKING:
     import anndata as ad
@@ -82,6 +86,13 @@ class ContrastiveModel:
         """
         counts = adata.X if check_layer(layer, adata.layers.keys()) is None else adata.layers[layer]
         check_counts(counts, min_cells=1)
+        check_unique_genes(adata.var_names)
+        if all(_GENERIC_GENE.fullmatch(str(g)) for g in self.genes):
+            warnings.warn(
+                "The model's genes have generic names (gene0, gene1, …), as files without gene names get: they match "
+                "the new cells' genes by position only. Make sure the data has the same genes in the same order.",
+                stacklevel=2,
+            )
         counts = sp.csr_matrix(counts, dtype=np.float32)
         index = adata.var_names.get_indexer(self.genes)
         present = index >= 0

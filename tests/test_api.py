@@ -437,3 +437,24 @@ def test_too_few_cells_for_the_neighbours_names_n_neighbors(adata, monkeypatch):
         ValueError,
         r"Too few cells: got 20, need at least 31 \(n_neighbors=30: .*pass a smaller n_neighbors\)",
     )
+
+
+def test_duplicate_gene_names_are_refused_before_training(adata, monkeypatch):
+    _no_work(monkeypatch)
+    dup = adata.copy()
+    dup.var_names = [dup.var_names[0]] + list(dup.var_names[:-1])
+    for run in (csc_core.fit, csc_core.contrastive_sc):
+        with pytest.raises(ValueError, match="must be unique: 1 are repeated"):
+            run(dup, progress=False)
+
+
+def test_log_normalised_input_is_refused_before_training(adata, monkeypatch):
+    _no_work(monkeypatch)
+    logged = adata.copy()
+    logged.X = np.log1p(logged.X.toarray() if sp.issparse(logged.X) else logged.X)
+    logged.uns["log1p"] = {"base": None}
+    with pytest.raises(ValueError, match="log-normalised.*layer="):
+        csc_core.contrastive_sc(logged, progress=False)
+    logged.layers["counts"] = adata.X.copy()
+    with pytest.raises(_Trained):  # the counts layer is accepted
+        csc_core.contrastive_sc(logged, layer="counts", progress=False)

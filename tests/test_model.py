@@ -139,3 +139,20 @@ def test_a_failed_save_leaves_no_partial_file(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="No space left"):
         _small_model().save(tmp_path / "m.pt")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_generic_gene_names_warn_and_duplicate_ones_are_refused_at_embed(trained):
+    adata, path = trained
+    model = load_model(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # real gene names: no warning
+        model.embed(adata)
+    generic = ContrastiveModel(**{**model.__dict__, "genes": np.array([f"gene{i}" for i in range(len(model.genes))])})
+    renamed = adata.copy()
+    renamed.var_names = [f"gene{i}" for i in range(renamed.n_vars)]
+    with pytest.warns(UserWarning, match="by position only"):
+        generic.embed(renamed)
+    dup = adata.copy()
+    dup.var_names = [dup.var_names[0]] + list(dup.var_names[:-1])
+    with pytest.raises(ValueError, match="must be unique"):
+        model.embed(dup)

@@ -256,7 +256,7 @@ def check_temperature(temperature) -> float:
     return float(temperature)
 
 
-def check_counts(x, *, min_cells: int = 2, why: str = "") -> None:
+def check_counts(x, *, min_cells: int = 2, why: str = "", logged: bool = False) -> None:
     """Validate a raw count matrix (cells × genes, dense or sparse).
 
     Parameters
@@ -267,12 +267,15 @@ def check_counts(x, *, min_cells: int = 2, why: str = "") -> None:
         Fewer cells than this is an error.
     why
         What ``min_cells`` comes from, for the message (e.g. ``"n_neighbors=30 needs more cells than neighbours"``).
+    logged
+        The data says it was log-transformed (scanpy's ``uns["log1p"]``): non-integer values are then an error.
 
     Raises
     ------
     ValueError
         For an empty matrix, a non-numeric one, NaN or infinite values, negative counts, cells whose counts are all
-        zero, or fewer than ``min_cells`` cells. Non-integer counts only warn (and the run continues).
+        zero, fewer than ``min_cells`` cells, or non-integer values when ``logged``. Otherwise non-integer counts only
+        warn (and the run continues).
     """
     n_cells, n_genes = x.shape
     if n_cells == 0 or n_genes == 0:
@@ -298,8 +301,34 @@ def check_counts(x, *, min_cells: int = 2, why: str = "") -> None:
             "e.g. `sc.pp.filter_cells(adata, min_counts=1)`."
         )
     if not np.array_equal(np.trunc(values), values):  # integers (np.mod is much slower)
+        if logged:
+            raise ValueError(
+                "The matrix is log-normalised (adata.uns['log1p'] is set and its values are not integers); "
+                "contrastive-sc normalises raw counts itself: pass layer= naming a layer of raw counts."
+            )
         warnings.warn(
             "The count matrix has non-integer values; contrastive-sc expects raw counts. Continuing.",
             UserWarning,
             stacklevel=3,
+        )
+
+
+def check_unique_genes(var_names) -> None:
+    """Refuse repeated gene names: genes are matched by name between training data and new cells.
+
+    Parameters
+    ----------
+    var_names
+        The data's ``var_names``.
+
+    Raises
+    ------
+    ValueError
+        Naming how many are repeated and one of them.
+    """
+    if not var_names.is_unique:
+        dup = var_names[var_names.duplicated()]
+        raise ValueError(
+            f"Gene names (var_names) must be unique: {dup.nunique()} are repeated, e.g. {dup[0]!r}. A model finds the "
+            "genes of new cells by name; call adata.var_names_make_unique() first."
         )
