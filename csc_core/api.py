@@ -27,6 +27,7 @@ from ._docs import (
     doc_progress,
     doc_seed,
     doc_settings,
+    doc_use_raw,
 )
 from .kernels import resolve_kernel
 from .method.device import resolve_device
@@ -136,6 +137,19 @@ def _counts(adata, layer):
     return adata.X if check_layer(layer, adata.layers.keys()) is None else adata.layers[layer]
 
 
+def _source(adata, layer, use_raw: bool):
+    """The AnnData counts are read from: ``adata``, or with ``use_raw`` its ``raw`` (checked) as an AnnData."""
+    if not isinstance(use_raw, bool):
+        raise TypeError(f"use_raw must be True or False, got {use_raw!r}.")
+    if not use_raw:
+        return adata
+    if adata.raw is None:
+        raise ValueError("use_raw=True, but adata.raw is empty: give the counts in X or in a layer (layer=).")
+    if layer is not None:
+        raise ValueError(f"use_raw=True reads adata.raw.X; it cannot be combined with layer={layer!r}.")
+    return adata.raw.to_adata()
+
+
 def _logged(adata, layer) -> bool:
     """Whether scanpy's record says the matrix read (``X``: ``layer=None``) was log-transformed."""
     return layer is None and "log1p" in adata.uns
@@ -151,6 +165,7 @@ def _logged(adata, layer) -> bool:
     doc_early_stopping=doc_early_stopping,
     doc_kernel=doc_kernel,
     doc_overrides=doc_overrides,
+    doc_use_raw=doc_use_raw,
 )
 def fit(
     adata: ad.AnnData,
@@ -163,6 +178,7 @@ def fit(
     early_stopping: bool | dict = False,
     kernel: str = "auto",
     random_state: int | None = None,
+    use_raw: bool = False,
     **overrides,
 ) -> ContrastiveModel:
     """Preprocess raw counts and train the encoder ensemble :cite:p:`ciortan2021contrastive`; return the model.
@@ -181,6 +197,7 @@ def fit(
     {doc_kernel}
     random_state
         scanpy's name for ``seed`` (give one of the two).
+    {doc_use_raw}
     {doc_overrides}
 
     Returns
@@ -195,9 +212,10 @@ def fit(
     stopping = stop_settings(early_stopping)
     dev = resolve_device(device)
     kernel = resolve_kernel(kernel, device=dev, mask=s.mask)
-    check_counts(_counts(adata, layer), logged=_logged(adata, layer))
-    return _fit(
-        adata,
+    data = _source(adata, layer, use_raw)
+    check_counts(_counts(data, layer), logged=_logged(data, layer))
+    model = _fit(
+        data,
         s,
         preset=preset_name(settings),
         seed=seed,
@@ -207,6 +225,8 @@ def fit(
         stopping=stopping,
         kernel=kernel,
     )
+    model.record["params"]["use_raw"] = use_raw
+    return model
 
 
 def _fit(
@@ -275,6 +295,7 @@ def _fit(
     doc_kernel=doc_kernel,
     doc_copy=doc_copy,
     doc_overrides=doc_overrides,
+    doc_use_raw=doc_use_raw,
 )
 def contrastive_sc(
     adata: ad.AnnData,
@@ -292,6 +313,7 @@ def contrastive_sc(
     kernel: str = "auto",
     copy: bool = False,
     random_state: int | None = None,
+    use_raw: bool = False,
     **overrides,
 ) -> ad.AnnData | None:
     """Contrastive self-supervised clustering of single cells :cite:p:`ciortan2021contrastive`.
@@ -323,6 +345,7 @@ def contrastive_sc(
     {doc_copy}
     random_state
         scanpy's name for ``seed`` (give one of the two).
+    {doc_use_raw}
     {doc_overrides}
 
     Returns
@@ -351,20 +374,21 @@ def contrastive_sc(
     stopping = stop_settings(early_stopping)
     dev = resolve_device(device)
     kernel = resolve_kernel(kernel, device=dev, mask=s.mask)
-    counts = _counts(adata, layer)
+    data = _source(adata, layer, use_raw)
+    counts = _counts(data, layer)
     if clustering == "leiden":
         check_counts(
             counts,
             min_cells=s.n_neighbors + 1,
             why=f"n_neighbors={s.n_neighbors}: the kNN graph needs more cells than neighbours; "
             "pass a smaller n_neighbors",
-            logged=_logged(adata, layer),
+            logged=_logged(data, layer),
         )
     else:
-        check_counts(counts, min_cells=max(n_clusters, 2), why=f"n_clusters={n_clusters}", logged=_logged(adata, layer))
+        check_counts(counts, min_cells=max(n_clusters, 2), why=f"n_clusters={n_clusters}", logged=_logged(data, layer))
     adata = adata.copy() if copy else adata
     model = _fit(
-        adata,
+        data if use_raw else adata,
         s,
         preset=preset_name(settings),
         seed=seed,
@@ -395,6 +419,7 @@ def contrastive_sc(
         labels = cluster.kmeans(embedding, n_clusters=n_clusters, seed=seed)
         record["timings"]["cluster"] = time.perf_counter() - t0
     record["params"].update(
+        use_raw=use_raw,
         clustering=clustering,
         n_neighbors=s.n_neighbors if clustering == "leiden" else None,
         resolution=float(chosen) if clustering == "leiden" else None,

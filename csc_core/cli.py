@@ -24,6 +24,14 @@ if TYPE_CHECKING:
 
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_UNREADABLE, EXIT_BAD_INPUT = 0, 1, 2, 3, 4
+#: The exit codes as ``--help`` lists them (plain text: argparse prints it as written).
+EXIT_CODES = (
+    "exit codes: 0 done; 2 bad arguments (a value out of range, or a setting that does not fit the others or this "
+    "machine); 3 unreadable or unwritable paths (input or model missing or a directory; output or model path not "
+    "writable); 4 rejected data (negative or missing counts, log-normalised values, too few cells, a missing layer, "
+    "repeated gene names); 1 anything else. Nothing is read or trained before the arguments and paths are checked, "
+    "and no partial output is left behind."
+)
 
 
 def _resolution(text: str) -> float | str:
@@ -42,9 +50,19 @@ def parser() -> argparse.ArgumentParser:
     -------
     The parser, with the ``run`` and ``embed`` subcommands.
     """
-    p = argparse.ArgumentParser(prog="csc", description="Contrastive self-supervised clustering of single cells.")
+    from . import __version__
+
+    p = argparse.ArgumentParser(
+        prog="csc", description="Contrastive self-supervised clustering of single cells.", epilog=EXIT_CODES
+    )
+    p.add_argument("--version", action="version", version=f"csc {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="cluster the cells of a count matrix", description=__doc__.splitlines()[0])
+    run = sub.add_parser(
+        "run",
+        help="cluster the cells of a count matrix",
+        description="csc run INPUT -o OUT.h5ad: embed and cluster the cells of a count matrix with contrastive-sc.",
+        epilog=EXIT_CODES,
+    )
     run.add_argument("input", help=".h5ad, 10x .h5 or scDeepCluster .h5 file of raw counts (cells × genes)")
     run.add_argument("--output", "-o", required=True, help="where to write the result (.h5ad)")
     run.add_argument(
@@ -78,6 +96,7 @@ def parser() -> argparse.ArgumentParser:
         "embed",
         help="embed new cells with a saved model",
         description="Embed the cells of a count matrix with a model saved by csc run --save-model.",
+        epilog=EXIT_CODES,
     )
     emb.add_argument("input", help=".h5ad, 10x .h5 or scDeepCluster .h5 file of raw counts (cells × genes)")
     emb.add_argument("--model", "-m", required=True, help="a model file written by csc run --save-model")

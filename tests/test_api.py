@@ -458,3 +458,34 @@ def test_log_normalised_input_is_refused_before_training(adata, monkeypatch):
     logged.layers["counts"] = adata.X.copy()
     with pytest.raises(_Trained):  # the counts layer is accepted
         csc_core.contrastive_sc(logged, layer="counts", progress=False)
+
+
+def test_use_raw_reads_the_counts_in_raw_and_gives_the_result_of_counts_in_x(adata):
+    logged = adata.copy()
+    logged.raw = adata.copy()
+    logged.X = np.log1p(adata.X.toarray() if sp.issparse(adata.X) else adata.X)
+    logged.uns["log1p"] = {"base": None}
+    csc_core.contrastive_sc(logged, use_raw=True, **FAST)
+    plain = adata.copy()
+    csc_core.contrastive_sc(plain, **FAST)
+    np.testing.assert_array_equal(logged.obsm["X_csc"], plain.obsm["X_csc"])
+    assert logged.uns["csc"]["params"]["use_raw"] is True and plain.uns["csc"]["params"]["use_raw"] is False
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        (dict(use_raw=True), ValueError, "adata.raw is empty"),
+        (dict(use_raw=True, layer="counts"), ValueError, "cannot be combined with layer='counts'"),
+        (dict(use_raw="yes"), TypeError, "use_raw must be True or False"),
+    ],
+)
+def test_use_raw_mistakes_are_refused_before_training(adata, monkeypatch, kwargs, error, match):
+    _no_work(monkeypatch)
+    data = adata.copy()
+    data.layers["counts"] = data.X.copy()
+    if "layer" in kwargs:
+        data.raw = adata.copy()
+    for run in (csc_core.fit, csc_core.contrastive_sc):
+        with pytest.raises(error, match=match):
+            run(data, progress=False, **kwargs)

@@ -92,9 +92,16 @@ def test_help_names_the_commands_and_their_choices(capsys):
     assert exc.value.code == cli.EXIT_OK
     text = capsys.readouterr().out
     assert "--kernel" in text and "--settings" in text and "--save-model" in text
+    assert "exit codes: 0 done; 2 bad arguments" in text and "``" not in text  # plain text, no reStructuredText
     with pytest.raises(SystemExit) as exc:
         cli.main(["run", "x.h5ad", "-o", "o.h5ad", "--kernel", "fast"])
     assert exc.value.code == cli.EXIT_USAGE
+
+
+def test_version_is_printed(capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["--version"])
+    assert exc.value.code == cli.EXIT_OK and capsys.readouterr().out.strip() == f"csc {csc_core.__version__}"
 
 
 # --- clean refusals: exit 2 bad arguments, 3 unwritable or unreadable paths, 4 rejected data --------------------------
