@@ -203,8 +203,14 @@ def read_counts(path: str | os.PathLike) -> ad.AnnData:
         raise ValueError(f"Cannot read {path.name}: expected .h5ad or .h5 (10x Genomics or scDeepCluster layout).")
     with h5py.File(path, "r") as fh:
         keys = set(fh.keys())
+        tenx = "matrix" in keys or any(isinstance(fh[k], h5py.Group) and "data" in fh[k] for k in keys)
     if "X" in keys:
         return read_h5(path, name=path.stem)
+    if not tenx:  # scanpy would fail deep inside with an AttributeError
+        raise ValueError(
+            f"{path.name} is neither in 10x Genomics' layout (a 'matrix' group, or one group per genome) nor in "
+            f"scDeepCluster's ('X' and 'Y'); it holds {sorted(keys)}. Convert it to .h5ad."
+        )
     import scanpy as sc
 
     adata = sc.read_10x_h5(path)

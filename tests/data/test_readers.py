@@ -112,3 +112,10 @@ def test_cellbench_plate_loads_with_its_published_singlets():
     adata = data.load("cellbench_celseq2_p1")
     assert adata.shape == (156, 15564) and adata.obs["cell_type"].nunique() == 5
     assert adata.shape == (data.info("cellbench_celseq2_p1").n_cells, data.info("cellbench_celseq2_p1").n_genes)
+
+
+def test_read_counts_names_an_h5_of_unknown_layout(tmp_path):
+    with h5py.File(tmp_path / "other.h5", "w") as fh:
+        fh["foo"] = np.zeros(3)
+    with pytest.raises(ValueError, match="neither in 10x Genomics' layout.*'foo'"):
+        read_counts(tmp_path / "other.h5")
