@@ -190,7 +190,11 @@ class ContrastiveModel:
         try:
             content = torch.load(path, map_location=device, weights_only=True)
         except Exception as err:  # truncated, not a torch file, or holding objects weights_only refuses
-            raise ValueError(f"{path} is not a readable csc_core model file: {err}") from err
+            # not torch's own text: for a pickle it advises weights_only=False, which would unpickle arbitrary objects
+            raise ValueError(
+                f"{path} is not a readable csc_core model file (one written by `csc run --save-model` or "
+                f"ContrastiveModel.save); PyTorch could not load it safely ({type(err).__name__})."
+            ) from err
         if not isinstance(content, dict) or content.get("format_version") != FORMAT_VERSION:
             raise ValueError(f"{path} is not a csc_core model file of format {FORMAT_VERSION}.")
         ensemble = EncoderEnsemble(content["n_models"], content["n_genes"], tuple(content["hidden"]), seed=0)

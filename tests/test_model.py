@@ -60,8 +60,13 @@ def test_loading_refuses_arbitrary_objects_and_truncated_files(trained, tmp_path
     _, path = trained
     evil = tmp_path / "evil.pt"
     torch.save({"format_version": 1, "payload": warnings.WarningMessage("x", UserWarning, "f", 1)}, evil)
-    with pytest.raises(ValueError, match="not a readable csc_core model"):
+    with pytest.raises(ValueError, match="not a readable csc_core model") as exc:
         load_model(evil)
+    assert "weights_only" not in str(exc.value)  # never advise unpickling arbitrary objects
+    text = tmp_path / "notes.pt"
+    text.write_text("not a model")
+    with pytest.raises(ValueError, match="written by `csc run --save-model`"):
+        load_model(text)
     truncated = tmp_path / "truncated.pt"
     truncated.write_bytes(path.read_bytes()[:200])
     with pytest.raises(ValueError, match="not a readable csc_core model"):
