@@ -155,6 +155,22 @@ def _logged(adata, layer) -> bool:
     return layer is None and "log1p" in adata.uns
 
 
+def _checked_input(adata, layer, use_raw, *, min_cells: int = 2, why: str = ""):
+    """The AnnData counts are read from (:func:`_source`), its counts checked (``check_counts``) before any work."""
+    data = _source(adata, layer, use_raw)
+    check_counts(_counts(data, layer), min_cells=min_cells, why=why, logged=_logged(data, layer))
+    return data
+
+
+def _run_settings(settings, overrides, seed, random_state, early_stopping, device, kernel):
+    """The checked settings, seed, stopping settings, device and kernel shared by :func:`fit` and contrastive_sc."""
+    s = resolve(settings, **overrides)
+    seed = check_seeds(seed, random_state)
+    stopping = stop_settings(early_stopping)
+    dev = resolve_device(device)
+    return s, seed, stopping, dev, resolve_kernel(kernel, device=dev, mask=s.mask)
+
+
 @doc_params(
     doc_adata=doc_adata,
     doc_settings=doc_settings,
@@ -207,13 +223,10 @@ def fit(
     setting used; ``loss`` per epoch and encoder; ``timings``: seconds of ``preprocess`` and ``train``; with
     ``early_stopping``, ``stopping``).
     """
-    s = resolve(settings, **overrides)
-    seed = check_seeds(seed, random_state)
-    stopping = stop_settings(early_stopping)
-    dev = resolve_device(device)
-    kernel = resolve_kernel(kernel, device=dev, mask=s.mask)
-    data = _source(adata, layer, use_raw)
-    check_counts(_counts(data, layer), logged=_logged(data, layer))
+    s, seed, stopping, dev, kernel = _run_settings(
+        settings, overrides, seed, random_state, early_stopping, device, kernel
+    )
+    data = _checked_input(adata, layer, use_raw)
     model = _fit(
         data,
         s,
@@ -365,27 +378,22 @@ def contrastive_sc(
         ``chosen``); with ``early_stopping``, ``stopping`` (each check's ``step``, ``agreement``, ``n_clusters`` and
         ``stopped_at``, ``None`` when training ran its full length).
     """
-    s = resolve(settings, **overrides)
-    seed = check_seeds(seed, random_state)
     clustering, n_clusters = check_clustering(clustering, n_clusters)
     key_added = check_key("key_added", key_added)
     if save_model is not None:
         check_writable("save_model", save_model)
-    stopping = stop_settings(early_stopping)
-    dev = resolve_device(device)
-    kernel = resolve_kernel(kernel, device=dev, mask=s.mask)
-    data = _source(adata, layer, use_raw)
-    counts = _counts(data, layer)
+    s, seed, stopping, dev, kernel = _run_settings(
+        settings, overrides, seed, random_state, early_stopping, device, kernel
+    )
     if clustering == "leiden":
-        check_counts(
-            counts,
+        needs = dict(
             min_cells=s.n_neighbors + 1,
             why=f"n_neighbors={s.n_neighbors}: the kNN graph needs more cells than neighbours; "
             "pass a smaller n_neighbors",
-            logged=_logged(data, layer),
         )
     else:
-        check_counts(counts, min_cells=max(n_clusters, 2), why=f"n_clusters={n_clusters}", logged=_logged(data, layer))
+        needs = dict(min_cells=max(n_clusters, 2), why=f"n_clusters={n_clusters}")
+    data = _checked_input(adata, layer, use_raw, **needs)
     adata = adata.copy() if copy else adata
     model = _fit(
         data if use_raw else adata,
