@@ -29,18 +29,16 @@ from ._docs import (
     doc_settings,
     doc_use_raw,
 )
+from .counts import checked_input
 from .kernels import resolve_kernel
 from .method.device import resolve_device
 from .method.encoder import embed
 from .method.preprocess import preprocess
 from .method.validation import (
     check_choice,
-    check_counts,
     check_int,
     check_key,
-    check_layer,
     check_seed,
-    check_unique_genes,
     check_writable,
 )
 from .model import ContrastiveModel
@@ -131,37 +129,6 @@ def check_clustering(clustering, n_clusters) -> tuple[str, int | None]:
     return clustering, None
 
 
-def _counts(adata, layer):
-    """The counts ``layer`` names (``None``: ``X``), after checking the layer exists and the gene names are unique."""
-    check_unique_genes(adata.var_names)
-    return adata.X if check_layer(layer, adata.layers.keys()) is None else adata.layers[layer]
-
-
-def _source(adata, layer, use_raw: bool):
-    """The AnnData counts are read from: ``adata``, or with ``use_raw`` its ``raw`` (checked) as an AnnData."""
-    if not isinstance(use_raw, bool):
-        raise TypeError(f"use_raw must be True or False, got {use_raw!r}.")
-    if not use_raw:
-        return adata
-    if adata.raw is None:
-        raise ValueError("use_raw=True, but adata.raw is empty: give the counts in X or in a layer (layer=).")
-    if layer is not None:
-        raise ValueError(f"use_raw=True reads adata.raw.X; it cannot be combined with layer={layer!r}.")
-    return adata.raw.to_adata()
-
-
-def _logged(adata, layer) -> bool:
-    """Whether scanpy's record says the matrix read (``X``: ``layer=None``) was log-transformed."""
-    return layer is None and "log1p" in adata.uns
-
-
-def _checked_input(adata, layer, use_raw, *, min_cells: int = 2, why: str = ""):
-    """The AnnData counts are read from (:func:`_source`), its counts checked (``check_counts``) before any work."""
-    data = _source(adata, layer, use_raw)
-    check_counts(_counts(data, layer), min_cells=min_cells, why=why, logged=_logged(data, layer))
-    return data
-
-
 def _run_settings(settings, overrides, seed, random_state, early_stopping, device, kernel):
     """The checked settings, seed, stopping settings, device and kernel shared by :func:`fit` and contrastive_sc."""
     s = resolve(settings, **overrides)
@@ -226,7 +193,7 @@ def fit(
     s, seed, stopping, dev, kernel = _run_settings(
         settings, overrides, seed, random_state, early_stopping, device, kernel
     )
-    data = _checked_input(adata, layer, use_raw)
+    data = checked_input(adata, layer, use_raw)
     model = _fit(
         data,
         s,
@@ -393,7 +360,7 @@ def contrastive_sc(
         )
     else:
         needs = dict(min_cells=max(n_clusters, 2), why=f"n_clusters={n_clusters}")
-    data = _checked_input(adata, layer, use_raw, **needs)
+    data = checked_input(adata, layer, use_raw, **needs)
     adata = adata.copy() if copy else adata
     model = _fit(
         data if use_raw else adata,

@@ -77,6 +77,7 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--n-genes", type=int, help="highly variable genes kept (default: the preset's)")
     run.add_argument("--n-neighbors", type=int, help="neighbours of Leiden's kNN graph (default: the preset's)")
     run.add_argument("--layer", help="read counts from this layer of an .h5ad instead of X")
+    run.add_argument("--use-raw", action="store_true", help="read counts from the .h5ad's raw (X holds log values)")
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--device", default="auto", help="auto, cpu or cuda")
     run.add_argument(
@@ -102,6 +103,7 @@ def parser() -> argparse.ArgumentParser:
     emb.add_argument("--model", "-m", required=True, help="a model file written by csc run --save-model")
     emb.add_argument("--output", "-o", required=True, help="where to write the result (.h5ad)")
     emb.add_argument("--layer", help="read counts from this layer of an .h5ad instead of X")
+    emb.add_argument("--use-raw", action="store_true", help="read counts from the .h5ad's raw (X holds log values)")
     emb.add_argument("--quiet", action="store_true", help="no summary line")
     return p
 
@@ -161,7 +163,7 @@ def _embed(args, output: Path) -> int:
     if adata is None:
         return EXIT_UNREADABLE
     try:
-        adata.obsm["X_csc"] = model.embed(adata, layer=args.layer)
+        adata.obsm["X_csc"] = model.embed(adata, layer=args.layer, use_raw=args.use_raw)
     except (ValueError, KeyError) as err:
         print(f"csc: input rejected: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -223,6 +225,7 @@ def main(argv=None) -> int:
             n_clusters=args.n_clusters,
             **overrides,
             layer=args.layer,
+            use_raw=args.use_raw,
             seed=args.seed,
             device=args.device,
             save_model=args.save_model,

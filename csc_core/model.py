@@ -21,9 +21,9 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+from .counts import checked_input, counts
 from .method.device import resolve_device
 from .method.encoder import EncoderEnsemble, embed
-from .method.validation import check_counts, check_layer, check_unique_genes
 
 #: The gene names files without any get (``gene0``, ``gene1``, …): they say nothing about which gene is which.
 _GENERIC_GENE = re.compile(r"gene\d+")
@@ -67,7 +67,7 @@ class ContrastiveModel:
     record: dict = field(default_factory=dict, repr=False)
     embedding: np.ndarray | None = field(default=None, repr=False)
 
-    def transform(self, adata: ad.AnnData, *, layer: str | None = None) -> np.ndarray:
+    def transform(self, adata: ad.AnnData, *, layer: str | None = None, use_raw: bool = False) -> np.ndarray:
         """The encoders' input for the cells of ``adata``: the training data's preprocessing applied to new counts.
 
         Genes of the model missing from ``adata`` are taken as zero counts, with a warning; if none is present, this
@@ -79,21 +79,22 @@ class ContrastiveModel:
             Raw counts.
         layer
             Read counts from this layer instead of ``X``.
+        use_raw
+            Read counts from ``adata.raw``.
 
         Returns
         -------
         Cells × the model's genes, float32, as in training.
         """
-        counts = adata.X if check_layer(layer, adata.layers.keys()) is None else adata.layers[layer]
-        check_counts(counts, min_cells=1)
-        check_unique_genes(adata.var_names)
+        adata = checked_input(adata, layer, use_raw, min_cells=1)
+        x_counts = counts(adata, layer)
         if all(_GENERIC_GENE.fullmatch(str(g)) for g in self.genes):
             warnings.warn(
                 "The model's genes have generic names (gene0, gene1, …), as files without gene names get: they match "
                 "the new cells' genes by position only. Make sure the data has the same genes in the same order.",
                 stacklevel=2,
             )
-        counts = sp.csr_matrix(counts, dtype=np.float32)
+        x_counts = sp.csr_matrix(x_counts, dtype=np.float32)
         index = adata.var_names.get_indexer(self.genes)
         present = index >= 0
         if not present.any():
@@ -104,14 +105,16 @@ class ContrastiveModel:
                 "they are taken as zero counts.",
                 stacklevel=2,
             )
-        totals = np.asarray(counts.sum(axis=1)).ravel()
+        totals = np.asarray(x_counts.sum(axis=1)).ravel()
         x = np.zeros((adata.n_obs, len(self.genes)), dtype=np.float32)
-        x[:, present] = counts[:, index[present]].toarray()
+        x[:, present] = x_counts[:, index[present]].toarray()
         x = np.log1p(x / (totals / self.target_sum)[:, None])
         std = np.where(self.std > 0, self.std, 1.0)  # constant genes scale to 0, as in training
         return ((x - self.mean) / std).astype(np.float32)
 
-    def embed(self, adata: ad.AnnData, *, layer: str | None = None, device: str | torch.device = "cpu") -> np.ndarray:
+    def embed(
+        self, adata: ad.AnnData, *, layer: str | None = None, use_raw: bool = False, device: str | torch.device = "cpu"
+    ) -> np.ndarray:
         """Embedding of the cells of ``adata`` (raw counts), in the same space as the training cells'.
 
         Parameters
@@ -120,6 +123,8 @@ class ContrastiveModel:
             Raw counts.
         layer
             Read counts from this layer instead of ``X``.
+        use_raw
+            Read counts from ``adata.raw``.
         device
             Where to compute: ``"cpu"``, ``"cuda"`` (refused, before any work, when PyTorch sees no GPU) or
             ``"auto"``.
@@ -129,7 +134,7 @@ class ContrastiveModel:
         Cells × (n_models · embedding size).
         """
         device = resolve_device(device)
-        x = torch.from_numpy(self.transform(adata, layer=layer)).to(device)
+        x = torch.from_numpy(self.transform(adata, layer=layer, use_raw=use_raw)).to(device)
         return embed(self.ensemble.to(device), x).cpu().numpy()
 
     def save(self, path: str | os.PathLike) -> Path:

@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import anndata
 import numpy as np
 import pandas as pd
 import pytest
@@ -489,3 +490,15 @@ def test_use_raw_mistakes_are_refused_before_training(adata, monkeypatch, kwargs
     for run in (csc_core.fit, csc_core.contrastive_sc):
         with pytest.raises(error, match=match):
             run(data, progress=False, **kwargs)
+
+
+def test_backed_anndata_is_refused_before_work_naming_to_memory(adata, monkeypatch, tmp_path):
+    _no_work(monkeypatch)
+    adata.write_h5ad(tmp_path / "cells.h5ad")
+    backed = anndata.read_h5ad(tmp_path / "cells.h5ad", backed="r")
+    for run in (csc_core.fit, csc_core.contrastive_sc):
+        with pytest.raises(ValueError, match=r"backed by .*cells\.h5ad.*adata\.to_memory\(\)"):
+            run(backed, progress=False)
+    with pytest.raises(_Trained):  # the same file in memory is accepted
+        csc_core.contrastive_sc(backed.to_memory(), progress=False)
+    backed.file.close()

@@ -161,3 +161,32 @@ def test_generic_gene_names_warn_and_duplicate_ones_are_refused_at_embed(trained
     dup.var_names = [dup.var_names[0]] + list(dup.var_names[:-1])
     with pytest.raises(ValueError, match="must be unique"):
         model.embed(dup)
+
+
+def _log_normalised_with_raw(adata):
+    logged = adata.copy()
+    logged.raw = adata.copy()
+    logged.X = np.log1p(adata.X.toarray() if hasattr(adata.X, "toarray") else adata.X)
+    logged.uns["log1p"] = {"base": None}
+    return logged
+
+
+def test_embed_refuses_log_normalised_x_and_reads_raw_when_told(trained):
+    adata, path = trained
+    model, logged = load_model(path), _log_normalised_with_raw(adata)
+    with pytest.raises(ValueError, match=r"log-normalised.*use_raw=True"):
+        model.embed(logged)
+    np.testing.assert_allclose(model.embed(logged, use_raw=True), model.embed(adata), atol=1e-6)
+
+
+def test_command_line_use_raw_runs_and_embeds_log_normalised_files(tmp_path, adata, capsys):
+    src, out, model, emb = (tmp_path / n for n in ("in.h5ad", "out.h5ad", "m.pt", "emb.h5ad"))
+    _log_normalised_with_raw(adata).write_h5ad(src)
+    run = ["run", str(src), "-o", str(out), "--n-genes", "40", "--quiet"]
+    assert cli.main(run) == cli.EXIT_BAD_INPUT and "--use-raw" in capsys.readouterr().err
+    assert cli.main([*run, "--use-raw", "--save-model", str(model)]) == cli.EXIT_OK
+    expected = csc_core.contrastive_sc(adata, n_genes=40, progress=False, copy=True)
+    np.testing.assert_allclose(anndata.read_h5ad(out).obsm["X_csc"], expected.obsm["X_csc"], atol=1e-5)
+    assert cli.main(["embed", str(src), "-m", str(model), "-o", str(emb), "--quiet"]) == cli.EXIT_BAD_INPUT
+    assert cli.main(["embed", str(src), "-m", str(model), "-o", str(emb), "--quiet", "--use-raw"]) == cli.EXIT_OK
+    np.testing.assert_allclose(anndata.read_h5ad(emb).obsm["X_csc"], expected.obsm["X_csc"], atol=1e-4)

@@ -304,7 +304,8 @@ def check_counts(x, *, min_cells: int = 2, why: str = "", logged: bool = False) 
         if logged:
             raise ValueError(
                 "The matrix is log-normalised (adata.uns['log1p'] is set and its values are not integers); "
-                "contrastive-sc normalises raw counts itself: pass layer= naming a layer of raw counts."
+                "contrastive-sc normalises raw counts itself: pass use_raw=True (--use-raw) if adata.raw holds "
+                "the counts, or layer= (--layer) naming a layer of raw counts."
             )
         warnings.warn(
             "The count matrix has non-integer values; contrastive-sc expects raw counts. Continuing.",
