@@ -61,7 +61,7 @@ def counts(adata: ad.AnnData, layer: str | None):
 
 
 def checked_input(
-    adata: ad.AnnData, layer: str | None, use_raw: bool, *, min_cells: int = 2, why: str = ""
+    adata: ad.AnnData, layer: str | None, use_raw: bool, *, min_cells: int = 2, why: str = "", varied: bool = True
 ) -> ad.AnnData:
     """The AnnData the counts are read from (:func:`source`), its counts checked before any work.
 
@@ -80,6 +80,8 @@ def checked_input(
         Fewer cells are refused.
     why
         Why ``min_cells`` are needed, for the message.
+    varied
+        Refuse counts without variation (training data; not cells to embed with a trained model).
 
     Returns
     -------
@@ -87,5 +89,5 @@ def checked_input(
     """
     data = source(adata, layer, use_raw)
     logged = layer is None and "log1p" in data.uns
-    check_counts(counts(data, layer), min_cells=min_cells, why=why, logged=logged)
+    check_counts(counts(data, layer), min_cells=min_cells, why=why, logged=logged, varied=varied)
     return data

@@ -86,7 +86,7 @@ class ContrastiveModel:
         -------
         Cells × the model's genes, float32, as in training.
         """
-        adata = checked_input(adata, layer, use_raw, min_cells=1)
+        adata = checked_input(adata, layer, use_raw, min_cells=1, varied=False)
         x_counts = counts(adata, layer)
         if all(_GENERIC_GENE.fullmatch(str(g)) for g in self.genes):
             warnings.warn(

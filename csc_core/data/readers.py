@@ -201,7 +201,11 @@ def read_counts(path: str | os.PathLike) -> ad.AnnData:
         return ad.read_h5ad(path)
     if path.suffix != ".h5":
         raise ValueError(f"Cannot read {path.name}: expected .h5ad or .h5 (10x Genomics or scDeepCluster layout).")
-    with h5py.File(path, "r") as fh:
+    try:
+        fh = h5py.File(path, "r")
+    except OSError as err:
+        raise ValueError(f"{path.name} is not a readable HDF5 (.h5) file: {err}") from None
+    with fh:
         keys = set(fh.keys())
         tenx = "matrix" in keys or any(isinstance(fh[k], h5py.Group) and "data" in fh[k] for k in keys)
     if "X" in keys:

@@ -256,7 +256,7 @@ def check_temperature(temperature) -> float:
     return float(temperature)
 
 
-def check_counts(x, *, min_cells: int = 2, why: str = "", logged: bool = False) -> None:
+def check_counts(x, *, min_cells: int = 2, why: str = "", logged: bool = False, varied: bool = True) -> None:
     """Validate a raw count matrix (cells × genes, dense or sparse).
 
     Parameters
@@ -269,12 +269,16 @@ def check_counts(x, *, min_cells: int = 2, why: str = "", logged: bool = False) 
         What ``min_cells`` comes from, for the message (e.g. ``"n_neighbors=30 needs more cells than neighbours"``).
     logged
         The data says it was log-transformed (scanpy's ``uns["log1p"]``): non-integer values are then an error.
+    varied
+        The counts are to be learnt from: fewer than two genes with counts, or cells that all have the same counts,
+        are then an error (there is nothing to tell the cells apart by; scaling would divide by zero).
 
     Raises
     ------
     ValueError
         For an empty matrix, a non-numeric one, NaN or infinite values, negative counts, cells whose counts are all
-        zero, fewer than ``min_cells`` cells, or non-integer values when ``logged``. Otherwise non-integer counts only
+        zero, fewer than ``min_cells`` cells, non-integer values when ``logged``, or counts without variation when
+        ``varied``. Otherwise non-integer counts only
         warn (and the run continues).
     """
     n_cells, n_genes = x.shape
@@ -300,6 +304,8 @@ def check_counts(x, *, min_cells: int = 2, why: str = "", logged: bool = False) 
             f"{int((totals == 0).sum())} cells have no counts at all; remove them first, "
             "e.g. `sc.pp.filter_cells(adata, min_counts=1)`."
         )
+    if varied:
+        _check_varied(x)
     if not np.array_equal(np.trunc(values), values):  # integers (np.mod is much slower)
         if logged:
             raise ValueError(
@@ -312,6 +318,19 @@ def check_counts(x, *, min_cells: int = 2, why: str = "", logged: bool = False) 
             UserWarning,
             stacklevel=3,
         )
+
+
+def _check_varied(x) -> None:
+    """Refuse counts that cannot separate cells: fewer than two genes with counts, or every cell the same."""
+    expressed = int((np.asarray((x != 0).sum(axis=0)).ravel() > 0).sum())
+    if expressed < 2:
+        raise ValueError(
+            f"Only {expressed} gene has counts; contrastive-sc compares cells by their genes and needs at least 2."
+        )
+    lo, hi = x.min(axis=0), x.max(axis=0)
+    lo, hi = (m.toarray() if sp.issparse(m) else np.asarray(m) for m in (lo, hi))
+    if np.array_equal(lo, hi):
+        raise ValueError(f"All {x.shape[0]} cells have the same counts: there is nothing to cluster.")
 
 
 def check_unique_genes(var_names) -> None:

@@ -119,3 +119,9 @@ def test_read_counts_names_an_h5_of_unknown_layout(tmp_path):
         fh["foo"] = np.zeros(3)
     with pytest.raises(ValueError, match="neither in 10x Genomics' layout.*'foo'"):
         read_counts(tmp_path / "other.h5")
+
+
+def test_read_counts_calls_a_file_that_is_not_hdf5_so(tmp_path):
+    (tmp_path / "empty.h5").write_bytes(b"not an hdf5 file")
+    with pytest.raises(ValueError, match=r"empty\.h5 is not a readable HDF5 \(\.h5\) file"):
+        read_counts(tmp_path / "empty.h5")

@@ -69,3 +69,16 @@ def test_counts_name_what_is_wrong_and_why_a_size_is_needed():
         check_counts(np.array([[1.0, 0.0], [0.0, 0.0]]))
     with pytest.warns(UserWarning, match="non-integer"):
         check_counts(np.array([[1.5, 0.0], [1.0, 1.0]]))
+
+
+@pytest.mark.parametrize("to", [np.asarray, sp.csr_matrix])
+def test_counts_without_variation_are_refused_for_training_but_not_for_embedding(to):
+    one_gene = to(np.array([[1.0, 0.0], [2.0, 0.0], [5.0, 0.0]]))
+    identical = to(np.array([[1.0, 2.0], [1.0, 2.0], [1.0, 2.0]]))
+    with pytest.raises(ValueError, match="Only 1 gene has counts"):
+        check_counts(one_gene)
+    with pytest.raises(ValueError, match="All 3 cells have the same counts"):
+        check_counts(identical)
+    check_counts(one_gene, varied=False)
+    check_counts(identical, min_cells=1, varied=False)
+    check_counts(to(np.array([[1.0, 2.0], [1.0, 2.0], [1.0, 3.0]])))  # one cell differing in one gene is enough
