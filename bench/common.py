@@ -23,6 +23,8 @@ from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
 
+from csc_core.harness.machine import load_average
+
 #: The repository.
 REPO = Path(__file__).resolve().parents[1]
 #: Where benchmark tables are committed.
@@ -36,14 +38,6 @@ BUSY_LOAD = 0.5
 def run_stamp() -> str:
     """The label of one benchmark run: its start in UTC, to the minute (the ``run`` column)."""
     return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def load_average() -> float:
-    """The machine's 1-minute load average (NaN where the platform has none)."""
-    try:
-        return float(os.getloadavg()[0])
-    except (AttributeError, OSError):
-        return float("nan")
 
 
 def check_quiet(name: str) -> float:

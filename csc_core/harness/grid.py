@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 import pandas as pd
 from tqdm import tqdm
 
-from .machine import processor
+from .machine import load_average, processor
 from .store import ResultStore
 
 BACKENDS = ("serial", "joblib", "dask")
@@ -25,14 +25,14 @@ def _results(
     """Yield ``(task, rows)`` as tasks finish, in whatever order they finish."""
     if backend == "serial":
         for task in todo:
-            yield _tagged(run, task)
+            yield _tagged(run, task, 1)
     elif backend == "joblib":
         from joblib import Parallel, delayed, parallel_config
 
         # one BLAS/torch thread per worker: n_jobs processes × all cores each would oversubscribe the machine
         with parallel_config(backend="loky", inner_max_num_threads=max(1, (os.cpu_count() or 1) // n_jobs)):
             results = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
-                delayed(_tagged)(run, task) for task in todo
+                delayed(_tagged)(run, task, n_jobs) for task in todo
             )
             yield from results
     else:
@@ -41,7 +41,7 @@ def _results(
         client = Client(scheduler) if isinstance(scheduler, str) else scheduler
         if client is None:
             raise ValueError("backend='dask' needs scheduler: a scheduler address or a distributed.Client.")
-        futures = [client.submit(_tagged, run, task, pure=False) for task in todo]
+        futures = [client.submit(_tagged, run, task, None, pure=False) for task in todo]
         try:
             for future in as_completed(futures):
                 yield future.result()
@@ -51,10 +51,11 @@ def _results(
                 client.close()
 
 
-def _tagged(run: Callable[..., list[dict]], task: dict) -> tuple[dict, list[dict]]:
-    # the processor is read where the task ran (a worker, maybe another machine): results differ between processors
-    cpu = processor()
-    return task, [{"cpu": cpu, **row} for row in run(**task)]
+def _tagged(run: Callable[..., list[dict]], task: dict, workers: int | None) -> tuple[dict, list[dict]]:
+    # read where the task ran (a worker, maybe another machine): results differ between processors, and the load
+    # when it started says whether its seconds were measured on an otherwise idle machine
+    cpu, load = processor(), load_average()
+    return task, [{"cpu": cpu, "load_1min": load, "workers": workers, **row} for row in run(**task)]
 
 
 def run_grid(
@@ -70,10 +71,11 @@ def run_grid(
 ) -> pd.DataFrame:
     """Run ``run(**task)`` for every task whose rows are not yet in ``store``; return the rows of all tasks.
 
-    ``run`` returns a list of rows (dicts); each row is stored together with the task's parameters and the processor
-    it ran on (``cpu``, :func:`processor`, unless the row names one), and all rows of one task are written at once,
-    as soon as the task finishes, so a task is either wholly stored or not at all and an interrupted grid — serial or
-    parallel — resumes with only the missing tasks.
+    ``run`` returns a list of rows (dicts); each row is stored together with the task's parameters, the processor it
+    ran on (``cpu``, :func:`processor`), the machine's 1-minute load average when the task started (``load_1min``)
+    and the number of local workers sharing the machine (``workers``; empty on Dask), unless the row names them. All
+    rows of one task are written at once, as soon as the task finishes, so a task is either wholly stored or not at
+    all and an interrupted grid — serial or parallel — resumes with only the missing tasks.
 
     Parameters
     ----------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 from pathlib import Path
 
@@ -23,6 +24,23 @@ def processor() -> str:
     cpuinfo = Path("/proc/cpuinfo")
     label = describe_cpuinfo(cpuinfo.read_text()) if cpuinfo.exists() else None
     return label or platform.processor() or platform.machine() or "unknown"
+
+
+def load_average() -> float:
+    """The machine's 1-minute load average (runnable processes; NaN where the platform has none, e.g. Windows).
+
+    Stored with every grid row and benchmark measurement: a wall time measured while other work shared the cores is
+    not comparable with one measured on an idle machine.
+
+    Returns
+    -------
+    float
+        The load average.
+    """
+    try:
+        return float(os.getloadavg()[0])
+    except (AttributeError, OSError):
+        return float("nan")
 
 
 def describe_cpuinfo(text: str) -> str | None:

@@ -43,6 +43,17 @@ def test_a_row_that_names_its_processor_keeps_it(tmp_path):
         progress=False,
     )
     assert list(out["cpu"]) == ["elsewhere", processor()]
+
+
+def test_rows_record_the_load_when_their_task_started(tmp_path, monkeypatch):
+    from csc_core.harness import grid
+
+    loads = iter([0.25, 1.75])
+    monkeypatch.setattr(grid, "load_average", lambda: next(loads))
+    out = run_grid(
+        [{"seed": 0}, {"seed": 1}], lambda seed: [{"ari": seed}] * 2, ResultStore(tmp_path / "r.csv"), progress=False
+    )
+    assert list(out["load_1min"]) == [0.25, 0.25, 1.75, 1.75] and set(out["workers"]) == {1}
     assert processor().strip() and processor() != "unknown"
 
 
@@ -96,6 +107,7 @@ def test_joblib_grid_gives_the_serial_rows_and_resumes_after_a_worker_fails(tmp_
     assert ran_again == {f"{d}-{s}" for d in "ab" for s in range(3)} - {f"{d}-{s}" for d, s in done}
     key = ["dataset", "seed"]
     assert out.sort_values(key)[["ari"]].to_numpy().tolist() == serial.sort_values(key)[["ari"]].to_numpy().tolist()
+    assert set(serial["workers"]) == {1} and set(out["workers"]) == {2}  # how many runs shared the machine
 
 
 def test_dask_grid_on_a_local_cluster(tmp_path, by_value):
