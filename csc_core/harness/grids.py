@@ -18,8 +18,12 @@ from .methods import (
     SIMULATED_METHODS,
     real_competitor_rows,
     real_data_rows,
+    simulated_competitor_rows,
     simulated_rows,
 )
+
+#: The columns that name a simulated data set in a task and its stored rows.
+SIMULATED_KEYS = ("kind", "n_groups", "dropout_mid")
 
 #: The training kernel of the result tables stored in ``results/`` (all computed before the compiled CPU step
 #: existed): the book's chapters ask for it, so their stored rows are read back and re-running a chapter on the same
@@ -123,7 +127,7 @@ def real_data_grid(
     pandas.DataFrame
         Every stored row of ``settings`` (also those of data sets and seeds run earlier).
     """
-    tasks = [{"dataset": d, "seed": s, **settings} for d in datasets for s in seeds]
+    tasks = _tasks(datasets, seeds, settings)
     return _run_stored(tasks, partial(real_data_rows, device=device, methods=methods), store, settings, **grid)
 
 
@@ -156,12 +160,21 @@ def simulated_grid(
         Every stored row of ``settings`` (also those of data sets and seeds run earlier, so a quick profile still
         shows the whole stored grid).
     """
-    tasks = [
-        {"kind": kind, "n_groups": k, "dropout_mid": mid, "seed": s, **settings}
-        for kind, k, mid in datasets
-        for s in seeds
-    ]
+    tasks = _tasks(datasets, seeds, settings)
     return _run_stored(tasks, partial(simulated_rows, device=device, methods=methods), store, settings, **grid)
+
+
+def _tasks(datasets, seeds, settings: dict) -> list[dict]:
+    """One task per data set × seed: a real data set by ``dataset`` name, a simulated one by :data:`SIMULATED_KEYS`."""
+    keys = [{"dataset": d} if isinstance(d, str) else dict(zip(SIMULATED_KEYS, d, strict=True)) for d in datasets]
+    return [{**k, "seed": s, **settings} for k in keys for s in seeds]
+
+
+def _competitor_task(seed: int, dataset: str | None = None, **params) -> list[dict]:
+    """The competitors' rows of one task: a real data set by name, else the simulated one its keys name."""
+    if dataset is not None:
+        return real_competitor_rows(dataset, seed, **params)
+    return simulated_competitor_rows(**{k: params.pop(k) for k in SIMULATED_KEYS}, seed=seed, **params)
 
 
 def _run_stored(tasks: list[dict], run, store, settings: dict, **grid) -> pd.DataFrame:
@@ -180,14 +193,15 @@ def _run_stored(tasks: list[dict], run, store, settings: dict, **grid) -> pd.Dat
 
 
 def competitor_grid(datasets, seeds, store, *, device: str = "auto", **grid) -> pd.DataFrame:
-    """Run :func:`real_competitor_rows` (both competitors) for every data set × seed not yet in ``store``.
+    """Run :func:`competitor_rows` (both competitors) for every data set × seed not yet in ``store``.
 
     The tasks carry :data:`COMPETITOR_SETTINGS`.
 
     Parameters
     ----------
     datasets
-        Names of :func:`csc_core.data.available`.
+        Names of :func:`csc_core.data.available`, or ``(kind, n_groups, dropout_mid)`` of simulated data sets
+        (:data:`csc_core.data.simulate.PAPER_DATASETS`).
     seeds
         The seeds to run.
     store
@@ -203,5 +217,5 @@ def competitor_grid(datasets, seeds, store, *, device: str = "auto", **grid) -> 
     pandas.DataFrame
         Every stored row of :data:`COMPETITOR_SETTINGS`.
     """
-    tasks = [{"dataset": d, "seed": s, **COMPETITOR_SETTINGS} for d in datasets for s in seeds]
-    return _run_stored(tasks, partial(real_competitor_rows, device=device), store, COMPETITOR_SETTINGS, **grid)
+    tasks = _tasks(datasets, seeds, COMPETITOR_SETTINGS)
+    return _run_stored(tasks, partial(_competitor_task, device=device), store, COMPETITOR_SETTINGS, **grid)

@@ -292,3 +292,27 @@ def simulated_rows(kind: str, n_groups: int, dropout_mid: float, seed: int, **pa
     return method_rows(
         simulate.paper_dataset(kind, n_groups, dropout_mid), seed, **{"methods": SIMULATED_METHODS, **params}
     )
+
+
+def simulated_competitor_rows(kind: str, n_groups: int, dropout_mid: float, seed: int, **settings) -> list[dict]:
+    """:func:`competitor_rows` on one of the paper's simulated data sets; simulating is never timed.
+
+    Parameters
+    ----------
+    kind
+        ``"balanced"`` or ``"imbalanced"``.
+    n_groups
+        Number of groups: 4, 8, 16 or 32.
+    dropout_mid
+        The dropout logistic's midpoint (the paper's −1, 0, 1, 1.5).
+    seed
+        Seeds the pretraining and every competitor.
+    **settings
+        Keyword arguments of :func:`competitor_rows` (``methods``, ``device``, Protocol fields).
+
+    Returns
+    -------
+    list of dict
+        As :func:`competitor_rows`.
+    """
+    return competitor_rows(simulate.paper_dataset(kind, n_groups, dropout_mid), seed, **settings)

@@ -42,6 +42,43 @@ def summary_table(measured: pd.DataFrame, paper: pd.DataFrame, methods=METHODS) 
     return table.sort_values(["dataset", "method"]).reset_index(drop=True).round(3)
 
 
+def kind_summary(measured: pd.DataFrame, published: pd.DataFrame, methods) -> pd.DataFrame:
+    """Per method and kind of simulated data: mean ARI over the data sets, its spread over seeds, the paper's mean.
+
+    The spread is the standard deviation, across seeds, of each seed's mean over the data sets: how much the summary
+    itself moves with the seed (the per-data-set spread is larger and shown in the figures' dots).
+
+    Parameters
+    ----------
+    measured
+        Rows with ``kind``, ``n_groups``, ``dropout_mid``, ``seed``, ``method``, ``ari``.
+    published
+        The paper's values, same columns without ``seed``, for the data sets shown.
+    methods
+        The methods shown, in this order (those without rows are left out).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by method; per kind ``<kind>`` (mean ARI), ``<kind> ± seeds`` (NaN with one seed) and
+        ``<kind>, paper``; also ``seeds`` and ``data sets`` (counted over both kinds), rounded to three decimals.
+    """
+    rows = measured[measured["method"].isin(methods)]
+    per_seed = rows.groupby(["method", "kind", "seed"])["ari"].mean()
+    mean = per_seed.groupby(["method", "kind"]).mean().unstack("kind")
+    spread = per_seed.groupby(["method", "kind"]).std().unstack("kind").add_suffix(" ± seeds")
+    paper = published.groupby(["method", "kind"])["ari"].mean().unstack("kind").add_suffix(", paper")
+    table = pd.concat([mean, spread, paper], axis=1)
+    kinds = [k for k in ("balanced", "imbalanced") if k in mean.columns]
+    table = table.reindex(columns=[c for k in kinds for c in (k, f"{k} ± seeds", f"{k}, paper")])
+    table["seeds"] = rows.groupby("method")["seed"].nunique()
+    table["data sets"] = rows.groupby("method")[["kind", "n_groups", "dropout_mid"]].apply(
+        lambda r: len(r.drop_duplicates())
+    )
+    present = [m for m in methods if m in mean.index]
+    return table.reindex(present).round(3)
+
+
 def training_comparison(
     tuning: pd.DataFrame, *, n_neighbors: int, resolution: float, settings=("mask", "epochs", "batch_size", "lr")
 ) -> pd.DataFrame:

@@ -58,3 +58,26 @@ def test_simulated_grid_stores_rows_by_data_set_and_reads_them_back(monkeypatch,
     }
     again = grids.simulated_grid(sets[:1], [0], settings, store, methods=methods, device="cpu")
     assert len(made) == 2 and len(again) == 4  # nothing rerun; every stored row of these settings returned
+
+
+def test_competitor_grid_runs_real_and_simulated_data_sets_and_resumes(monkeypatch, tmp_path, adata):
+    made, ran = [], []
+    monkeypatch.setattr(
+        benchmark.simulate, "paper_dataset", lambda kind, k, mid: made.append((kind, k, mid)) or adata.copy()
+    )
+    monkeypatch.setattr(benchmark.data, "load", lambda name: made.append(name) or adata.copy())
+
+    def fake_rows(data, seed, *, device, **protocol):  # what the grid passes: the data, the seed, the protocol
+        ran.append((data.n_obs, seed, protocol["pretrain_epochs"]))
+        return [{"method": m, "ari": 0.5 + seed} for m in benchmark.COMPETITORS]
+
+    monkeypatch.setattr(benchmark, "competitor_rows", fake_rows)
+    store = ResultStore(tmp_path / "comp.csv")
+    sets = [("balanced", 4, 1.0), "some_real_set"]
+    rows = grids.competitor_grid(sets, [0, 1], store, device="cpu")
+    assert made == [("balanced", 4, 1.0)] * 2 + ["some_real_set"] * 2
+    assert len(rows) == 8 and set(rows["pretrain_epochs"]) == {benchmark.COMPETITOR_SETTINGS["pretrain_epochs"]}
+    simulated = rows[rows["kind"] == "balanced"]
+    assert len(simulated) == 4 and simulated["dataset"].isna().all() and set(simulated["n_groups"]) == {4}
+    grids.competitor_grid(sets, [0, 1, 2], store, device="cpu")
+    assert len(ran) == 6 and [r[1] for r in ran[4:]] == [2, 2]  # only the new seed ran

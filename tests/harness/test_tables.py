@@ -1,5 +1,6 @@
 """Tables the chapters show (csc_core.harness.tables)."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -55,3 +56,28 @@ def test_preset_comparison_lines_up_presets_scanpy_and_published():
     assert t["defaults"] == pytest.approx(0.7) and t["paper settings"] == pytest.approx(0.4)
     assert t["defaults − scanpy"] == pytest.approx(0.2) and t["defaults − published"] == pytest.approx(0.05)
     assert t["seconds, defaults"] == 3 and t["seconds, paper settings"] == 30 and t["seeds"] == 2
+
+
+def test_kind_summary_means_data_sets_spreads_over_seeds_and_sets_the_paper_beside():
+    rows = pd.DataFrame(
+        [
+            {"kind": kind, "n_groups": k, "dropout_mid": 1.0, "seed": seed, "method": m, "ari": ari}
+            for kind, k, m, seed, ari in [
+                ("balanced", 4, "a", 0, 0.2),
+                ("balanced", 8, "a", 0, 0.4),  # seed 0 mean 0.3
+                ("balanced", 4, "a", 1, 0.6),
+                ("balanced", 8, "a", 1, 0.6),  # seed 1 mean 0.6
+                ("imbalanced", 4, "a", 0, 0.5),
+                ("balanced", 4, "b", 0, 0.9),
+            ]
+        ]
+    )
+    paper = pd.DataFrame(
+        [dict(kind="balanced", n_groups=k, dropout_mid=1.0, method="a", ari=v) for k, v in ((4, 0.1), (8, 0.3))]
+    )
+    t = tables.kind_summary(rows, paper, methods=["b", "a", "absent"])
+    assert list(t.index) == ["b", "a"]
+    assert t.loc["a", "balanced"] == 0.45 and t.loc["a", "balanced ± seeds"] == round(np.std([0.3, 0.6], ddof=1), 3)
+    assert t.loc["a", "balanced, paper"] == 0.2 and np.isnan(t.loc["b", "balanced, paper"])
+    assert np.isnan(t.loc["a", "imbalanced ± seeds"]) and t.loc["a", "imbalanced"] == 0.5  # one seed: no spread
+    assert t.loc["a", "seeds"] == 2 and t.loc["a", "data sets"] == 3 and t.loc["b", "data sets"] == 1
