@@ -56,12 +56,12 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
-from IPython.display import display
+from IPython.display import Markdown, display
 
 import csc_core
 from csc_core.data.reference import paper_ari_for
 from csc_core.harness import figures
-from csc_core.harness.chapter import find_root, real_data_plan
+from csc_core.harness.chapter import absent_note, find_root, real_data_plan
 from csc_core.harness.grid import local_workers
 from csc_core.harness.grids import competitor_grid, csc_settings, real_data_grid
 from csc_core.harness.methods import (
@@ -106,6 +106,8 @@ theirs = competitor_grid(
 measured = pd.concat([ours, theirs], ignore_index=True)
 print(f"{time.perf_counter() - t0:.0f} s in this run")
 shown = [d for d in csc_core.data.available() if d in set(measured["dataset"])]
+if absent_note(shown):  # every paper data set not shown is named, with why
+    display(Markdown(absent_note(shown)))
 coverage = measured.groupby("method")["seed"].nunique().reindex(METHODS)
 print("seeds stored per method:", coverage.to_dict())
 paper = paper_ari_for(shown, METHODS)

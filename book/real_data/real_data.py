@@ -56,13 +56,13 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import scanpy as sc
-from IPython.display import display
+from IPython.display import Markdown, display
 
 import csc_core
 from csc_core.data import metrics
 from csc_core.data.reference import paper_ari_for
 from csc_core.harness import figures
-from csc_core.harness.chapter import find_root, real_data_plan
+from csc_core.harness.chapter import absent_note, find_root, real_data_plan
 from csc_core.harness.grid import local_workers
 from csc_core.harness.grids import csc_settings, real_data_grid
 from csc_core.harness.methods import CSC_KMEANS, CSC_LEIDEN, METHODS, SCANPY
@@ -101,10 +101,13 @@ measured = real_data_grid(datasets, seeds, settings, store, device=device, **loc
 # of contrastive-sc can land elsewhere (the dots), scanpy's do not: see "On another processor" in the chapter
 # "Computational cost".
 # Mouse ES cells and the full-gene PBMC/bladder files are public but were not available offline where the table was
-# made; the paper profile picks them up wherever they can be downloaded.
+# made; the published book computes them before it is built (the README's "Publishing"), and any paper data set this
+# page does not show is named below the figure, with the reason.
 
 # %%
 shown = [d for d in csc_core.data.available() if d in set(measured["dataset"])]
+if absent_note(shown):  # every paper data set not shown is named, with why
+    display(Markdown(absent_note(shown)))
 paper = paper_ari_for(shown, METHODS)
 figures.ari_vs_paper(
     measured, paper, methods=METHODS, datasets=shown, title="ARI on real data: measured (bars, dots) and published (✕)"

@@ -73,3 +73,55 @@ def real_data_plan(profile: str, datasets=None, seeds=None) -> tuple[list[str], 
     if datasets is None:
         datasets = [d for d in (plan["datasets"] or data.available(paper=True)) if data.fetchable(d)]
     return list(datasets), list(seeds or plan["seeds"])
+
+
+def absent_datasets(shown) -> dict[str, str]:
+    """The paper data sets a chapter does not show, each with why: no download here, or not computed yet.
+
+    Parameters
+    ----------
+    shown
+        The data sets the chapter's stored rows hold.
+
+    Returns
+    -------
+    dict
+        Name → ``"no download"`` (neither here nor downloadable now) or ``"not computed yet"`` (downloadable: the
+        paper profile computes it), for every paper data set of :func:`csc_core.data.available` not in ``shown``.
+    """
+    from .. import data
+
+    shown = set(shown)
+    return {
+        name: "not computed yet" if data.fetchable(name) else "no download"
+        for name in data.available(paper=True)
+        if name not in shown
+    }
+
+
+def absent_note(shown) -> str:
+    """Markdown naming each paper data set a chapter does not show and why (:func:`absent_datasets`); ``""`` if none.
+
+    Parameters
+    ----------
+    shown
+        The data sets the chapter's stored rows hold.
+
+    Returns
+    -------
+    str
+        One line per reason, the data sets named; empty when every paper data set is shown.
+    """
+    absent = absent_datasets(shown)
+    lines = {
+        "no download": "**Not computed here: no download** — the file could not be found or downloaded where this page "
+        "was built: ",
+        "not computed yet": "**Not computed yet** — downloadable, but not in the stored results; the paper profile "
+        "(`make book PROFILE=paper`) computes it: ",
+    }
+    out = []
+    for reason, text in lines.items():
+        names = [n for n, r in absent.items() if r == reason]
+        if names:
+            out.append(text + ", ".join(f"`{n}`" for n in names) + ".")
+    return "\n\n".join(out)

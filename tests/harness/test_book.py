@@ -76,3 +76,37 @@ def test_computational_cost_chapter_runs_through_papermill(tmp_path):
     assert sum("image/png" in o.get("data", {}) for o in outputs) >= 2  # stage bars and the scaling curves
     text = "".join("".join(o.get("text", "")) for o in outputs)
     assert "contrastive-sc / scanpy here, 10X_PBMC_select_2100_top2000, seeds [0, 1]" in text
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not shared_data_available("worm_neuron_cell_select_2100"), reason="data not available offline")
+def test_the_paper_profile_computes_a_data_set_results_lack_and_names_those_it_cannot_download(tmp_path):
+    """What `make missing` does before the published build, here with one stored data set taken out of results/."""
+    import pandas as pd
+
+    from csc_core import data
+
+    absent = "worm_neuron_cell_select_2100"
+    results = tmp_path / "results"
+    results.mkdir()
+    stored = pd.read_csv(ROOT / "results" / "real_data.csv")
+    stored[stored["dataset"] != absent].to_csv(results / "real_data.csv", index=False)
+    out = book.execute(
+        ROOT / "book" / "real_data" / "real_data.py",
+        tmp_path / "real_data.ipynb",
+        parameters={"profile": "paper", "seeds": [0], "results_dir": str(results)},
+    )
+    rows = pd.read_csv(results / "real_data.csv")
+    new = rows[rows["dataset"] == absent]
+    assert len(new) == 4 and set(new["seed"]) == {0}  # one row per method, computed now
+    assert len(rows) == len(stored[stored["dataset"] != absent]) + 4  # nothing else was recomputed
+    nb = json.loads(out.read_text())
+    outputs = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    shown = "".join("".join(o.get("data", {}).get("text/html", "")) for o in outputs)
+    notes = "".join("".join(o.get("data", {}).get("text/markdown", "")) for o in outputs)
+    assert absent in shown  # the chapter's table holds the data set computed now
+    for name in data.available(paper=True):  # every paper data set is shown, or named with why it is not
+        assert name in shown or f"`{name}`" in notes, name
+    if not all(data.fetchable(n) for n in data.available(paper=True)):
+        assert notes.count("Not computed here: no download") == 1

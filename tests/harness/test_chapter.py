@@ -25,3 +25,16 @@ def test_real_data_plan_follows_the_profile_unless_told_otherwise(monkeypatch):
     assert chapter.real_data_plan("paper", ["x"], [5]) == (["x"], [5])
     with pytest.raises(ValueError, match="profile"):
         chapter.real_data_plan("full")
+
+
+def test_absent_note_names_every_paper_data_set_not_shown_with_why(monkeypatch):
+    from csc_core import data
+    from csc_core.harness import chapter
+
+    monkeypatch.setattr(data, "available", lambda paper=None: ["a", "b", "c", "d"])
+    monkeypatch.setattr(data, "fetchable", lambda name: name == "c")
+    assert chapter.absent_datasets(["a"]) == {"b": "no download", "c": "not computed yet", "d": "no download"}
+    note = chapter.absent_note(["a"])
+    assert "Not computed here: no download" in note and "`b`, `d`." in note
+    assert "Not computed yet" in note and "`c`." in note and "`a`" not in note
+    assert chapter.absent_note(["a", "b", "c", "d"]) == ""
