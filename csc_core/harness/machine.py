@@ -43,6 +43,35 @@ def load_average() -> float:
         return float("nan")
 
 
+#: A stored run counts as made on an otherwise idle machine when the 1-minute load average as it started was at most
+#: the machine's cores plus this: the run's own threads, and nothing else, kept the cores busy.
+IDLE_MARGIN = 0.5
+
+
+def idle_rows(rows: pd.DataFrame, cores: int | None = None) -> pd.DataFrame:
+    """The rows whose wall time was measured on an otherwise idle machine (recorded load ≤ cores + :data:`IDLE_MARGIN`).
+
+    Rows without a recorded load (``load_1min`` missing or empty: stored before it was recorded) are left out: their
+    seconds may include other jobs' time.
+
+    Parameters
+    ----------
+    rows
+        Stored rows with ``seconds`` and, where recorded, ``load_1min``.
+    cores
+        The cores of the machine that made them; ``None``: this machine's.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The idle-machine rows.
+    """
+    if "load_1min" not in rows:
+        return rows.iloc[:0]
+    limit = (cores or os.cpu_count() or 1) + IDLE_MARGIN
+    return rows[rows["load_1min"].notna() & (rows["load_1min"] <= limit)]
+
+
 def describe_cpuinfo(text: str) -> str | None:
     """``"<model name> (<vector extension>)"`` from the text of ``/proc/cpuinfo``; ``None`` without a model name.
 

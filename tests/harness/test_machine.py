@@ -39,3 +39,15 @@ def test_labels_stored_before_the_vector_extension_get_todays_names():
     assert list(rows["cpu"].fillna("-"))[0] == "AMD EPYC"  # the caller's table is left as stored
     assert computed_on(rows.iloc[:2]) == "AMD EPYC (AVX-512) (1 row), AMD EPYC (AVX2) (1 row)"
     assert relabel_processors(pd.DataFrame({"ari": [0.5]})).columns.tolist() == ["ari"]
+
+
+def test_idle_rows_keep_runs_whose_load_did_not_exceed_the_cores():
+    import numpy as np
+    import pandas as pd
+
+    from csc_core.harness.machine import IDLE_MARGIN, idle_rows
+
+    rows = pd.DataFrame({"seconds": [1, 2, 3, 4], "load_1min": [0.1, 2 + IDLE_MARGIN, 2.6, np.nan]})
+    assert list(idle_rows(rows, cores=2)["seconds"]) == [1, 2]  # 2.6: shared; NaN: not recorded
+    assert list(idle_rows(rows, cores=4)["seconds"]) == [1, 2, 3]
+    assert idle_rows(rows.drop(columns="load_1min"), cores=2).empty  # stored before loads were recorded
