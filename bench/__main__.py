@@ -1,7 +1,8 @@
 """``python -m bench <name> [options]``: run one benchmark (``--help`` after the name lists its options).
 
 Benchmarks: speed, speed-frontier, timing, tune, tune-speed, tune-resolution, scale, early-stopping,
-stopping-trajectory, seed-spread, clustering-spread, param-hash, generalisation, clustering-cost. ``bench/README.md``
+stopping-trajectory, seed-spread, clustering-spread, param-hash, generalisation, clustering-cost,
+competitor-speed. ``bench/README.md``
 says what each answers, where its rows go and how long it takes.
 """
 
@@ -24,6 +25,7 @@ BENCHMARKS = {
     "param-hash": "bench.param_hash",
     "generalisation": "bench.generalisation",
     "clustering-cost": "bench.clustering_cost",
+    "competitor-speed": "bench.competitor_speed",
 }
 
 

@@ -14,6 +14,7 @@ from ..method.device import resolve_device
 from ..method.preprocess import preprocess
 from ..method.validation import check_counts, check_int, check_seed
 from ..pipeline.cluster import kmeans
+from .fast_step import FastZINBStep, ZINBData, resolve_kernel, resolve_precision
 from .joint import joint_training
 from .protocol import PROTOCOL, Protocol
 from .stages import STAGES
@@ -61,6 +62,8 @@ def fit_competitors(
     seed: int = 0,
     device: str | torch.device = "auto",
     layer: str | None = None,
+    kernel: str = "auto",
+    precision: str = "auto",
     progress: bool = True,
 ) -> dict[str, tuple[np.ndarray, np.ndarray, dict]]:
     """Pretrain one ZINB autoencoder, then run each of ``methods`` (``"scdeepcluster"``, ``"sczidesk"``) from a copy.
@@ -84,6 +87,12 @@ def fit_competitors(
         ``"auto"``, ``"cpu"`` or ``"cuda"``.
     layer
         Read counts from this layer.
+    kernel
+        The training step: ``"auto"`` (the fast step on a CPU, the reference elsewhere), ``"fast"`` or ``"torch"``
+        (:func:`csc_core.competitors.fast_step.resolve_kernel`).
+    precision
+        The fast step's matrix products: ``"auto"`` (bfloat16 where the CPU has hardware for it), ``"float32"`` or
+        ``"bfloat16"``.
     progress
         Progress bars over epochs.
 
@@ -102,6 +111,8 @@ def fit_competitors(
     counts = adata.X if layer is None else adata.layers[layer]
     check_counts(counts, min_cells=n_clusters, why=f"n_clusters={n_clusters}")
     dev = resolve_device(device)
+    kernel_used = resolve_kernel(kernel, dev)
+    precision_used = resolve_precision(precision) if kernel_used == "fast" else "float32"
     t0 = time.perf_counter()
     x, raw, sf = (
         torch.from_numpy(a).to(dev) for a in zinb_inputs(adata, n_genes=protocol.n_genes, layer=layer, seed=seed)
@@ -118,6 +129,8 @@ def fit_competitors(
         epochs=protocol.pretrain_epochs,
         batch_size=protocol.batch_size,
         seed=seed,
+        kernel=kernel_used,
+        precision=precision_used,
         progress=progress,
     )
     t2 = time.perf_counter()
@@ -128,7 +141,10 @@ def fit_competitors(
     for method in methods:
         t3 = time.perf_counter()
         model = copy.deepcopy(pretrained)
-        stage = STAGES[method](model, centres_of(z0, init, n_clusters))
+        step = None
+        if kernel_used == "fast":
+            step = FastZINBStep(model, ZINBData(x, raw, sf), precision=precision_used)
+        stage = STAGES[method](model, centres_of(z0, init, n_clusters), None if step is None else [step.params])
         labels, rec = joint_training(
             model,
             stage.head,
@@ -143,6 +159,7 @@ def fit_competitors(
             seed=seed,
             progress=progress,
             desc=method,
+            step=step,
         )
         t4 = time.perf_counter()
         params = {
@@ -154,6 +171,8 @@ def fit_competitors(
             "stage_starts": [int(e) for e in rec["stage_starts"]],
             "seed": int(seed),
             "device": str(dev),
+            "kernel": kernel_used,
+            "precision": precision_used,
             "layer": layer,
         }
         record = {

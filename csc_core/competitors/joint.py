@@ -10,6 +10,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from ..method.dec import target_distribution
+from .fast_step import FastZINBStep, train_epoch_fast
 from .zinb import ZINBAutoencoder, train_epoch
 
 
@@ -29,6 +30,7 @@ def joint_training(
     seed: int = 0,
     progress: bool = True,
     desc: str = "clustering",
+    step: FastZINBStep | None = None,
 ) -> tuple[np.ndarray, dict]:
     """Train autoencoder and clustering head together, in ``n_stages`` stages of at most ``epochs`` epochs in all.
 
@@ -62,6 +64,9 @@ def joint_training(
         A progress bar over epochs.
     desc
         The bar's label.
+    step
+        The model's fast step (:class:`~csc_core.competitors.fast_step.FastZINBStep`, with ``optimizer`` over its
+        flat parameters), or ``None`` for the reference step.
 
     Returns
     -------
@@ -86,13 +91,23 @@ def joint_training(
                 starts.append(epoch)
         previous, p_all = labels, target_distribution(q_all)
 
-        def clustering_term(idx, p_all=p_all, stage=stage):
-            q, d2 = head(model.embed(x[idx]))
+        def clustering_term(z, idx, p_all=p_all, stage=stage):
+            q, d2 = head(z)
             return loss(q, p_all[idx], d2, stage)
 
-        total = train_epoch(
-            model, x, counts, size_factors, optimizer, batch_size=batch_size, generator=gen, extra_loss=clustering_term
-        )
+        if step is None:
+            total = train_epoch(
+                model,
+                x,
+                counts,
+                size_factors,
+                optimizer,
+                batch_size=batch_size,
+                generator=gen,
+                extra_loss=clustering_term,
+            )
+        else:
+            total = train_epoch_fast(step, optimizer, batch_size=batch_size, generator=gen, extra_loss=clustering_term)
         history.append(total)
         bar.set_postfix(loss=f"{total:.3f}")
     with torch.no_grad():

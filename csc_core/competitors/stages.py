@@ -45,7 +45,7 @@ class Stage:
     n_stages: int
 
 
-def scdeepcluster_stage(model: nn.Module, centres: torch.Tensor) -> Stage:
+def scdeepcluster_stage(model: nn.Module, centres: torch.Tensor, params=None) -> Stage:
     """scDeepCluster's clustering stage from KMeans ``centres`` on the latent space.
 
     Parameters
@@ -54,6 +54,8 @@ def scdeepcluster_stage(model: nn.Module, centres: torch.Tensor) -> Stage:
         The autoencoder to fine-tune.
     centres
         Initial centres, clusters × latent size.
+    params
+        The autoencoder's parameters for the optimiser (default ``model.parameters()``; the fast step's flat vector).
 
     Returns
     -------
@@ -61,11 +63,13 @@ def scdeepcluster_stage(model: nn.Module, centres: torch.Tensor) -> Stage:
     """
     head = ClusteringHead(centres).to(centres.device)
     # DEC's clustering stage: Adadelta (scDeepCluster: lr 1, rho 0.95), KL weight gamma = 1
-    opt = torch.optim.Adadelta([*model.parameters(), *head.parameters()], lr=1.0, rho=0.95)
+    opt = torch.optim.Adadelta(
+        [*(model.parameters() if params is None else params), *head.parameters()], lr=1.0, rho=0.95
+    )
     return Stage(head, opt, lambda q, p, d2, stage: kl_divergence(p, q), 1)
 
 
-def sczidesk_stage(model: nn.Module, centres: torch.Tensor) -> Stage:
+def sczidesk_stage(model: nn.Module, centres: torch.Tensor, params=None) -> Stage:
     """scziDesk's clustering stage from KMeans ``centres``: weighted soft K-means, then self-training on top.
 
     Parameters
@@ -74,13 +78,15 @@ def sczidesk_stage(model: nn.Module, centres: torch.Tensor) -> Stage:
         The autoencoder to fine-tune.
     centres
         Initial centres, clusters × latent size.
+    params
+        The autoencoder's parameters for the optimiser (default ``model.parameters()``; the fast step's flat vector).
 
     Returns
     -------
     The stage.
     """
     head = SoftKMeansHead(centres).to(centres.device)
-    opt = torch.optim.Adam([*model.parameters(), *head.parameters()], lr=1e-3)
+    opt = torch.optim.Adam([*(model.parameters() if params is None else params), *head.parameters()], lr=1e-3)
 
     def loss(q, p, d2, stage):
         out = (q * d2).sum(dim=1).mean()

@@ -6,6 +6,12 @@ mean (times the cell's size factor), the dispersion and the dropout probability 
 the ZINB negative log-likelihood of the observed counts. Written here because no maintained library offers this
 autoencoder as a torch module to build on (scvi-tools' ZINB models are variational and tied to AnnData); the module
 never sees AnnData.
+
+Two implementations of a training step, chosen by ``kernel``: ``"torch"`` is the readable reference below (three
+head layers, :func:`zinb_nll` through autograd, PyTorch's optimiser loop) and the specification; ``"fast"`` (the
+default on a CPU, :mod:`csc_core.competitors.fast_step`) computes the same loss and gradients with a compiled loss
+gradient, a written-out backward pass and bfloat16 matrix products where the CPU has them. Its input noise comes from
+another generator than ``torch.randn``, so the same seed trains another (equally good) autoencoder.
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
+
+from .fast_step import FastZINBStep, ZINBData, resolve_kernel, train_epoch_fast
 
 _EPS = 1e-10
 
@@ -161,6 +169,8 @@ def pretrain(
     batch_size: int,
     lr: float = 1e-3,
     seed: int = 0,
+    kernel: str = "auto",
+    precision: str = "auto",
     progress: bool = True,
 ) -> np.ndarray:
     """Train ``model`` in place on the ZINB loss of ``counts`` given noisy ``x`` (Adam with AMSGrad, as scDeepCluster).
@@ -183,6 +193,12 @@ def pretrain(
         Adam's learning rate.
     seed
         Seeds the minibatch order and the noise.
+    kernel
+        ``"auto"``, ``"fast"`` or ``"torch"`` (:func:`csc_core.competitors.fast_step.resolve_kernel`): the
+        implementation of a step; ``"auto"`` is the fast step on a CPU, the reference elsewhere.
+    precision
+        The fast step's matrix products: ``"auto"``, ``"float32"`` or ``"bfloat16"``
+        (:func:`csc_core.competitors.fast_step.resolve_precision`); the reference is always float32.
     progress
         A progress bar over epochs.
 
@@ -193,11 +209,22 @@ def pretrain(
     if epochs < 1:
         raise ValueError(f"epochs must be at least 1, got {epochs}.")
     gen = torch.Generator().manual_seed(seed)
-    opt = torch.optim.Adam(model.parameters(), lr=lr, amsgrad=True)
+    if resolve_kernel(kernel, x.device) == "fast":
+        step = FastZINBStep(model, ZINBData(x, counts, size_factors), precision=precision)
+        opt = torch.optim.Adam([step.params], lr=lr, amsgrad=True, fused=True)
+
+        def epoch():
+            return train_epoch_fast(step, opt, batch_size=batch_size, generator=gen)
+    else:
+        opt = torch.optim.Adam(model.parameters(), lr=lr, amsgrad=True)
+
+        def epoch():
+            return train_epoch(model, x, counts, size_factors, opt, batch_size=batch_size, generator=gen)
+
     history = []
     bar = tqdm(range(epochs), desc="ZINB autoencoder", unit="epoch", disable=not progress, leave=False)
     for _ in bar:
-        total = train_epoch(model, x, counts, size_factors, opt, batch_size=batch_size, generator=gen)
+        total = epoch()
         history.append(total)
         bar.set_postfix(loss=f"{total:.3f}")
     return np.asarray(history)
@@ -212,7 +239,7 @@ def train_epoch(
     *,
     batch_size: int,
     generator: torch.Generator,
-    extra_loss: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    extra_loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
 ) -> float:
     """One pass over shuffled minibatches: the ZINB loss of the noisy reconstruction, plus an extra term when given.
 
@@ -229,7 +256,8 @@ def train_epoch(
     generator
         The random generator of the order and the noise.
     extra_loss
-        ``extra_loss(idx)`` of the minibatch's cell indices (a clustering stage's term), added to the ZINB loss.
+        ``extra_loss(z, idx)`` of the minibatch's noise-free latent embedding and cell indices (a clustering stage's
+        term), added to the ZINB loss.
 
     Returns
     -------
@@ -243,7 +271,7 @@ def train_epoch(
         _, mean, disp, pi = model(x[idx], size_factors[idx], generator=generator)
         loss = zinb_nll(counts[idx], mean, disp, pi)
         if extra_loss is not None:
-            loss = loss + extra_loss(idx)
+            loss = loss + extra_loss(model.embed(x[idx]), idx)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

@@ -18,20 +18,22 @@ _HERE = Path(__file__).resolve().parent
 DEPENDENCIES = {"step.py": ("layers.py", "nt_xent.py", "_jit.py"), "adam.py": ("_jit.py",)}
 
 
-def refresh_cache_stamp(folder: Path = _HERE) -> list[str]:
+def refresh_cache_stamp(folder: Path = _HERE, dependencies: dict | None = None) -> list[str]:
     """Touch every file of :data:`DEPENDENCIES` that is older than one of its helpers' files.
 
     Parameters
     ----------
     folder
         The folder holding the files (this package's).
+    dependencies
+        File → the files its compiled helpers come from (default :data:`DEPENDENCIES`).
 
     Returns
     -------
     The names of the files touched (none where the package is read-only: an installed copy is written all at once).
     """
     touched = []
-    for name, helpers in DEPENDENCIES.items():
+    for name, helpers in (DEPENDENCIES if dependencies is None else dependencies).items():
         target = folder / name
         try:
             newest = max((folder / h).stat().st_mtime for h in helpers)
