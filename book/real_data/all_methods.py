@@ -46,6 +46,7 @@ seeds = None  # None: the profile's seeds for contrastive-sc and the reference p
 competitor_seeds = None  # None: the profile's seeds for scDeepCluster and sczi
 device = "auto"  # "auto", "cpu" or "cuda"
 kernel = "torch"  # training step: "torch" (the stored tables' kernel), or "auto" for the compiled CPU step
+competitor_kernel = "auto"  # the competitors' step: "auto" (the fast CPU step, torch elsewhere) or "torch"
 workers = 1  # processes for runs not yet stored: 2 on two cores, ~1.5x faster (harness.grid.local_workers)
 results_dir = None  # None: the repository's results/ folder
 
@@ -63,7 +64,7 @@ from csc_core.data.reference import paper_ari_for
 from csc_core.harness import figures
 from csc_core.harness.chapter import absent_note, find_root, real_data_plan
 from csc_core.harness.grid import local_workers
-from csc_core.harness.grids import competitor_grid, csc_settings, real_data_grid
+from csc_core.harness.grids import competitor_grid, competitor_settings, csc_settings, real_data_grid
 from csc_core.harness.machine import idle_rows
 from csc_core.harness.methods import (
     CSC_KMEANS,
@@ -102,7 +103,12 @@ ours = real_data_grid(
     **local_workers(workers),
 )
 theirs = competitor_grid(
-    datasets, competitor_seeds, ResultStore(results_dir / "competitors.csv"), device=device, **local_workers(workers)
+    datasets,
+    competitor_seeds,
+    ResultStore(results_dir / "competitors.csv"),
+    competitor_settings(competitor_kernel, device=device),
+    device=device,
+    **local_workers(workers),
 )
 measured = pd.concat([ours, theirs], ignore_index=True)
 print(f"{time.perf_counter() - t0:.0f} s in this run")

@@ -60,6 +60,7 @@ preset = "default"  # "default" or "paper" (csc_core.PAPER)
 seeds = None  # None: the profile's seeds
 device = "auto"  # "auto", "cpu" or "cuda"
 kernel = "torch"  # training step: "torch" (the stored tables' kernel), or "auto" for the compiled CPU step
+competitor_kernel = "auto"  # the competitors' step: "auto" (the fast CPU step, torch elsewhere) or "torch"
 workers = 1  # processes for runs not yet stored: 2 on two cores, ~1.5x faster (harness.grid.local_workers)
 results_dir = None  # None: the repository's results/ folder
 
@@ -78,7 +79,7 @@ from csc_core.data.reference import paper_ari_simulated
 from csc_core.harness import figures
 from csc_core.harness.chapter import find_root
 from csc_core.harness.grid import local_workers
-from csc_core.harness.grids import competitor_grid, simulated_grid, simulated_settings
+from csc_core.harness.grids import competitor_grid, competitor_settings, simulated_grid, simulated_settings
 from csc_core.harness.methods import (
     CSC_KMEANS,
     CSC_LEIDEN,
@@ -122,7 +123,14 @@ shown = sorted(set(zip(measured["kind"], measured["n_groups"], measured["dropout
 print(f"data sets with results: {len(shown)} of 32; seeds: {sorted(int(s) for s in measured['seed'].unique())}")
 published = paper_ari_simulated()
 competitor_store = ResultStore(results_dir / "simulated_competitors.csv")
-competitors = competitor_grid(datasets, seeds, competitor_store, device=device, **local_workers(workers))
+competitors = competitor_grid(
+    datasets,
+    seeds,
+    competitor_store,
+    competitor_settings(competitor_kernel, device=device),
+    device=device,
+    **local_workers(workers),
+)
 keys = ["kind", "n_groups", "dropout_mid"]
 competitors = competitors.merge(pd.DataFrame(shown, columns=keys)).merge(measured[keys + ["seed"]].drop_duplicates())
 everything = pd.concat([measured, competitors], ignore_index=True)

@@ -95,7 +95,13 @@ def resolve_precision(precision: str) -> str:
 
 @contextmanager
 def numba_threads():
-    """numba's parallel loops on as many threads as PyTorch uses (numba's own count is set back afterwards)."""
+    """numba's parallel loops on as many threads as PyTorch uses (numba's own count is set back afterwards).
+
+    Yields
+    ------
+    None
+        Inside the ``with`` block numba runs on PyTorch's thread count.
+    """
     wanted = max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS))
     before = numba.get_num_threads()
     numba.set_num_threads(wanted)

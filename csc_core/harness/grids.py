@@ -6,6 +6,8 @@ from functools import partial
 
 import pandas as pd
 
+from ..competitors.fast_step import resolve_kernel as resolve_competitor_kernel
+from ..competitors.fast_step import resolve_precision
 from ..kernels import resolve_kernel
 from ..method.device import resolve_device
 from ..pipeline.resolution import AUTO_RULE
@@ -192,10 +194,35 @@ def _run_stored(tasks: list[dict], run, store, settings: dict, **grid) -> pd.Dat
     return rows
 
 
-def competitor_grid(datasets, seeds, store, *, device: str = "auto", **grid) -> pd.DataFrame:
+def competitor_settings(kernel: str = "auto", precision: str = "auto", *, device: str = "auto") -> dict:
+    """Every setting that identifies a competitor result: the protocol, and the training step, resolved.
+
+    Parameters
+    ----------
+    kernel
+        ``"auto"``, ``"fast"`` or ``"torch"`` (:func:`csc_core.competitors.fast_step.resolve_kernel`).
+    precision
+        ``"auto"``, ``"float32"`` or ``"bfloat16"``: the fast step's matrix products (the reference's are float32).
+    device
+        Where the step runs (the fast step is CPU-only).
+
+    Returns
+    -------
+    dict
+        :data:`~csc_core.harness.methods.COMPETITOR_SETTINGS` with ``kernel`` and ``precision`` as they will run:
+        rows of another step are stored beside these, never read back as theirs.
+    """
+    used = resolve_competitor_kernel(kernel, resolve_device(device))
+    used_precision = resolve_precision(precision) if used == "fast" else "float32"
+    return {**COMPETITOR_SETTINGS, "kernel": used, "precision": used_precision}
+
+
+def competitor_grid(
+    datasets, seeds, store, settings: dict | None = None, *, device: str = "auto", **grid
+) -> pd.DataFrame:
     """Run :func:`competitor_rows` (both competitors) for every data set × seed not yet in ``store``.
 
-    The tasks carry :data:`COMPETITOR_SETTINGS`.
+    The tasks carry ``settings`` (:func:`competitor_settings`).
 
     Parameters
     ----------
@@ -206,6 +233,8 @@ def competitor_grid(datasets, seeds, store, *, device: str = "auto", **grid) -> 
         The seeds to run.
     store
         The :class:`~csc_core.harness.store.ResultStore`.
+    settings
+        :func:`competitor_settings`'s dict; ``None``: its defaults on ``device``.
     device
         ``"auto"``, ``"cpu"`` or ``"cuda"``.
     **grid
@@ -215,7 +244,8 @@ def competitor_grid(datasets, seeds, store, *, device: str = "auto", **grid) -> 
     Returns
     -------
     pandas.DataFrame
-        Every stored row of :data:`COMPETITOR_SETTINGS`.
+        Every stored row of ``settings``.
     """
-    tasks = _tasks(datasets, seeds, COMPETITOR_SETTINGS)
-    return _run_stored(tasks, partial(_competitor_task, device=device), store, COMPETITOR_SETTINGS, **grid)
+    settings = settings if settings is not None else competitor_settings(device=device)
+    tasks = _tasks(datasets, seeds, settings)
+    return _run_stored(tasks, partial(_competitor_task, device=device), store, settings, **grid)

@@ -185,7 +185,16 @@ def real_data_rows(dataset: str, seed: int, **params) -> list[dict]:
     return method_rows(data.load(dataset), seed, **params)
 
 
-def competitor_rows(adata, seed: int, *, methods=tuple(COMPETITORS), device: str = "auto", **settings) -> list[dict]:
+def competitor_rows(
+    adata,
+    seed: int,
+    *,
+    methods=tuple(COMPETITORS),
+    device: str = "auto",
+    kernel: str = "auto",
+    precision: str = "auto",
+    **settings,
+) -> list[dict]:
     """The competitors on ``adata``, told the true number of clusters, from one shared pretraining.
 
     Parameters
@@ -198,6 +207,8 @@ def competitor_rows(adata, seed: int, *, methods=tuple(COMPETITORS), device: str
         Keys of :data:`COMPETITORS`.
     device
         ``"auto"``, ``"cpu"`` or ``"cuda"``.
+    kernel, precision
+        The training step (:func:`csc_core.competitors.fit_competitors`'s).
     **settings
         Fields of :class:`csc_core.competitors.Protocol`, overriding :data:`COMPETITOR_SETTINGS`.
 
@@ -226,6 +237,8 @@ def competitor_rows(adata, seed: int, *, methods=tuple(COMPETITORS), device: str
         device=device,
         progress=False,
         protocol=PROTOCOL.replace(**settings),
+        kernel=kernel,
+        precision=precision,
     )
     rows = []
     for method in methods:
