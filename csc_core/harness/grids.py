@@ -31,6 +31,10 @@ SIMULATED_KEYS = ("kind", "n_groups", "dropout_mid")
 #: existed): the book's chapters ask for it, so their stored rows are read back and re-running a chapter on the same
 #: kind of processor reproduces them. ``-p kernel auto`` runs the compiled step instead (rows stored beside them).
 BOOK_KERNEL = "torch"
+#: The precision of the competitors' matrix products in the book's stored tables: float32, which every CPU computes in
+#: hardware. bfloat16 (``precision="auto"`` on a CPU with AMX or AVX512-BF16) is faster there but emulated, and slow,
+#: elsewhere — rows a reader on another processor could not reproduce at the same cost.
+BOOK_COMPETITOR_PRECISION = "float32"
 
 
 def csc_settings(preset: str = "default", *, kernel: str = BOOK_KERNEL, device: str = "auto", **overrides) -> dict:
@@ -194,7 +198,9 @@ def _run_stored(tasks: list[dict], run, store, settings: dict, **grid) -> pd.Dat
     return rows
 
 
-def competitor_settings(kernel: str = "auto", precision: str = "auto", *, device: str = "auto") -> dict:
+def competitor_settings(
+    kernel: str = "auto", precision: str = BOOK_COMPETITOR_PRECISION, *, device: str = "auto"
+) -> dict:
     """Every setting that identifies a competitor result: the protocol, and the training step, resolved.
 
     Parameters
@@ -202,7 +208,8 @@ def competitor_settings(kernel: str = "auto", precision: str = "auto", *, device
     kernel
         ``"auto"``, ``"fast"`` or ``"torch"`` (:func:`csc_core.competitors.fast_step.resolve_kernel`).
     precision
-        ``"auto"``, ``"float32"`` or ``"bfloat16"``: the fast step's matrix products (the reference's are float32).
+        ``"auto"``, ``"float32"`` or ``"bfloat16"``: the fast step's matrix products (the reference's are float32);
+        the book's tables use :data:`BOOK_COMPETITOR_PRECISION`.
     device
         Where the step runs (the fast step is CPU-only).
 
