@@ -1,4 +1,4 @@
-"""The paper's published ARI values (authors' result files), used as marks beside what the book measures."""
+"""The paper's published values — ARI (authors' result files) and timings (the paper's text) — as marks beside ours."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ import pandas as pd
 from .registry import REGISTRY
 
 _FILE = "paper_ari.csv"
+_TIMING_FILE = "paper_timing.csv"
 
 
-def _path() -> Path:
-    packaged = Path(__file__).with_name(_FILE)  # shipped inside a wheel
-    return packaged if packaged.exists() else Path(__file__).resolve().parents[2] / "data" / _FILE
+def _path(name: str = _FILE) -> Path:
+    packaged = Path(__file__).with_name(name)  # shipped inside a wheel
+    return packaged if packaged.exists() else Path(__file__).resolve().parents[2] / "data" / name
 
 
 def paper_ari(category: str | None = None) -> pd.DataFrame:
@@ -82,3 +83,28 @@ def paper_ari_simulated(kind: str | None = None, methods=None) -> pd.DataFrame:
     if methods is not None:
         df = df[df["method"].isin(methods)]
     return df[["kind", "n_groups", "dropout_mid", "method", "ari"]].reset_index(drop=True)
+
+
+def paper_timing(measure: str | None = None) -> pd.DataFrame:
+    """The paper's published timings of contrastive-sc (published version: one encoder, 30 epochs, on a GPU).
+
+    Transcribed from the computational analysis of :cite:p:`ciortan2021contrastive` (BMC Bioinformatics 22:280, 2021;
+    each row's ``source`` says so): training seconds against cells on simulated data with 500 genes (1,000 to 50,000
+    cells, "linear"), and the whole pipeline (preprocessing, training and KMeans) on each real data set, given as a
+    range.
+
+    Parameters
+    ----------
+    measure
+        ``"training"`` (seconds against cells) or ``"pipeline per real data set"``; ``None`` for both.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``measure``, ``n_cells``, ``n_genes``, ``epochs``, ``hardware``, ``seconds_low``, ``seconds_high``
+        (equal for a single value) and ``source``.
+    """
+    df = pd.read_csv(_path(_TIMING_FILE))
+    if measure is not None:
+        df = df[df["measure"] == measure].reset_index(drop=True)
+    return df

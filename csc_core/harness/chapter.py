@@ -38,6 +38,24 @@ def find_root(start: str | os.PathLike = ".") -> Path:
     raise FileNotFoundError(f"No _toc.yml at or above {start}: run this from inside the book's repository.")
 
 
+def glue_values(values: dict) -> None:
+    """Glue each value under its name for the chapter's prose (MyST-NB ``glue``, not displayed where it is glued).
+
+    The markdown then quotes them as ``{glue:text}`name:.2f```. numpy scalars are glued as the Python number they
+    hold, so that the page never shows a repr such as ``np.float64(1.5)``.
+
+    Parameters
+    ----------
+    values
+        Name → value.
+    """
+    import numpy as np
+    from myst_nb import glue
+
+    for name, value in values.items():
+        glue(name, value.item() if isinstance(value, np.generic) else value, display=False)
+
+
 def real_data_plan(profile: str, datasets=None, seeds=None) -> tuple[list[str], list[int]]:
     """The data sets and seeds a real-data chapter runs.
 

@@ -249,3 +249,101 @@ def reclustered_comparison(rows: pd.DataFrame, *, before: str, seeds=None, exclu
         for clustering, group in rows.groupby(rows["clustering"].astype(str), sort=False)
     }
     return pd.concat(parts, names=["clustering"]) if parts else pd.DataFrame()
+
+
+def speed_runs(rows: pd.DataFrame, *, kernel: str | None = None, n: int = 2, cores: int = 2) -> pd.DataFrame:
+    """The ``n`` latest complete speed runs on one processor, leaving out runs measured on a busy machine.
+
+    A run counts as busy when any of its rows recorded a 1-minute load above ``cores`` +
+    :data:`csc_core.harness.machine.IDLE_MARGIN` (:func:`csc_core.harness.machine.idle_rows`); runs stored before the
+    load was recorded are kept, marked as not checked. The processor is that of the latest run left.
+
+    Parameters
+    ----------
+    rows
+        Rows of ``python -m bench speed``: ``run``, ``cpu``, ``dataset``, ``method`` (and ``kernel``, ``load_1min``).
+    kernel
+        Only runs whose contrastive-sc trained with this kernel; ``None``: any.
+    n
+        How many runs to give (fewer when fewer are stored).
+    cores
+        The cores of the machines that made them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by run, oldest first: ``cpu``, ``rows``, ``max_load`` (the highest recorded 1-minute load; NaN when
+        none was recorded) and ``idle`` (``True``, or ``None`` when not checked). Empty when no run qualifies.
+    """
+    from .machine import idle_rows
+
+    out = []
+    for run in complete_runs(rows, kernel=kernel):
+        part = rows[rows["run"] == run]
+        loads = part["load_1min"].dropna() if "load_1min" in part.columns else pd.Series(dtype=float)
+        idle = None if loads.empty else len(idle_rows(part.loc[loads.index], cores=cores)) == len(loads)
+        if idle is not False:
+            out.append(
+                {"run": run, "cpu": part["cpu"].iloc[0], "rows": len(part), "max_load": loads.max(), "idle": idle}
+            )
+    table = pd.DataFrame(out, columns=["run", "cpu", "rows", "max_load", "idle"]).set_index("run")
+    if table.empty:
+        return table
+    return table[table["cpu"] == table["cpu"].iloc[-1]].tail(n)
+
+
+def spread_summary(sources: pd.DataFrame) -> dict:
+    """The numbers the cost chapter quotes about where the ARI's spread comes from.
+
+    Parameters
+    ----------
+    sources
+        :func:`spread_sources`' table.
+
+    Returns
+    -------
+    dict
+        ``n_clustering_bigger`` (data sets where Leiden's seed moves the ARI more than the training seed),
+        ``n_spread_sets``, ``clustering_range_max`` and ``clustering_range_set`` (the largest mean range over
+        clustering seeds, and its data set's name for readers), ``training_sd_max``, ``n_training_seeds`` and
+        ``n_cluster_seeds``.
+    """
+    from .tables import dataset_label
+
+    return {
+        "n_clustering_bigger": int((sources["clustering sd"] > sources["training sd"]).sum()),
+        "n_spread_sets": len(sources),
+        "clustering_range_max": float(sources["clustering range"].max()),
+        "clustering_range_set": dataset_label(str(sources["clustering range"].idxmax())),
+        "training_sd_max": float(sources["training sd"].max()),
+        "n_training_seeds": int(sources["training seeds"].max()),
+        "n_cluster_seeds": int(sources["clustering seeds"].max()),
+    }
+
+
+def processor_summary(csc: pd.DataFrame, scanpy: pd.DataFrame) -> dict:
+    """The numbers the cost chapter quotes about the same runs on several processors.
+
+    Parameters
+    ----------
+    csc, scanpy
+        :func:`across_cpus`' tables for contrastive-sc and for scanpy.
+
+    Returns
+    -------
+    dict
+        ``n_cpus``, ``cpu_seed_change`` (the largest change of one seed's ARI), ``cpu_mean_low`` and ``cpu_mean_high``
+        (the lowest and highest processor's mean over the data sets of contrastive-sc's mean ARI),
+        ``scanpy_seed_change``, ``scanpy_changed`` (scanpy's runs whose ARI differs between processors) and
+        ``n_cpu_runs``.
+    """
+    means = csc.drop(columns="spread").groupby("dataset").mean().mean()
+    return {
+        "n_cpus": len(means),
+        "cpu_seed_change": float(csc["spread"].max()),
+        "cpu_mean_low": float(means.min()),
+        "cpu_mean_high": float(means.max()),
+        "scanpy_seed_change": float(scanpy["spread"].max()),
+        "scanpy_changed": int((scanpy["spread"] > 0).sum()),
+        "n_cpu_runs": len(scanpy),
+    }

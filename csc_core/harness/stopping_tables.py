@@ -213,3 +213,39 @@ def stopping_rules_summary(
                 }
             )
     return pd.DataFrame(rows).set_index(["resolution", "agreement"])
+
+
+def stopping_summary(simulated: pd.DataFrame, real: pd.DataFrame) -> dict:
+    """The numbers the cost chapter quotes about early stopping, at the largest size and on real data.
+
+    Parameters
+    ----------
+    simulated
+        Rows of ``python -m bench early-stopping`` (by ``n_cells``).
+    real
+        Rows of ``python -m bench early-stopping --datasets all`` (by ``dataset``).
+
+    Returns
+    -------
+    dict
+        At the largest size: ``es_steps_full``, ``es_steps_early``, ``es_s_full``, ``es_s_early`` (mean seconds) and
+        ``es_ari_loss`` (full-length ARI minus early); ``es_never_below`` (the largest size where it never stopped,
+        as text; ``"none"``), ``es_real_fired`` and ``es_real_runs`` (runs on real data that stopped early, of all)
+        and ``n_real_sets``.
+    """
+    by_size = early_stopping_summary(simulated)
+    by_set = early_stopping_summary(real, by="dataset")
+    top = by_size.loc[by_size.index.max()]
+    never = by_size[by_size["stopped early"].str.startswith("0 of")]
+    fired = by_set["stopped early"].str.split(" of ", expand=True).astype(int).sum()
+    return {
+        "es_steps_full": int(top["steps (full)"]),
+        "es_steps_early": int(top["steps (early)"]),
+        "es_s_full": float(top["seconds (full)"]),
+        "es_s_early": float(top["seconds (early)"]),
+        "es_ari_loss": float(top["ARI (full)"] - top["ARI (early)"]),
+        "es_never_below": f"{int(never.index.max()):,}" if len(never) else "none",
+        "es_real_fired": int(fired[0]),
+        "es_real_runs": int(fired[1]),
+        "n_real_sets": len(by_set),
+    }

@@ -1,12 +1,51 @@
-"""Tables the chapters show: measured against published ARI, tuning grids, resolution rules, presets."""
+"""Tables the chapters show: measured against published ARI, tuning grids, resolution rules, presets; data-set names."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from ..data.registry import REGISTRY
 from ..pipeline.resolution import AUTO_RESOLUTIONS, SILHOUETTE_TOLERANCE, pick_resolution
 from .methods import CSC_LEIDEN, METHODS, SCANPY
+
+#: What readers call the registry's data sets, by the start of their file names (longest match wins).
+DATASET_NAMES = {
+    "worm_neuron_cell": "Worm neurons",
+    "mouse_bladder_cell": "Mouse bladder",
+    "mouse_ES_cell": "Mouse ES cells",
+    "10X_PBMC": "10X PBMC",
+    "cellbench_celseq2_p": "CellBench CEL-seq2 plate",
+    "zeisel_brain": "Zeisel brain",
+    "cbmc_citeseq": "CBMC CITE-seq",
+}
+
+
+def dataset_label(name: str) -> str:
+    """A data set's name for readers: ``"worm_neuron_cell_select_2100"`` → ``"Worm neurons (2,100 cells)"``.
+
+    The registry's number of cells is given, and ``"top 2,000 genes"`` for the cuts whose files keep only those (so
+    ``10X_PBMC`` and ``10X_PBMC_top2000`` stay apart). Names not in the registry (simulated data, ``"mean"``) are
+    returned as they are.
+
+    Parameters
+    ----------
+    name
+        A name of :func:`csc_core.data.available`, or any other string.
+
+    Returns
+    -------
+    str
+        The label.
+    """
+    entry = REGISTRY.get(name)
+    stem = max((s for s in DATASET_NAMES if name.startswith(s)), key=len, default=None)
+    if entry is None or stem is None:
+        return name
+    plate = name[len(stem) :] if stem.endswith("_p") else ""  # the CellBench plates' number
+    base = f"{DATASET_NAMES[stem]} {plate}".strip()
+    genes = ", top 2,000 genes" if name.endswith("_top2000") else ""
+    return f"{base} ({entry.n_cells:,} cells{genes})"
 
 
 def summary_table(measured: pd.DataFrame, paper: pd.DataFrame, methods=METHODS) -> pd.DataFrame:

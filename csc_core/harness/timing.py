@@ -309,3 +309,233 @@ def timing_fits(rows: pd.DataFrame, x: str) -> pd.DataFrame:
             "points": len(g),
         }
     return pd.DataFrame.from_dict(out, orient="index")
+
+
+def paired_ratios(rows: pd.DataFrame) -> pd.DataFrame:
+    """contrastive-sc's end-to-end seconds over scanpy's for each run, data set and seed measured with both.
+
+    Parameters
+    ----------
+    rows
+        Rows of ``python -m bench speed``: ``run``, ``dataset``, ``seed``, ``method``, ``total``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per run, data set and seed: ``run``, ``dataset``, ``seed``, both methods' seconds (columns
+        :data:`CSC` and :data:`SCANPY`) and ``ratio``.
+    """
+    table = rows.pivot_table(index=["run", "dataset", "seed"], columns="method", values="total", aggfunc="mean")
+    table = table[[CSC, SCANPY]].dropna().reset_index()
+    table.columns.name = None
+    return table.assign(ratio=table[CSC] / table[SCANPY])
+
+
+def ratio_table(paired: pd.DataFrame) -> pd.DataFrame:
+    """Per data set, for readers: mean seconds of both pipelines and the median ratio with its range.
+
+    Parameters
+    ----------
+    paired
+        :func:`paired_ratios`' rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by the data sets' human names (:func:`csc_core.harness.tables.dataset_label`; the header's corner
+        reads "data set"), largest ratio first: ``contrastive-sc (s)`` and ``scanpy (s)`` (two decimals) and
+        ``contrastive-sc ÷ scanpy``, the median and the range of the measurements as text, e.g. ``"1.72× (1.66–1.94)"``.
+    """
+    from .tables import dataset_label
+
+    g = paired.groupby("dataset")
+    ratio = g["ratio"]
+    table = pd.DataFrame(
+        {f"{CSC} (s)": g[CSC].mean().round(2), f"{SCANPY} (s)": g[SCANPY].mean().round(2), "median": ratio.median()}
+    ).sort_values("median", ascending=False)
+    low, high = ratio.min().reindex(table.index), ratio.max().reindex(table.index)
+    table[f"{CSC} ÷ {SCANPY}"] = [
+        f"{m:.2f}× ({lo:.2f}–{hi:.2f})" for m, lo, hi in zip(table["median"], low, high, strict=True)
+    ]
+    table = table.drop(columns="median")
+    table.index = table.index.map(dataset_label)
+    return table.rename_axis(index=None, columns="data set")
+
+
+def loglog_slope(x, y) -> float:
+    """Slope of ``log y`` against ``log x`` (least squares): 1 when ``y`` grows in proportion to ``x``.
+
+    Parameters
+    ----------
+    x, y
+        Positive values, as array-likes of equal length (at least two).
+
+    Returns
+    -------
+    float
+        The slope.
+    """
+    return float(np.polyfit(np.log(np.asarray(x, dtype=float)), np.log(np.asarray(y, dtype=float)), 1)[0])
+
+
+def scaling_slopes(series: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """How each series of seconds grows with the number of cells: log–log slopes over all sizes and the last tenfold.
+
+    Parameters
+    ----------
+    series
+        Name → rows with ``n_cells`` and ``seconds`` (one row per size).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by name: ``cells`` (the range, as text), ``slope`` (all sizes), ``slope, last tenfold`` (sizes of at
+        least a tenth of the largest; NaN with fewer than two) and ``ms per cell`` (at the largest size), rounded to
+        two decimals (ms per cell: three).
+    """
+    out = {}
+    for name, rows in series.items():
+        rows = rows.sort_values("n_cells")
+        top = rows[rows["n_cells"] >= rows["n_cells"].max() / 10]
+        largest = rows.iloc[-1]
+        out[name] = {
+            "cells": f"{int(rows['n_cells'].min()):,}–{int(largest['n_cells']):,}",
+            "slope": loglog_slope(rows["n_cells"], rows["seconds"]),
+            "slope, last tenfold": loglog_slope(top["n_cells"], top["seconds"]) if len(top) >= 2 else np.nan,
+            "ms per cell": 1e3 * largest["seconds"] / largest["n_cells"],
+        }
+    table = pd.DataFrame.from_dict(out, orient="index")
+    return table.round({"slope": 2, "slope, last tenfold": 2, "ms per cell": 3})
+
+
+#: The series :func:`scaling_series` gives, in order: contrastive-sc's total, training, graph + Leiden; the paper's.
+SCALING_SERIES = (
+    "contrastive-sc: whole pipeline",
+    "contrastive-sc: training",
+    "contrastive-sc: kNN graph + Leiden",
+    "paper: training (GPU)",
+)
+
+
+def scaling_series(scale: pd.DataFrame, paper: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+    """Seconds against cells, per series: one scale run's whole pipeline, training and graph + Leiden; the paper's.
+
+    Parameters
+    ----------
+    scale
+        One run of ``python -m bench scale``: ``n_cells``, ``csc_total``, ``train``, ``graph``, ``cluster``.
+    paper
+        :func:`csc_core.data.reference.paper_timing`'s ``"training"`` rows (``n_cells``, ``seconds_low``); ``None``:
+        left out.
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        Name (of :data:`SCALING_SERIES`) → rows with ``n_cells`` and ``seconds``, smallest first.
+    """
+    scale = scale.sort_values("n_cells")
+    values = (scale["csc_total"], scale["train"], scale["graph"] + scale["cluster"])
+    out = {
+        name: pd.DataFrame({"n_cells": scale["n_cells"].to_numpy(), "seconds": v.to_numpy()})
+        for name, v in zip(SCALING_SERIES, values, strict=False)
+    }
+    if paper is not None and not paper.empty:
+        paper = paper.sort_values("n_cells")
+        out[SCALING_SERIES[3]] = pd.DataFrame(
+            {"n_cells": paper["n_cells"].to_numpy(), "seconds": paper["seconds_low"].to_numpy()}
+        )
+    return out
+
+
+def speed_summary(paired: pd.DataFrame) -> dict:
+    """The numbers the cost chapter quotes about the csc / scanpy ratio, as plain Python values.
+
+    Parameters
+    ----------
+    paired
+        :func:`paired_ratios`' rows.
+
+    Returns
+    -------
+    dict
+        ``ratio_median``, ``ratio_low``, ``ratio_high`` (over every measurement), ``n_ratios``, ``n_speed_sets``,
+        ``n_speed_seeds``, ``n_speed_runs`` (integers) and ``csc_max_s`` (contrastive-sc's longest run, seconds).
+    """
+    ratio = paired["ratio"]
+    return {
+        "ratio_median": float(ratio.median()),
+        "ratio_low": float(ratio.min()),
+        "ratio_high": float(ratio.max()),
+        "n_ratios": len(paired),
+        "n_speed_sets": int(paired["dataset"].nunique()),
+        "n_speed_seeds": int(paired["seed"].nunique()),
+        "n_speed_runs": int(paired["run"].nunique()),
+        "csc_max_s": float(paired[CSC].max()),
+    }
+
+
+def stage_summary(stages: pd.DataFrame) -> dict:
+    """Where the time goes, in the numbers the cost chapter quotes: shares of the stages and Leiden's cost.
+
+    Parameters
+    ----------
+    stages
+        :func:`stage_table`'s table, with both methods' rows.
+
+    Returns
+    -------
+    dict
+        ``train_share`` (training's percent of contrastive-sc's total, mean over data sets), ``pca_share`` (PCA's
+        percent of scanpy's) and ``leiden_x`` (contrastive-sc's clustering seconds over scanpy's, median over data
+        sets).
+    """
+    csc, scanpy = stages.xs(CSC, level="method"), stages.xs(SCANPY, level="method")
+    return {
+        "train_share": float(100 * (csc["train"] / csc["total"]).mean()),
+        "pca_share": float(100 * (scanpy["pca"] / scanpy["total"]).mean()),
+        "leiden_x": float((csc["cluster"] / scanpy["cluster"]).median()),
+    }
+
+
+def scaling_summary(scale: pd.DataFrame, paper: pd.DataFrame) -> dict:
+    """The numbers the cost chapter quotes about one scale run beside the paper's training times.
+
+    Parameters
+    ----------
+    scale
+        One run of ``python -m bench scale`` (as :func:`scaling_series`), with ``peak_rss_gb``, ``ari`` and ``cpu``.
+    paper
+        :func:`csc_core.data.reference.paper_timing`'s ``"training"`` rows.
+
+    Returns
+    -------
+    dict
+        Log–log slopes (``slope_total``, ``slope_total_top`` over the last tenfold, ``slope_train``,
+        ``slope_graph_top``, ``slope_paper``), milliseconds per cell at the largest size (``ms_cell_train``,
+        ``ms_cell_paper``), the cell ranges as text (``scale_cells``, ``paper_cells``), the paper's ``paper_genes`` and
+        ``paper_epochs``, and the largest size's ``cells_1m``, ``total_1m``, ``train_1m``, ``graph_share_1m`` (percent
+        of the total in the kNN graph and Leiden), ``peak_1m`` (GB), ``ari_1m`` and ``scale_cpu``.
+    """
+    slopes = scaling_slopes(scaling_series(scale, paper))
+    ours, train, graph, published = SCALING_SERIES
+    top = scale.sort_values("n_cells").iloc[-1]
+    return {
+        "slope_total": float(slopes.loc[ours, "slope"]),
+        "slope_total_top": float(slopes.loc[ours, "slope, last tenfold"]),
+        "slope_train": float(slopes.loc[train, "slope"]),
+        "slope_graph_top": float(slopes.loc[graph, "slope, last tenfold"]),
+        "slope_paper": float(slopes.loc[published, "slope"]),
+        "ms_cell_train": float(slopes.loc[train, "ms per cell"]),
+        "ms_cell_paper": float(slopes.loc[published, "ms per cell"]),
+        "scale_cells": slopes.loc[ours, "cells"],
+        "paper_cells": slopes.loc[published, "cells"],
+        "paper_genes": int(paper["n_genes"].iloc[0]),
+        "paper_epochs": int(paper["epochs"].iloc[0]),
+        "cells_1m": int(top["n_cells"]),
+        "total_1m": float(top["csc_total"]),
+        "train_1m": float(top["train"]),
+        "graph_share_1m": float(100 * (top["graph"] + top["cluster"]) / top["csc_total"]),
+        "peak_1m": float(top["peak_rss_gb"]),
+        "ari_1m": float(top["ari"]),
+        "scale_cpu": str(top["cpu"]),
+    }

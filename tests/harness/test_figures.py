@@ -15,7 +15,7 @@ from csc_core.harness import cost_figures  # noqa: E402
 def test_across_processors_plot_draws_every_seed():
     ax = cost_figures.across_cpus(runs.across_cpus(two_cpu_rows()), title="t")
     assert [c.get_offsets().shape[0] for c in ax.collections] == [4, 4]  # one point per data set × seed, per CPU
-    assert len(ax.lines) == 4 and [t.get_text() for t in ax.get_xticklabels()] == ["x", "y"]
+    assert len(ax.lines) == 4 and [t.get_text() for t in ax.get_yticklabels()] == ["x", "y"]
 
 
 def test_speed_frontier_plot_draws_each_data_set_and_labels_the_highlighted_steps():
