@@ -38,3 +38,14 @@ def test_absent_note_names_every_paper_data_set_not_shown_with_why(monkeypatch):
     assert "Not computed here: no download" in note and "`b`, `d`." in note
     assert "Not computed yet" in note and "`c`." in note and "`a`" not in note
     assert chapter.absent_note(["a", "b", "c", "d"]) == ""
+
+
+def test_glue_values_glue_every_value_as_a_plain_python_value(monkeypatch):
+    import myst_nb
+    import numpy as np
+
+    glued = {}
+    monkeypatch.setattr(myst_nb, "glue", lambda name, value, display: glued.update({name: (value, display)}))
+    chapter.glue_values({"ratio": np.float64(1.5), "n": np.int64(6), "label": "Worm"})
+    assert glued == {"ratio": (1.5, False), "n": (6, False), "label": ("Worm", False)}
+    assert type(glued["ratio"][0]) is float and type(glued["n"][0]) is int  # no np.float64(…) repr on the page

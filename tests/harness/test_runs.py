@@ -157,3 +157,39 @@ def test_reclustered_comparison_holds_each_clustering_fixed():
     assert table.loc[("0.3", "w", "A"), "change"] == pytest.approx(-0.15)
     first = runs.reclustered_comparison(rows, before="old", seeds=[0])
     assert first.loc[("auto", "w", "A"), "change"] == pytest.approx(0.0) and first["seeds"].eq("1 / 1").all()
+
+
+def test_speed_runs_take_the_latest_on_one_processor_and_leave_out_busy_ones():
+    base = two_cpu_rows()  # complete runs: 1 and 2 on A, 3 on B
+    picked = runs.speed_runs(base, n=2)
+    assert list(picked.index) == ["3"] and picked["cpu"].tolist() == ["B"]  # the latest run's processor only
+    assert picked["idle"].isna().all() and picked["max_load"].isna().all()  # no load recorded: kept, not checked
+    on_a = runs.speed_runs(base[base["cpu"] == "A"], n=2)
+    assert list(on_a.index) == ["1", "2"] and runs.speed_runs(base[base["cpu"] == "A"], n=1).index.tolist() == ["2"]
+    busy = base.assign(load_1min=np.where(base["run"] == "3", 5.0, 1.0))
+    picked = runs.speed_runs(busy, n=2, cores=2)  # run 3 was measured on a busy machine: A's runs instead
+    assert list(picked.index) == ["1", "2"] and picked["idle"].tolist() == [True, True]
+    assert picked["max_load"].tolist() == [1.0, 1.0]
+    assert runs.speed_runs(busy.assign(load_1min=9.0)).empty
+
+
+def test_spread_and_processor_summaries_count_what_the_chapter_quotes():
+    sources = pd.DataFrame(
+        {
+            "clustering sd": [0.05, 0.01, 0.04],
+            "training sd": [0.02, 0.03, 0.01],
+            "clustering range": [0.1, 0.02, 0.17],
+            "training seeds": 5,
+            "clustering seeds": 10,
+        },
+        index=["a", "b", "mouse_bladder_cell_select_2100"],
+    )
+    summary = runs.spread_summary(sources)
+    assert summary["n_clustering_bigger"] == 2 and summary["n_spread_sets"] == 3
+    assert summary["clustering_range_max"] == 0.17 and summary["clustering_range_set"] == "Mouse bladder (2,100 cells)"
+    assert (summary["training_sd_max"], summary["n_training_seeds"], summary["n_cluster_seeds"]) == (0.03, 5, 10)
+    rows = two_cpu_rows()
+    cpus = runs.processor_summary(runs.across_cpus(rows), runs.across_cpus(rows, method=timing.SCANPY))
+    assert cpus["n_cpus"] == 2 and cpus["cpu_seed_change"] == pytest.approx(0.2)  # B's run is 0.3 above A's 0.1
+    assert (cpus["cpu_mean_low"], cpus["cpu_mean_high"]) == (pytest.approx(0.305), pytest.approx(0.505))
+    assert cpus["scanpy_seed_change"] == 0 and cpus["scanpy_changed"] == 0 and cpus["n_cpu_runs"] == 4

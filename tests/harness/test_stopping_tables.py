@@ -88,3 +88,24 @@ def test_stopping_rules_summary_counts_cut_runs_saved_steps_and_ari_change():
     assert loose["cut short"] == "1 of 2" and loose["steps saved (%)"] == 20.0  # 400 of 2,000 steps
     assert loose["ARI change (mean)"] == pytest.approx(-0.1) and loose["ARI change (worst)"] == pytest.approx(-0.2)
     assert strict["cut short"] == "0 of 2" and strict["steps saved (%)"] == 0.0 and strict["ARI change (worst)"] == 0
+
+
+def test_stopping_summary_quotes_the_largest_size_and_the_real_sets():
+    sizes = pd.DataFrame(
+        {
+            "n_cells": [10, 10, 1000, 1000],
+            "early_stopping": [False, True, False, True],
+            "csc_total": [4.0, 4.0, 100.0, 60.0],
+            "steps_run": [100, 100, 5000, 800],
+            "ari": [0.8, 0.8, 0.9, 0.88],
+            "stopped_at": [np.nan, np.nan, np.nan, 800],
+        }
+    )
+    real = sizes.assign(dataset=["a", "a", "b", "b"], stopped_at=[np.nan, 80, np.nan, np.nan])
+    summary = stopping_tables.stopping_summary(sizes, real)
+    assert (summary["es_steps_full"], summary["es_steps_early"]) == (5000, 800)
+    assert (summary["es_s_full"], summary["es_s_early"]) == (100.0, 60.0)
+    assert summary["es_ari_loss"] == pytest.approx(0.02) and summary["es_never_below"] == "10"
+    assert (summary["es_real_fired"], summary["es_real_runs"], summary["n_real_sets"]) == (1, 2, 2)
+    always = stopping_tables.stopping_summary(sizes.assign(stopped_at=[np.nan, 50, np.nan, 800]), real)
+    assert always["es_never_below"] == "none"

@@ -81,3 +81,14 @@ def test_kind_summary_means_data_sets_spreads_over_seeds_and_sets_the_paper_besi
     assert t.loc["a", "balanced, paper"] == 0.2 and np.isnan(t.loc["b", "balanced, paper"])
     assert np.isnan(t.loc["a", "imbalanced ± seeds"]) and t.loc["a", "imbalanced"] == 0.5  # one seed: no spread
     assert t.loc["a", "seeds"] == 2 and t.loc["a", "data sets"] == 3 and t.loc["b", "data sets"] == 1
+
+
+def test_dataset_label_names_registered_data_sets_for_readers():
+    from csc_core.harness.tables import dataset_label
+
+    assert dataset_label("worm_neuron_cell_select_2100") == "Worm neurons (2,100 cells)"
+    assert dataset_label("10X_PBMC_top2000") == "10X PBMC (4,271 cells, top 2,000 genes)"
+    assert dataset_label("10X_PBMC") == "10X PBMC (4,271 cells)"  # the two cuts of one file stay apart
+    assert dataset_label("mouse_ES_cell") == "Mouse ES cells (2,717 cells)"
+    assert dataset_label("cellbench_celseq2_p2") == "CellBench CEL-seq2 plate 2 (163 cells)"
+    assert dataset_label("sim_10000") == "sim_10000" and dataset_label("mean") == "mean"
