@@ -4,8 +4,8 @@ One task per size and method (:func:`csc_core.harness.timing.timing_rows`: simul
 labels with the method's defaults). Against cells at 2,000 genes; against genes at 2,000 cells. The competitors
 (scDeepCluster, sczi: about a minute per 1,000 cells here) are timed only up to ``--max-competitor-cells``. Run it on
 a quiet machine: anything else on the two cores shows up in the seconds. Rerunning skips what is stored, so deleting
-a method's rows from the CSV and rerunning remeasures just those. The table lives in the book's ``results/`` (the
-"Computational cost" chapter reads it), not in ``bench/results/``.
+a method's rows from the CSV and rerunning remeasures just those. The table lives in the book's ``results/``, not in
+``bench/results/``; ``bench/README.md`` ("Every method against cells and genes") summarises it.
 
     python -m bench timing [--cells 1000 2000 ...] [--genes 500 1000 2000 4000] [--methods contrastive-sc scanpy]
                            [--kernel auto|compiled|torch]

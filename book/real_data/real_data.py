@@ -98,8 +98,8 @@ measured = real_data_grid(datasets, seeds, settings, store, device=device, **loc
 # The stored table in `results/real_data.csv` was produced by `make book PROFILE=paper` (6 data sets × seeds 0, 1, 2,
 # the defaults shown above; the chapter "Choosing the defaults" adds the paper preset) on a 2-core AMD EPYC CPU
 # without GPU; that execution of this chapter took under 5 minutes. Re-run on another kind of processor, single seeds
-# of contrastive-sc can land elsewhere (the dots), scanpy's do not: see "On another processor" in the chapter
-# "Computational cost".
+# of contrastive-sc can land elsewhere (the dots), scanpy's do not: see "Reproducibility: seeds and processors" in the
+# chapter "Computational cost".
 # Mouse ES cells and the full-gene PBMC/bladder files are public but were not available offline where the table was
 # made; the published book computes them before it is built (the README's "Publishing"), and any paper data set this
 # page does not show is named below the figure, with the reason.
