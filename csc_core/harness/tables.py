@@ -150,9 +150,11 @@ def training_comparison(
     return table.round(3)
 
 
-#: The rule ``resolution="auto"`` followed before the generalisation panel: the lowest resolution from 0.3 whose
-#: silhouette is within 0.02 of the best (over 0.3-1.0), replayed for comparison.
+#: The rules ``resolution="auto"`` followed before, replayed for comparison: the lowest resolution from 0.3 whose
+#: silhouette is within 0.02 of the best over 0.3-1.0 (until the generalisation panel), then the best silhouette over
+#: today's resolutions.
 EARLIER_AUTO = dict(lowest=0.3, tolerance=0.02)
+PREVIOUS_AUTO = dict(tolerance=0.0)
 
 
 def resolution_rules(
@@ -162,8 +164,9 @@ def resolution_rules(
 
     For each data set × seed × ``n_neighbors``: fixed resolutions 0.3, 0.5 and the paper's 1.0; the best silhouette
     over every resolution; ``"auto"`` — :func:`csc_core.pipeline.resolution.pick_resolution` over the stored
-    partitions at ``resolutions`` (the ones ``"auto"`` tries); ``"earlier auto"`` — the rule before it
-    (:data:`EARLIER_AUTO`); and the oracle (best ARI: uses the labels, an upper bound, never a method).
+    partitions at ``resolutions`` (the ones ``"auto"`` tries); ``"previous auto"`` and ``"earlier auto"`` — the
+    rules before it (:data:`PREVIOUS_AUTO`, :data:`EARLIER_AUTO`); and the oracle (best ARI: uses the labels, an
+    upper bound, never a method).
 
     Parameters
     ----------
@@ -171,7 +174,8 @@ def resolution_rules(
         ``bench/tune_resolution``'s rows: ``dataset``, ``seed``, ``n_neighbors``, ``resolution``, ``silhouette``,
         ``ari``, ``n_clusters``.
     tolerance
-        How far below the best silhouette ``"auto"`` may pick (the lowest resolution within it wins).
+        How far below the best silhouette ``"auto"`` may pick, as a share of the silhouettes' range (the lowest
+        resolution within it wins).
     resolutions
         The resolutions ``"auto"`` considers (those stored among them).
 
@@ -190,9 +194,12 @@ def resolution_rules(
         picks["best silhouette"] = g.loc[g["silhouette"].idxmax()]
         tried = g[np.isclose(g["resolution"].to_numpy()[:, None], grid).any(axis=1)].reset_index(drop=True)
         picks["auto"] = tried.loc[pick_resolution(tried["resolution"], tried["silhouette"], tolerance=tolerance)]
+        picks["previous auto"] = tried.loc[pick_resolution(tried["resolution"], tried["silhouette"], **PREVIOUS_AUTO)]
         earlier = g[(g["resolution"] >= EARLIER_AUTO["lowest"]) & (g["resolution"] <= 1.0)].reset_index(drop=True)
         picks["earlier auto"] = earlier.loc[
-            pick_resolution(earlier["resolution"], earlier["silhouette"], tolerance=EARLIER_AUTO["tolerance"])
+            pick_resolution(
+                earlier["resolution"], earlier["silhouette"], tolerance=EARLIER_AUTO["tolerance"], relative=False
+            )
         ]
         picks["oracle (uses labels)"] = g.loc[g["ari"].idxmax()]
         for rule, row in picks.items():

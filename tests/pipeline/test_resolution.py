@@ -50,12 +50,31 @@ def test_cosine_silhouette_ranks_the_true_partition_first(blobs):
 
 
 def test_pick_resolution_prefers_the_lowest_within_tolerance():
-    assert pick_resolution([0.3, 0.5, 1.0], [0.30, 0.31, 0.33], tolerance=0.02) == 1
-    assert pick_resolution([1.0, 0.5, 0.3], [0.33, 0.31, 0.30], tolerance=0.02) == 1  # order-free
-    assert pick_resolution([0.3, 0.5, 1.0], [0.30, 0.31, 0.33], tolerance=0.0) == 2
-    assert pick_resolution([0.3, 0.5, 1.0], [0.30, 0.31, 0.33], tolerance=0.05) == 0
+    absolute = {"relative": False}
+    assert pick_resolution([0.3, 0.5, 1.0], [0.30, 0.31, 0.33], tolerance=0.02, **absolute) == 1
+    assert pick_resolution([1.0, 0.5, 0.3], [0.33, 0.31, 0.30], tolerance=0.02, **absolute) == 1  # order-free
+    assert pick_resolution([0.3, 0.5, 1.0], [0.30, 0.31, 0.33], tolerance=0.0, **absolute) == 2
+    assert pick_resolution([0.3, 0.5, 1.0], [0.30, 0.31, 0.33], tolerance=0.05, **absolute) == 0
     with pytest.raises(ValueError, match="one silhouette per resolution"):
         pick_resolution([0.3, 0.5], [0.1])
+
+
+def test_the_tolerance_is_a_share_of_the_silhouettes_range_whatever_their_scale():
+    # the same shape at two scales (worm-like rising silhouettes; plate-like silhouettes within hundredths): the
+    # lowest resolution within 20 % of the range of the best is chosen in both, where an absolute tolerance of 0.02
+    # takes the finest partition on one and the coarsest on the other
+    res = [0.2, 0.3, 0.5, 1.0]
+    for scale in (1.0, 0.05):
+        sil = [scale * v for v in (0.20, 0.26, 0.295, 0.30)]
+        assert pick_resolution(res, sil, tolerance=0.2) == 2
+    assert pick_resolution(res, [0.20, 0.26, 0.295, 0.30], tolerance=0.02, relative=False) == 2
+    assert pick_resolution(res, [0.010, 0.013, 0.01475, 0.015], tolerance=0.02, relative=False) == 0
+
+
+def test_one_cluster_partitions_neither_widen_the_range_nor_win():
+    # a one-cluster partition scores -1: counted in the range it would make every partition "nearly the best"
+    assert pick_resolution([0.1, 0.2, 0.5, 1.0], [-1.0, 0.05, 0.085, 0.09], tolerance=0.2) == 2
+    assert pick_resolution([0.1, 0.2], [-1.0, -1.0], tolerance=0.2) == 0
 
 
 def test_select_resolution_reports_each_candidate_and_returns_the_chosen_partition(blobs):
