@@ -92,9 +92,7 @@ def _silhouette(units: np.ndarray, labels: np.ndarray) -> float:
     return float(sil.mean())
 
 
-def pick_resolution(
-    resolutions, silhouettes, *, tolerance: float = SILHOUETTE_TOLERANCE, relative: bool = True
-) -> int:
+def pick_resolution(resolutions, silhouettes, *, tolerance: float = SILHOUETTE_TOLERANCE, relative: bool = True) -> int:
     """Index of the lowest resolution whose silhouette is within ``tolerance`` of the best.
 
     Partitions with fewer than two clusters (silhouette −1, :func:`cosine_silhouette`) are chosen only when every
