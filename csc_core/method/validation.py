@@ -345,6 +345,8 @@ def _check_varied(x, totals: np.ndarray) -> None:
 def _all_proportional(x, totals: np.ndarray, *, block_values: int = 1 << 22) -> bool:
     """Whether every row of ``x`` is a multiple of the first (compared block by block; real data stops at once)."""
     n_cells, n_genes = x.shape
+    if sp.issparse(x) and x.format not in ("csr", "csc"):  # COO and others cannot be sliced by rows
+        x = x.tocsr()
 
     def rows(start, stop):
         block = x[start:stop]

@@ -71,7 +71,7 @@ def test_counts_name_what_is_wrong_and_why_a_size_is_needed():
         check_counts(np.array([[1.5, 0.0], [1.0, 1.0]]))
 
 
-@pytest.mark.parametrize("to", [np.asarray, sp.csr_matrix])
+@pytest.mark.parametrize("to", [np.asarray, sp.csr_matrix, sp.csc_matrix, sp.coo_matrix])
 def test_counts_without_variation_are_refused_for_training_but_not_for_embedding(to):
     one_gene = to(np.array([[1.0, 0.0], [2.0, 0.0], [5.0, 0.0]]))
     identical = to(np.array([[1.0, 2.0], [1.0, 2.0], [1.0, 2.0]]))
