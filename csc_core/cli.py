@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -108,6 +109,16 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _reason(err: Exception) -> str:
+    """The message of ``err`` as written (``str`` of a ``KeyError`` would quote it)."""
+    return str(err.args[0]) if isinstance(err, KeyError) and err.args else str(err)
+
+
+def _format_warning(message, category, filename, lineno, line=None) -> str:
+    """A warning as one ``csc: warning: …`` line, without the file, line number and source line of Python's format."""
+    return f"csc: warning: {message}\n"
+
+
 def _write(adata: ad.AnnData, output: Path) -> int:
     """Write ``adata`` to ``output`` atomically; the exit code (3 after saying why on stderr if it cannot)."""
     partial = output.with_name(f".{output.name}.partial")
@@ -165,7 +176,7 @@ def _embed(args, output: Path) -> int:
     try:
         adata.obsm["X_csc"] = model.embed(adata, layer=args.layer, use_raw=args.use_raw)
     except (ValueError, KeyError) as err:
-        print(f"csc: input rejected: {err}", file=sys.stderr)
+        print(f"csc: input rejected: {_reason(err)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     if _write(adata, output) != EXIT_OK:
         return EXIT_UNREADABLE
@@ -187,6 +198,15 @@ def main(argv=None) -> int:
     The exit code.
     """
     args = parser().parse_args(argv)
+    previous, warnings.formatwarning = warnings.formatwarning, _format_warning
+    try:
+        return _main(args)
+    finally:
+        warnings.formatwarning = previous
+
+
+def _main(args) -> int:
+    """:func:`main` after parsing the arguments."""
     from . import contrastive_sc
     from .api import check_clustering
     from .kernels import resolve_kernel
@@ -234,7 +254,7 @@ def main(argv=None) -> int:
             kernel=args.kernel,
         )
     except (ValueError, KeyError) as err:
-        print(f"csc: input rejected: {err}", file=sys.stderr)
+        print(f"csc: input rejected: {_reason(err)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except RuntimeError as err:
         print(f"csc: {err}", file=sys.stderr)

@@ -190,6 +190,8 @@ class ContrastiveModel:
         The model.
         """
         path = Path(path)
+        if path.is_dir():
+            raise IsADirectoryError(f"{path} is a directory, not a model file (one written by `csc run --save-model`).")
         if not path.is_file():
             raise FileNotFoundError(f"No such model file: {path}")
         try:

@@ -156,3 +156,48 @@ def shared_data_available(name: str) -> bool:
         return data.fetchable(name)
     except Exception:
         return False
+
+
+#: Data the API and the command line refuse (exit 4): the kind → what the message says (a regular expression).
+REJECTED_DATA = {
+    "one gene": r"Only 1 gene has counts; .* needs at least 2",
+    "identical cells": r"All 120 cells have the same counts: there is nothing to cluster",
+    "cells alike up to library size": r"All 120 cells have the same counts up to library size",
+    "repeated gene names": r"Gene names \(var_names\) must be unique: 1 are repeated, e.g. 'g0'",
+    "log-normalised": r"The matrix is log-normalised \(adata.uns\['log1p'\] is set.*use_raw=True \(--use-raw\).*layer=",
+}
+
+
+def rejected_data(kind: str) -> ad.AnnData:
+    """:func:`make_counts` (120 cells) made into data of the kind :data:`REJECTED_DATA` names."""
+    adata = make_counts()
+    x = adata.X.toarray()
+    if kind == "one gene":
+        adata = adata[:, :1].copy()
+        x = x[:, :1] + 1  # every cell has counts in it
+    elif kind == "identical cells":
+        x = np.tile(x[:1] + 1, (adata.n_obs, 1))
+    elif kind == "cells alike up to library size":
+        x = (x[:1] + 1) * (np.arange(adata.n_obs)[:, None] % 4 + 1)
+    elif kind == "repeated gene names":
+        adata.var_names = [adata.var_names[0], *adata.var_names[:-1]]
+    elif kind == "log-normalised":
+        adata.raw = adata.copy()
+        x = np.log1p(x / x.sum(axis=1, keepdims=True) * 1e4)
+        adata.uns["log1p"] = {"base": None}
+    else:
+        raise ValueError(f"unknown kind {kind!r}")
+    adata.X = sp.csr_matrix(x.astype(np.float32))
+    return adata
+
+
+def small_model(n_genes: int = 60):
+    """An untrained one-encoder model reading :func:`make_counts`' genes (``g0``, …): for embedding without training."""
+    from csc_core.method.encoder import EncoderEnsemble
+    from csc_core.model import ContrastiveModel
+
+    ens = EncoderEnsemble(1, n_genes, (4,), seed=0).eval()
+    zeros = np.zeros(n_genes, np.float32)
+    return ContrastiveModel(
+        ensemble=ens, genes=[f"g{j}" for j in range(n_genes)], mean=zeros, std=zeros + 1, target_sum=1e3
+    )

@@ -15,7 +15,7 @@ import torch
 import csc_core
 from csc_core.data import metrics
 from csc_core.pipeline.resolution import AUTO_RULE
-from tests.helpers import expected_device, make_counts
+from tests.helpers import REJECTED_DATA, expected_device, make_counts, rejected_data
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = dict(n_genes=40, epochs=5, min_steps=0, batch_size=32, n_neighbors=10, progress=False)
@@ -438,6 +438,14 @@ def test_too_few_cells_for_the_neighbours_names_n_neighbors(adata, monkeypatch):
         ValueError,
         r"Too few cells: got 20, need at least 31 \(n_neighbors=30: .*pass a smaller n_neighbors\)",
     )
+
+
+@pytest.mark.parametrize("kind", list(REJECTED_DATA))
+@pytest.mark.parametrize("entry", ["contrastive_sc", "fit"])
+def test_data_that_cannot_be_clustered_is_refused_before_any_work(monkeypatch, entry, kind):
+    """One gene, cells all alike (also up to library size: NaN after scaling), repeated names, log-normalised X."""
+    data = rejected_data(kind)
+    _refused_before_work(monkeypatch, lambda: getattr(csc_core, entry)(data, **FAST), ValueError, REJECTED_DATA[kind])
 
 
 def test_duplicate_gene_names_are_refused_before_training(adata, monkeypatch):

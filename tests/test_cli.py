@@ -1,13 +1,15 @@
+import re
 from pathlib import Path
 
 import anndata as ad
+import h5py
 import numpy as np
 import pytest
 
 import csc_core
 from csc_core import cli
 from csc_core.data import metrics
-from tests.helpers import shared_data_available
+from tests.helpers import REJECTED_DATA, make_counts, rejected_data, shared_data_available, small_model
 
 QUICK = ["--quiet", "--n-genes", "40"]
 PBMC = "10X_PBMC_select_2100_top2000"
@@ -124,6 +126,7 @@ def _nothing_written(tmp_path):
         (["--clustering", "kmeans", "--n-clusters", "0"], "n_clusters must be an integer >= 1, got 0"),
         (["--clustering", "kmeans", "--n-clusters", "-3"], "n_clusters must be an integer >= 1, got -3"),
         (["--n-clusters", "3"], "n_clusters is only used by clustering='kmeans'"),
+        (["--n-neighbors", "0"], "n_neighbors must be an integer >= 2, got 0"),
         (["--n-neighbors", "1"], "n_neighbors must be an integer >= 2, got 1"),
         (["--n-genes", "0"], "n_genes must be an integer >= 1, got 0"),
         (["--resolution", "-1"], "resolution must be a finite number > 0, got -1"),
@@ -136,6 +139,26 @@ def test_bad_arguments_exit_2_before_any_work(tmp_path, adata, monkeypatch, caps
     _no_work(monkeypatch)
     code, _ = _run(tmp_path, adata, *args)
     assert code == cli.EXIT_USAGE and message in capsys.readouterr().err
+    assert _nothing_written(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--seed", "a"], "argument --seed: invalid int value: 'a'"),
+        (["--seed", "1.5"], "argument --seed: invalid int value: '1.5'"),
+        (["--clustering", "kmeans", "--n-clusters", "2.5"], "argument --n-clusters: invalid int value: '2.5'"),
+        (["--n-genes", "2.5"], "argument --n-genes: invalid int value: '2.5'"),
+        (["--n-neighbors", "ten"], "argument --n-neighbors: invalid int value: 'ten'"),
+        (["--resolution", "high"], "resolution must be a number or 'auto', got 'high'"),
+    ],
+)
+def test_values_that_are_not_numbers_exit_2_naming_the_argument(tmp_path, adata, monkeypatch, capsys, args, message):
+    _no_work(monkeypatch)
+    monkeypatch.setattr("csc_core.data.readers.read_counts", lambda *a: pytest.fail("the input was read"))
+    with pytest.raises(SystemExit) as exc:
+        _run(tmp_path, adata, *args)
+    assert exc.value.code == cli.EXIT_USAGE and message in capsys.readouterr().err
     assert _nothing_written(tmp_path)
 
 
@@ -163,6 +186,7 @@ def test_cuda_without_a_gpu_exits_2(tmp_path, adata, monkeypatch, capsys):
     "where, flag, message",
     [
         ("proc", "-o", "cannot be written"),
+        ("proc", "--save-model", "save_model='/proc/csc/o.h5ad' cannot be written"),
         ("under_file", "-o", "is a file, not a folder"),
         ("directory", "-o", "is a directory"),
         ("under_file", "--save-model", "is a file, not a folder"),
@@ -181,6 +205,63 @@ def test_unwritable_paths_exit_3_before_any_work(tmp_path, adata, monkeypatch, c
     assert cli.main(["run", str(src), "-o", str(out), *QUICK, *extra]) == cli.EXIT_UNREADABLE
     assert message in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dir.h5ad", "file", "in.h5ad"]
+
+
+def _unreadable(tmp_path, kind):
+    """An input file of the kind named, in ``tmp_path``; its path."""
+    path = tmp_path / {"h5ad": "in.h5ad", "txt": "in.txt"}.get(kind.split()[-1], "in.h5")
+    if kind == "directory h5ad":
+        path.mkdir()
+    elif kind == "missing h5ad":
+        pass
+    elif kind == "counts txt":
+        path.write_text("1 2 3")
+    elif kind in ("not-hdf5 h5", "not-hdf5 h5ad"):
+        path.write_bytes(b"not an hdf5 file")
+    elif kind in ("unknown-layout h5", "not-anndata h5ad"):
+        with h5py.File(path, "w") as fh:
+            fh["foo"] = np.zeros(3)
+    elif kind == "broken-10x h5":
+        with h5py.File(path, "w") as fh:
+            fh.create_group("matrix")["data"] = np.ones(3)
+    return path
+
+
+@pytest.mark.parametrize(
+    "kind, message",
+    [
+        ("directory h5ad", "in.h5ad is a directory, not a file of counts"),
+        ("missing h5ad", "No such file"),
+        ("counts txt", "expected .h5ad or .h5"),
+        ("not-hdf5 h5", "in.h5 is not a readable HDF5 (.h5) file"),
+        ("unknown-layout h5", "in.h5 is neither in 10x Genomics' layout"),
+        ("broken-10x h5", "in.h5 looks like 10x Genomics' layout but cannot be read as one"),
+        ("not-hdf5 h5ad", "in.h5ad is not a readable AnnData (.h5ad) file (OSError"),
+        ("not-anndata h5ad", "in.h5ad is not a readable AnnData (.h5ad) file (TypeError"),
+    ],
+)
+@pytest.mark.parametrize("command", ["run", "embed"])
+def test_unreadable_inputs_exit_3_naming_the_problem(tmp_path, monkeypatch, capsys, kind, message, command):
+    _no_work(monkeypatch)
+    monkeypatch.setattr("csc_core.model.embed", lambda *a: pytest.fail("embedding began"))
+    src, out = _unreadable(tmp_path, kind), tmp_path / "out.h5ad"
+    model = [] if command == "run" else ["--model", str(small_model().save(tmp_path / "m.pt"))]
+    assert cli.main([command, str(src), "-o", str(out), *model, "--quiet"]) == cli.EXIT_UNREADABLE
+    err = capsys.readouterr().err
+    assert f"csc: cannot read {src}: " in err and message in err
+    assert _nothing_written(tmp_path)
+
+
+@pytest.mark.parametrize("kind", [*REJECTED_DATA, "missing layer"])
+def test_rejected_data_exits_4_before_any_work(tmp_path, monkeypatch, capsys, kind):
+    _no_work(monkeypatch)
+    data = rejected_data(kind) if kind in REJECTED_DATA else make_counts()
+    args = ["--layer", "counts"] if kind == "missing layer" else []
+    code, _ = _run(tmp_path, data, *args)
+    err = capsys.readouterr().err
+    message = REJECTED_DATA.get(kind, r"layer='counts' is not a layer of the data; available layers: none")
+    assert code == cli.EXIT_BAD_INPUT and re.search(r"csc: input rejected: " + message, err), err
+    assert _nothing_written(tmp_path)
 
 
 def test_a_directory_as_input_is_called_a_directory(tmp_path, capsys):

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
 import warnings
+from pathlib import Path
 
 import anndata
 import numpy as np
@@ -12,8 +17,9 @@ import torch
 import csc_core
 from csc_core import cli
 from csc_core.model import ContrastiveModel, load_model
-from tests.helpers import make_counts
+from tests.helpers import REJECTED_DATA, make_counts, rejected_data, small_model
 
+ROOT = Path(__file__).resolve().parents[1]
 FAST = dict(n_genes=40, epochs=2, min_steps=20, n_neighbors=10, progress=False)
 
 
@@ -110,18 +116,8 @@ def test_a_saved_model_keeps_the_ensemble_genes_preprocessing_and_params(tmp_pat
     assert loaded.transform(adata).shape == (adata.n_obs, 40) and loaded.transform(adata).dtype == np.float32
 
 
-def _small_model(n_genes=60):
-    from csc_core.method.encoder import EncoderEnsemble
-
-    ens = EncoderEnsemble(1, n_genes, (4,), seed=0).eval()
-    zeros = np.zeros(n_genes, np.float32)
-    return ContrastiveModel(
-        ensemble=ens, genes=[f"g{j}" for j in range(n_genes)], mean=zeros, std=zeros + 1, target_sum=1e3
-    )
-
-
 def test_embed_on_cuda_without_a_gpu_is_refused_before_any_work(adata, monkeypatch):
-    model = _small_model()
+    model = small_model()
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     monkeypatch.setattr(ContrastiveModel, "transform", lambda *a, **k: pytest.fail("work began"))
     with pytest.raises(RuntimeError, match="device='cuda' was requested but PyTorch sees no CUDA device"):
@@ -131,8 +127,8 @@ def test_embed_on_cuda_without_a_gpu_is_refused_before_any_work(adata, monkeypat
 def test_embed_names_a_missing_layer_and_the_layers_there_are(adata):
     adata.layers["counts"] = adata.X.copy()
     with pytest.raises(KeyError, match="layer='raw' is not a layer of the data; available layers: 'counts'"):
-        _small_model().embed(adata, layer="raw")
-    assert _small_model().embed(adata, layer="counts").shape == (adata.n_obs, 4)
+        small_model().embed(adata, layer="raw")
+    assert small_model().embed(adata, layer="counts").shape == (adata.n_obs, 4)
 
 
 def test_a_failed_save_leaves_no_partial_file(tmp_path, monkeypatch):
@@ -142,7 +138,7 @@ def test_a_failed_save_leaves_no_partial_file(tmp_path, monkeypatch):
 
     monkeypatch.setattr(torch, "save", half_save)
     with pytest.raises(OSError, match="No space left"):
-        _small_model().save(tmp_path / "m.pt")
+        small_model().save(tmp_path / "m.pt")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -190,3 +186,127 @@ def test_command_line_use_raw_runs_and_embeds_log_normalised_files(tmp_path, ada
     assert cli.main(["embed", str(src), "-m", str(model), "-o", str(emb), "--quiet"]) == cli.EXIT_BAD_INPUT
     assert cli.main(["embed", str(src), "-m", str(model), "-o", str(emb), "--quiet", "--use-raw"]) == cli.EXIT_OK
     np.testing.assert_allclose(anndata.read_h5ad(emb).obsm["X_csc"], expected.obsm["X_csc"], atol=1e-4)
+
+
+# --- clean refusals at embed: before any cell is encoded, nothing written ------------------------------------------
+def _no_encoding(monkeypatch):
+    monkeypatch.setattr(csc_core.model, "embed", lambda *a, **k: pytest.fail("encoding began before the refusal"))
+
+
+@pytest.mark.parametrize(
+    "kind, error, match",
+    [
+        ("repeated gene names", ValueError, REJECTED_DATA["repeated gene names"]),
+        ("log-normalised", ValueError, REJECTED_DATA["log-normalised"]),
+        ("missing layer", KeyError, "layer='counts' is not a layer of the data; available layers: none"),
+        ("use_raw without raw", ValueError, r"use_raw=True, but adata.raw is empty"),
+        ("backed", ValueError, r"adata is backed by .*adata.to_memory\(\)"),
+        ("cuda without a GPU", RuntimeError, "device='cuda' was requested but PyTorch sees no CUDA device"),
+    ],
+)
+def test_embed_refuses_before_encoding(tmp_path, monkeypatch, kind, error, match):
+    _no_encoding(monkeypatch)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    data, kwargs = make_counts(), {}
+    if kind in REJECTED_DATA:
+        data = rejected_data(kind)
+    elif kind == "missing layer":
+        kwargs = dict(layer="counts")
+    elif kind == "use_raw without raw":
+        kwargs = dict(use_raw=True)
+    elif kind == "backed":
+        data.write_h5ad(tmp_path / "cells.h5ad")
+        data = anndata.read_h5ad(tmp_path / "cells.h5ad", backed="r")
+    elif kind == "cuda without a GPU":
+        kwargs = dict(device="cuda")
+    try:
+        with pytest.raises(error, match=match):
+            small_model().embed(data, **kwargs)
+    finally:
+        if kind == "backed":
+            data.file.close()
+    assert [p.name for p in tmp_path.iterdir()] in ([], ["cells.h5ad"])
+
+
+def _embed_inputs(tmp_path, kind):
+    """The input file, model file and extra arguments of a ``csc embed`` case."""
+    src, model, args = tmp_path / "in.h5ad", small_model().save(tmp_path / "m.pt"), []
+    (rejected_data(kind) if kind in REJECTED_DATA else make_counts()).write_h5ad(src)
+    if kind == "model missing":
+        model = tmp_path / "absent.pt"
+    elif kind == "model a directory":
+        model = tmp_path / "dir.pt"
+        model.mkdir()
+    elif kind == "model a text file":
+        model.write_text("not a model")
+    elif kind == "model a pickle of objects":
+        torch.save({"format_version": 1, "payload": warnings.WarningMessage("x", UserWarning, "f", 1)}, model)
+    elif kind == "model of another format":
+        torch.save({"weights": torch.zeros(3)}, model)
+    elif kind == "missing layer":
+        args = ["--layer", "counts"]
+    elif kind == "output a directory":
+        (tmp_path / "out.h5ad").mkdir()
+    return src, model, args
+
+
+@pytest.mark.parametrize(
+    "kind, code, message",
+    [
+        ("model missing", cli.EXIT_UNREADABLE, "No such model file"),
+        ("model a directory", cli.EXIT_UNREADABLE, "dir.pt is a directory, not a model file"),
+        ("model a text file", cli.EXIT_UNREADABLE, "is not a readable csc_core model file"),
+        ("model a pickle of objects", cli.EXIT_UNREADABLE, "PyTorch could not load it safely (UnpicklingError)"),
+        ("model of another format", cli.EXIT_UNREADABLE, "is not a csc_core model file of format 1"),
+        ("output a directory", cli.EXIT_UNREADABLE, "out.h5ad' is a directory; give a file name to write"),
+        ("repeated gene names", cli.EXIT_BAD_INPUT, REJECTED_DATA["repeated gene names"]),
+        ("log-normalised", cli.EXIT_BAD_INPUT, REJECTED_DATA["log-normalised"]),
+        ("missing layer", cli.EXIT_BAD_INPUT, "layer='counts' is not a layer of the data; available layers: none"),
+    ],
+)
+def test_command_line_embed_refuses_before_encoding(tmp_path, monkeypatch, capsys, kind, code, message):
+    _no_encoding(monkeypatch)
+    src, model, args = _embed_inputs(tmp_path, kind)
+    out = tmp_path / "out.h5ad"
+    assert cli.main(["embed", str(src), "-m", str(model), "-o", str(out), "--quiet", *args]) == code
+    err = capsys.readouterr().err
+    assert err.startswith("csc: ") and re.search(message if code == cli.EXIT_BAD_INPUT else re.escape(message), err)
+    assert "weights_only" not in err  # never advise unpickling arbitrary objects
+    assert out.is_dir() if kind == "output a directory" else not out.exists()
+    assert not list(tmp_path.rglob("*partial*"))
+
+
+def test_a_directory_as_the_model_is_called_one(tmp_path):
+    (tmp_path / "m.pt").mkdir()
+    with pytest.raises(IsADirectoryError, match="m.pt is a directory, not a model file"):
+        load_model(tmp_path / "m.pt")
+
+
+@pytest.mark.parametrize(
+    "case, code, says",
+    [
+        ("generic gene names", cli.EXIT_OK, "csc: warning: The model's genes have generic names (gene0, gene1, …)"),
+        ("repeated gene names", cli.EXIT_BAD_INPUT, "csc: input rejected: Gene names (var_names) must be unique"),
+    ],
+)
+def test_the_command_warns_and_refuses_in_its_own_words(tmp_path, case, code, says):
+    """The real ``python -m csc_core``: warnings as ``csc: warning:`` lines, refusals without a traceback."""
+    model = small_model()
+    data = make_counts()
+    if case == "generic gene names":
+        model.genes = [f"gene{j}" for j in range(len(model.genes))]
+        data.var_names = model.genes
+    else:
+        data = rejected_data(case)
+    src, path, out = tmp_path / "in.h5ad", model.save(tmp_path / "m.pt"), tmp_path / "out.h5ad"
+    data.write_h5ad(src)
+    run = subprocess.run(
+        [sys.executable, "-m", "csc_core", "embed", str(src), "-m", str(path), "-o", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert run.returncode == code and says in run.stderr, run.stderr
+    assert "Traceback" not in run.stderr and "UserWarning" not in run.stderr
+    assert out.exists() == (code == cli.EXIT_OK) and not list(tmp_path.rglob("*partial*"))

@@ -198,7 +198,14 @@ def read_counts(path: str | os.PathLike) -> ad.AnnData:
     if not path.is_file():
         raise FileNotFoundError(f"No such file: {path}")
     if path.suffix == ".h5ad":
-        return ad.read_h5ad(path)
+        try:
+            return ad.read_h5ad(path)
+        except MemoryError:
+            raise
+        except Exception as err:  # h5py's OSError for a file that is not HDF5; TypeError, KeyError… for other HDF5
+            raise ValueError(
+                f"{path.name} is not a readable AnnData (.h5ad) file ({type(err).__name__}: {err})."
+            ) from err
     if path.suffix != ".h5":
         raise ValueError(f"Cannot read {path.name}: expected .h5ad or .h5 (10x Genomics or scDeepCluster layout).")
     try:
@@ -217,6 +224,12 @@ def read_counts(path: str | os.PathLike) -> ad.AnnData:
         )
     import scanpy as sc
 
-    adata = sc.read_10x_h5(path)
+    try:
+        adata = sc.read_10x_h5(path)
+    except Exception as err:  # scanpy raises a bare Exception (or KeyError, …) for a group that lacks a dataset
+        raise ValueError(
+            f"{path.name} looks like 10x Genomics' layout but cannot be read as one ({type(err).__name__}: {err}); "
+            "convert it to .h5ad."
+        ) from err
     adata.var_names_make_unique()
     return adata

@@ -270,8 +270,9 @@ def check_counts(x, *, min_cells: int = 2, why: str = "", logged: bool = False, 
     logged
         The data says it was log-transformed (scanpy's ``uns["log1p"]``): non-integer values are then an error.
     varied
-        The counts are to be learnt from: fewer than two genes with counts, or cells that all have the same counts,
-        are then an error (there is nothing to tell the cells apart by; scaling would divide by zero).
+        The counts are to be learnt from: fewer than two genes with counts, or cells that all have the same counts
+        (up to library size), are then an error (there is nothing to tell the cells apart by; scaling would divide by
+        zero).
 
     Raises
     ------
@@ -305,7 +306,7 @@ def check_counts(x, *, min_cells: int = 2, why: str = "", logged: bool = False, 
             "e.g. `sc.pp.filter_cells(adata, min_counts=1)`."
         )
     if varied:
-        _check_varied(x)
+        _check_varied(x, totals)
     if not np.array_equal(np.trunc(values), values):  # integers (np.mod is much slower)
         if logged:
             raise ValueError(
@@ -320,17 +321,44 @@ def check_counts(x, *, min_cells: int = 2, why: str = "", logged: bool = False, 
         )
 
 
-def _check_varied(x) -> None:
-    """Refuse counts that cannot separate cells: fewer than two genes with counts, or every cell the same."""
+def _check_varied(x, totals: np.ndarray) -> None:
+    """Refuse counts that cannot separate cells: fewer than two genes with counts, or every cell alike.
+
+    Alike means the same counts up to library size (every cell's counts a multiple of the first cell's): normalising
+    each cell to one total then leaves nothing that varies, and scaling the genes divides by zero.
+    """
     expressed = int((np.asarray((x != 0).sum(axis=0)).ravel() > 0).sum())
     if expressed < 2:
         raise ValueError(
             f"Only {expressed} gene has counts; contrastive-sc compares cells by their genes and needs at least 2."
         )
-    lo, hi = x.min(axis=0), x.max(axis=0)
-    lo, hi = (m.toarray() if sp.issparse(m) else np.asarray(m) for m in (lo, hi))
-    if np.array_equal(lo, hi):
+    if not _all_proportional(x, totals):
+        return
+    if np.all(totals == totals[0]):
         raise ValueError(f"All {x.shape[0]} cells have the same counts: there is nothing to cluster.")
+    raise ValueError(
+        f"All {x.shape[0]} cells have the same counts up to library size (each cell's counts are a multiple of every "
+        "other's): after normalising each cell to the same total there is nothing to cluster."
+    )
+
+
+def _all_proportional(x, totals: np.ndarray, *, block_values: int = 1 << 22) -> bool:
+    """Whether every row of ``x`` is a multiple of the first (compared block by block; real data stops at once)."""
+    n_cells, n_genes = x.shape
+    if sp.issparse(x) and x.format not in ("csr", "csc"):  # COO and others cannot be sliced by rows
+        x = x.tocsr()
+
+    def rows(start, stop):
+        block = x[start:stop]
+        block = block.toarray() if sp.issparse(block) else np.asarray(block)
+        return block.astype(np.float64) / totals[start:stop, None]
+
+    first = rows(0, 1)[0]
+    step = max(1, block_values // max(n_genes, 1))
+    for start in range(1, n_cells, step):
+        if not np.allclose(rows(start, start + step), first, rtol=1e-6, atol=0):
+            return False
+    return True
 
 
 def check_unique_genes(var_names) -> None:

@@ -121,6 +121,26 @@ def test_read_counts_names_an_h5_of_unknown_layout(tmp_path):
         read_counts(tmp_path / "other.h5")
 
 
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("broken.h5", r"broken\.h5 looks like 10x Genomics' layout but cannot be read as one"),
+        ("other.h5ad", r"other\.h5ad is not a readable AnnData \(\.h5ad\) file \(TypeError"),
+    ],
+)
+def test_read_counts_names_a_file_scanpy_or_anndata_cannot_read(tmp_path, name, message):
+    with h5py.File(tmp_path / name, "w") as fh:
+        if name.endswith(".h5"):
+            fh.create_group("matrix")["data"] = np.ones(3)  # 10x's group without its other datasets
+        else:
+            fh["foo"] = np.zeros(3)
+    with pytest.raises(ValueError, match=message):
+        read_counts(tmp_path / name)
+    (tmp_path / "text.h5ad").write_text("not hdf5")
+    with pytest.raises(ValueError, match=r"text\.h5ad is not a readable AnnData \(\.h5ad\) file \(OSError"):
+        read_counts(tmp_path / "text.h5ad")
+
+
 def test_read_counts_calls_a_file_that_is_not_hdf5_so(tmp_path):
     (tmp_path / "empty.h5").write_bytes(b"not an hdf5 file")
     with pytest.raises(ValueError, match=r"empty\.h5 is not a readable HDF5 \(\.h5\) file"):

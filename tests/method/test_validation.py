@@ -71,14 +71,30 @@ def test_counts_name_what_is_wrong_and_why_a_size_is_needed():
         check_counts(np.array([[1.5, 0.0], [1.0, 1.0]]))
 
 
-@pytest.mark.parametrize("to", [np.asarray, sp.csr_matrix])
+@pytest.mark.parametrize("to", [np.asarray, sp.csr_matrix, sp.csc_matrix, sp.coo_matrix])
 def test_counts_without_variation_are_refused_for_training_but_not_for_embedding(to):
     one_gene = to(np.array([[1.0, 0.0], [2.0, 0.0], [5.0, 0.0]]))
     identical = to(np.array([[1.0, 2.0], [1.0, 2.0], [1.0, 2.0]]))
     with pytest.raises(ValueError, match="Only 1 gene has counts"):
         check_counts(one_gene)
-    with pytest.raises(ValueError, match="All 3 cells have the same counts"):
+    with pytest.raises(ValueError, match="All 3 cells have the same counts: there is nothing"):
         check_counts(identical)
+    alike = to(np.array([[1.0, 2.0], [2.0, 4.0], [3.0, 6.0]]))  # the same after normalising: NaN after scaling
+    with pytest.raises(ValueError, match="All 3 cells have the same counts up to library size"):
+        check_counts(alike)
+    check_counts(alike, min_cells=1, varied=False)
     check_counts(one_gene, varied=False)
     check_counts(identical, min_cells=1, varied=False)
     check_counts(to(np.array([[1.0, 2.0], [1.0, 2.0], [1.0, 3.0]])))  # one cell differing in one gene is enough
+    check_counts(to(np.array([[1.0, 2.0], [2.0, 4.0], [2.0, 5.0]])))  # in proportion too
+
+
+@pytest.mark.parametrize("block_values", [3, 6, 9, 1 << 22])  # 1, 2, 3 cells a block; all
+def test_cells_alike_are_found_whatever_the_block_size(block_values):
+    from csc_core.method.validation import _all_proportional
+
+    x = np.array([[1.0, 2.0, 0.0], [2.0, 4.0, 0.0], [3.0, 6.0, 0.0], [0.5, 1.0, 0.0]])
+    totals = x.sum(axis=1)
+    assert _all_proportional(sp.csr_matrix(x), totals, block_values=block_values)
+    x[3, 2] = 1.0  # the last cell differs: found in the last block
+    assert not _all_proportional(sp.csr_matrix(x), x.sum(axis=1), block_values=block_values)
