@@ -1,14 +1,13 @@
 """Comparing benchmark runs (``bench/results``).
 
-Across processors, across revisions, and where the spread comes from.
+Across processors, and where the spread comes from.
 """
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-from .timing import CSC, linear_fit
+from .timing import CSC
 
 
 def complete_runs(
@@ -68,42 +67,6 @@ def latest_run_per_cpu(rows: pd.DataFrame, *, over: str = "dataset", kernel: str
     return dict(sorted(latest.items()))
 
 
-def scaling_per_cpu(rows: pd.DataFrame, *, kernel: str | None = None) -> pd.DataFrame:
-    """The latest complete scale run (``python -m bench scale``) on each processor, summarised.
-
-    Parameters
-    ----------
-    rows
-        Rows of ``python -m bench scale``: ``run``, ``cpu``, ``n_cells``, ``csc_total``, ``train``, ``peak_rss_gb``,
-        ``ari``.
-    kernel
-        Only runs of this training kernel; ``None``: any.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One column per processor; rows: the run, its largest size's cells, seconds, training seconds, peak memory and
-        ARI, and the least-squares line of seconds against cells over all its sizes (:func:`linear_fit`) as
-        milliseconds per cell and its R².
-    """
-    out = {}
-    for cpu, run in latest_run_per_cpu(rows, over="n_cells", kernel=kernel).items():
-        picked = rows[rows["run"] == run].sort_values("n_cells")
-        slope, _, r2 = linear_fit(picked["n_cells"], picked["csc_total"])
-        top = picked.iloc[-1]
-        out[cpu] = {
-            "run": run,
-            "largest (cells)": int(top["n_cells"]),
-            "seconds": top["csc_total"],
-            "train (s)": top["train"],
-            "peak RSS (GB)": top["peak_rss_gb"],
-            "ARI": top["ari"],
-            "ms per cell": slope * 1e3,
-            "R²": r2,
-        }
-    return pd.DataFrame(out)
-
-
 def across_cpus(rows: pd.DataFrame, *, method: str = CSC, kernel: str | None = None) -> pd.DataFrame:
     """ARI of ``method`` per data set and seed in the latest complete run on each processor, side by side.
 
@@ -135,53 +98,6 @@ def across_cpus(rows: pd.DataFrame, *, method: str = CSC, kernel: str | None = N
     table = picked.pivot_table(index=["dataset", "seed"], columns="cpu", values="ari").dropna()
     table.columns.name = None
     return table.assign(spread=table.max(axis=1) - table.min(axis=1))
-
-
-def revision_comparison(rows: pd.DataFrame, *, before: str, exclude=()) -> pd.DataFrame:
-    """Mean ARI of revision ``before`` against the latest other revision measured, per data set and processor.
-
-    A seed measured again on the same processor and revision counts once, with its latest run.
-
-    Parameters
-    ----------
-    rows
-        Rows as ``python -m bench seed-spread`` stores them (``run``, ``cpu``, ``revision``, ``dataset``, ``seed``,
-        ``ari``).
-    before
-        The revision compared.
-    exclude
-        Revisions that are never the one compared with (other past revisions measured again later, say).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by data set and processor: both means, the change, its standard error (from the two samples' standard
-        deviations), the number of seeds of each and the revision compared with.
-    """
-    rows = rows.sort_values("run", kind="stable").drop_duplicates(["dataset", "cpu", "revision", "seed"], keep="last")
-    out = []
-    for (dataset, cpu), group in rows.groupby(["dataset", "cpu"], sort=False):
-        old = group[group["revision"] == before]
-        others = group[(group["revision"] != before) & ~group["revision"].isin(list(exclude))]
-        if old.empty or others.empty:
-            continue
-        after = others.loc[others["run"] == others["run"].max(), "revision"].iloc[0]
-        new = others[others["revision"] == after]
-        se = np.sqrt(old["ari"].var() / len(old) + new["ari"].var() / len(new))
-        out.append(
-            {
-                "dataset": dataset,
-                "cpu": cpu,
-                "before": old["ari"].mean(),
-                "after": new["ari"].mean(),
-                "change": new["ari"].mean() - old["ari"].mean(),
-                "standard error": se,
-                "seeds": f"{len(old)} / {len(new)}",
-                "revision after": after,
-            }
-        )
-    columns = ["dataset", "cpu", "before", "after", "change", "standard error", "seeds", "revision after"]
-    return pd.DataFrame(out, columns=columns).set_index(["dataset", "cpu"])
 
 
 def spread_sources(rows: pd.DataFrame) -> pd.DataFrame:
@@ -219,36 +135,6 @@ def spread_sources(rows: pd.DataFrame) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(out).set_index("dataset")
-
-
-def reclustered_comparison(rows: pd.DataFrame, *, before: str, seeds=None, exclude=()) -> pd.DataFrame:
-    """:func:`revision_comparison` with the clustering held fixed: one comparison per ``clustering``.
-
-    Parameters
-    ----------
-    rows
-        Rows as ``python -m bench seed-spread --recluster`` stores them (those of :func:`revision_comparison` plus
-        ``clustering``: the resolution this checkout's Leiden ran at on each revision's embedding).
-    before
-        The revision compared.
-    seeds
-        Only these seeds (e.g. the three of a speed target); ``None``: all.
-    exclude
-        As :func:`revision_comparison`.
-
-    Returns
-    -------
-    pandas.DataFrame
-        :func:`revision_comparison`'s table per clustering, indexed by clustering, data set and processor (empty when
-        ``rows`` is).
-    """
-    if seeds is not None:
-        rows = rows[rows["seed"].isin(list(seeds))]
-    parts = {
-        clustering: revision_comparison(group, before=before, exclude=exclude)
-        for clustering, group in rows.groupby(rows["clustering"].astype(str), sort=False)
-    }
-    return pd.concat(parts, names=["clustering"]) if parts else pd.DataFrame()
 
 
 def speed_runs(rows: pd.DataFrame, *, kernel: str | None = None, n: int = 2, cores: int = 2) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""Tables of the early-stopping and training-length benchmarks (``bench/``): what stopping earlier buys and costs."""
+"""Tables of the early-stopping benchmarks (``bench/``): what stopping earlier buys and costs."""
 
 from __future__ import annotations
 
@@ -6,50 +6,6 @@ import numpy as np
 import pandas as pd
 
 from ..pipeline.stopping import AgreementStreak
-
-
-def training_frontier(rows: pd.DataFrame, *, kernel: str | None = None) -> pd.DataFrame:
-    """Mean ARI, csc / scanpy ratio and optimizer steps per data set and training length (``bench speed-frontier``).
-
-    Parameters
-    ----------
-    rows
-        One contrastive-sc run each, with ``dataset``, ``seed``, ``steps`` (a number of steps, or ``"default"``),
-        ``steps_run``, ``ari`` and ``ratio`` (its end-to-end seconds over scanpy's, same process).
-    kernel
-        Only the rows trained with this kernel (``kernel`` column); ``None``: all.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per data set and ``steps`` — plus ``dataset="mean"``, the mean over data sets, last — sorted by data
-        set and number of steps (``"default"`` last), with columns ``dataset``, ``steps``, ``steps_run``, ``ari``,
-        ``ratio`` and ``seeds``.
-
-    Raises
-    ------
-    ValueError
-        If no rows are left (none stored, or none of ``kernel``).
-    """
-    if kernel is not None:
-        rows = rows[rows["kernel"] == kernel] if "kernel" in rows.columns else rows.iloc[0:0]
-    if rows.empty:
-        raise ValueError("No frontier rows: run `python -m bench speed-frontier` first.")
-    rows = rows.assign(steps=rows["steps"].astype(str))
-    per = (
-        rows.groupby(["dataset", "steps"])
-        .agg(steps_run=("steps_run", "mean"), ari=("ari", "mean"), ratio=("ratio", "mean"), seeds=("seed", "nunique"))
-        .reset_index()
-    )
-    mean = per.groupby("steps", as_index=False)[["steps_run", "ari", "ratio", "seeds"]].mean().assign(dataset="mean")
-    out = pd.concat([per, mean], ignore_index=True)
-    order = out["steps"].map(lambda s: float("inf") if not s.isdigit() else float(s))
-    return (
-        out.assign(_last=out["dataset"] == "mean", _order=order)
-        .sort_values(["_last", "dataset", "_order"])
-        .drop(columns=["_last", "_order"])
-        .reset_index(drop=True)
-    )
 
 
 def early_stopping_summary(rows: pd.DataFrame, *, by: str = "n_cells", compact: bool = False) -> pd.DataFrame:

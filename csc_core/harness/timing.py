@@ -195,29 +195,6 @@ def warm_up(*, approximate_knn: bool = False, kernel: str = "auto") -> None:
         graph.knn_graph(rng.normal(size=(300, 8)).astype(np.float32), n_neighbors=5, method="approximate")
 
 
-def label_kernels(rows: pd.DataFrame) -> pd.DataFrame:
-    """``rows`` with contrastive-sc's ``method`` naming its training kernel (``"contrastive-sc (compiled)"``).
-
-    So that the kernels' rows are told apart in a table or figure; rows without a kernel are left as they are.
-
-    Parameters
-    ----------
-    rows
-        Timing rows with columns ``method`` and, optionally, ``kernel``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        A relabelled copy of ``rows`` (``rows`` itself when it has no ``kernel`` column).
-    """
-    if "kernel" not in rows.columns:
-        return rows
-    rows = rows.copy()
-    named = (rows["method"] == CSC) & rows["kernel"].notna() & (rows["kernel"].astype(str) != "")
-    rows.loc[named, "method"] = CSC + " (" + rows.loc[named, "kernel"].astype(str) + ")"
-    return rows
-
-
 def stage_table(rows: pd.DataFrame) -> pd.DataFrame:
     """Mean seconds of each stage and in total, per data set and method.
 
@@ -274,41 +251,6 @@ def linear_fit(x, y) -> tuple[float, float, float]:
     residual = y - (slope * x + intercept)
     r2 = 1.0 - (residual**2).sum() / ((y - y.mean()) ** 2).sum()
     return float(slope), float(intercept), float(r2)
-
-
-def timing_fits(rows: pd.DataFrame, x: str) -> pd.DataFrame:
-    """Per method, fits of ``seconds`` against ``x`` (``n_cells`` or ``n_genes``).
-
-    Seconds are first averaged over seeds at each value of ``x``; methods with fewer than two values are left out.
-
-    Parameters
-    ----------
-    rows
-        Rows of :func:`timing_rows`, with the ``x`` column added.
-    x
-        The column the seconds are fitted against.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per method; columns ``per_1000`` (seconds per 1,000 more of ``x``, least-squares line),
-        ``intercept``, ``r2`` of that line, ``exponent`` (slope on log–log axes: 1 is linear growth) and ``points``.
-    """
-    out = {}
-    for method, g in rows.groupby("method", sort=False):
-        g = g.groupby(x, as_index=False)["seconds"].mean()
-        if len(g) < 2:
-            continue
-        slope, intercept, r2 = linear_fit(g[x], g["seconds"])
-        exponent = np.polyfit(np.log(g[x].astype(float)), np.log(g["seconds"].astype(float)), 1)[0]
-        out[method] = {
-            "per_1000": 1000 * slope,
-            "intercept": intercept,
-            "r2": r2,
-            "exponent": exponent,
-            "points": len(g),
-        }
-    return pd.DataFrame.from_dict(out, orient="index")
 
 
 def paired_ratios(rows: pd.DataFrame) -> pd.DataFrame:

@@ -1,10 +1,10 @@
-"""Comparing benchmark runs: per processor, across processors, across revisions (csc_core.harness.runs)."""
+"""Comparing benchmark runs: per processor, across processors, where the spread comes from (csc_core.harness.runs)."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from csc_core.harness import runs, stopping_tables, timing
+from csc_core.harness import runs, timing
 from tests.helpers import two_cpu_rows
 
 
@@ -31,45 +31,6 @@ def test_across_processors_needs_two():
         runs.across_cpus(rows[rows["cpu"] == "A"])
 
 
-def test_revision_comparison_pairs_the_old_revision_with_the_latest_other():
-    rows = pd.DataFrame(
-        {
-            "run": ["1", "1", "2", "2", "3", "3", "1", "3"],
-            "cpu": ["A"] * 6 + ["B", "B"],
-            "revision": ["old", "old", "mid", "mid", "new", "new", "old", "new"],
-            "dataset": "w",
-            "seed": [0, 1] * 4,
-            "ari": [0.50, 0.60, 0.0, 0.0, 0.60, 0.70, 0.5, 0.4],
-        }
-    )
-    table = runs.revision_comparison(rows, before="old")
-    a = table.loc[("w", "A")]
-    assert a["revision after"] == "new" and a["change"] == pytest.approx(0.10)  # "mid" is older than "new"
-    assert a["standard error"] == pytest.approx(np.sqrt(0.005 / 2 + 0.005 / 2)) and a["seeds"] == "2 / 2"
-    assert table.loc[("w", "B"), "change"] == pytest.approx(-0.1)
-    assert runs.revision_comparison(rows[rows["revision"] == "old"], before="old").empty
-    # a past revision measured again after "new" is not today's: excluded, "new" is compared with again
-    again = pd.concat([rows, rows[rows["revision"] == "mid"].assign(run="9")])
-    assert runs.revision_comparison(again, before="old").loc[("w", "A"), "revision after"] == "mid"
-    kept = runs.revision_comparison(again, before="old", exclude=["mid"]).loc[("w", "A")]
-    assert kept["revision after"] == "new" and kept["change"] == pytest.approx(0.10)
-
-
-def test_revision_comparison_counts_a_remeasured_seed_once_with_its_latest_run():
-    rows = pd.DataFrame(
-        {
-            "run": ["1", "1", "4", "3", "3"],
-            "cpu": "A",
-            "revision": ["old", "old", "old", "new", "new"],
-            "dataset": "w",
-            "seed": [0, 1, 1, 0, 1],
-            "ari": [0.5, 0.9, 0.7, 0.6, 0.6],
-        }
-    )
-    a = runs.revision_comparison(rows, before="old").loc[("w", "A")]
-    assert a["seeds"] == "2 / 2" and a["before"] == pytest.approx(0.6)  # seed 1: run 4's 0.7, not run 1's 0.9
-
-
 def test_spread_sources_separate_training_from_clustering():
     # two embeddings (training seeds 0, 1), three clustering seeds each: clustering moves the ARI by ±0.1 on each
     # embedding, training moves the embedding's mean by 0.2
@@ -89,26 +50,6 @@ def test_spread_sources_separate_training_from_clustering():
     assert (t["training seeds"], t["clustering seeds"]) == (2, 3)
 
 
-def test_scaling_per_cpu_takes_each_processors_latest_complete_run():
-    rows = pd.DataFrame(
-        {
-            "run": ["a", "a", "a", "b", "b", "c", "c", "c"],
-            "cpu": ["AMD", "AMD", "AMD", "AMD", "AMD", "Intel", "Intel", "Intel"],
-            "n_cells": [10, 20, 40, 10, 20, 10, 20, 40],  # run b stopped before its largest size
-            "csc_total": [1.0, 2.0, 4.0, 9.0, 9.0, 2.0, 3.0, 5.5],
-            "train": [0.5, 1.0, 2.0, 1, 1, 1.0, 1.5, 2.5],
-            "peak_rss_gb": [1, 1, 2, 1, 1, 1, 1, 3],
-            "ari": [0.9, 0.9, 0.8, 0.1, 0.1, 0.9, 0.9, 0.7],
-        }
-    )
-    table = runs.scaling_per_cpu(rows)
-    assert list(table.columns) == ["AMD", "Intel"]
-    assert table.loc["run", "AMD"] == "a" and table.loc["largest (cells)", "Intel"] == 40
-    assert table.loc["seconds", "Intel"] == 5.5 and table.loc["ARI", "AMD"] == 0.8
-    assert table.loc["ms per cell", "AMD"] == pytest.approx(100.0)  # 0.1 s per cell, exactly linear
-    assert table.loc["R²", "AMD"] == pytest.approx(1.0) and table.loc["R²", "Intel"] < 1.0
-
-
 def test_runs_can_be_restricted_to_one_training_kernel():
     """A newer run with another kernel must not stand in for a processor's latest run of the kernel compared."""
     rows = two_cpu_rows()
@@ -123,40 +64,6 @@ def test_runs_can_be_restricted_to_one_training_kernel():
     table = runs.across_cpus(rows, kernel="torch")
     assert table.loc[("x", 0), "A"] == pytest.approx(0.2)  # run 1's, not run 2's 0.3
     assert runs.complete_runs(rows.drop(columns="kernel"), kernel="torch") == []  # no kernel recorded: no match
-    frontier = pd.DataFrame(
-        {
-            "dataset": ["x"] * 4,
-            "seed": [0, 1, 0, 1],
-            "steps": ["100"] * 4,
-            "steps_run": [100] * 4,
-            "ari": [0.1, 0.3, 0.5, 0.7],
-            "ratio": [1.0, 1.0, 2.0, 2.0],
-            "kernel": ["compiled", "compiled", "torch", "torch"],
-        }
-    )
-    picked = stopping_tables.training_frontier(frontier, kernel="torch")
-    assert picked.loc[picked["dataset"] == "x", "ari"].item() == pytest.approx(0.6)
-    with pytest.raises(ValueError, match="No frontier rows"):
-        stopping_tables.training_frontier(frontier, kernel="other")
-
-
-def test_reclustered_comparison_holds_each_clustering_fixed():
-    rows = pd.DataFrame(
-        {
-            "run": ["1"] * 4 + ["2"] * 4,
-            "cpu": "A",
-            "revision": ["old"] * 4 + ["new"] * 4,
-            "dataset": "w",
-            "seed": [0, 1, 0, 1] * 2,
-            "clustering": ["auto", "auto", "0.3", "0.3"] * 2,
-            "ari": [0.5, 0.6, 0.7, 0.8, 0.5, 0.8, 0.6, 0.6],
-        }
-    )
-    table = runs.reclustered_comparison(rows, before="old")
-    assert table.loc[("auto", "w", "A"), "change"] == pytest.approx(0.1)
-    assert table.loc[("0.3", "w", "A"), "change"] == pytest.approx(-0.15)
-    first = runs.reclustered_comparison(rows, before="old", seeds=[0])
-    assert first.loc[("auto", "w", "A"), "change"] == pytest.approx(0.0) and first["seeds"].eq("1 / 1").all()
 
 
 def test_speed_runs_take_the_latest_on_one_processor_and_leave_out_busy_ones():

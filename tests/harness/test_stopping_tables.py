@@ -1,4 +1,4 @@
-"""The speed frontier and early stopping's tables and replays (csc_core.harness.stopping_tables)."""
+"""Early stopping's tables and replays (csc_core.harness.stopping_tables)."""
 
 import numpy as np
 import pandas as pd
@@ -6,29 +6,6 @@ import pytest
 
 from csc_core.harness import stopping_tables
 from tests.helpers import stopping_trajectory
-
-
-def test_training_frontier_means_per_data_set_and_over_them_in_step_order():
-    rows = pd.DataFrame(
-        {
-            "dataset": ["a", "a", "a", "a", "b", "b"],
-            "steps": ["default", "100", "100", "20", "100", "default"],
-            "seed": [0, 0, 1, 0, 0, 0],
-            "steps_run": [500, 100, 100, 20, 110, 520],
-            "ari": [0.9, 0.5, 0.7, 0.1, 0.4, 0.8],
-            "ratio": [5.0, 2.0, 3.0, 1.0, 2.5, 6.0],
-        }
-    )
-    table = stopping_tables.training_frontier(rows)
-    assert list(table["dataset"].unique()) == ["a", "b", "mean"]
-    table = table.set_index(["dataset", "steps"])
-    assert list(table.loc["a"].index) == ["20", "100", "default"]  # numeric order, "default" last (not "100" < "20")
-    assert table.loc[("a", "100"), "ari"] == pytest.approx(0.6)
-    assert table.loc[("a", "100"), "seeds"] == 2
-    assert table.loc[("mean", "100"), "ratio"] == pytest.approx((2.5 + 2.5) / 2)  # mean of data-set means
-    assert table.loc[("mean", "default"), "ari"] == pytest.approx(0.85)
-    with pytest.raises(ValueError, match="speed-frontier"):
-        stopping_tables.training_frontier(pd.DataFrame())
 
 
 def test_early_stopping_summary_pairs_the_modes_per_size_and_counts_stops():

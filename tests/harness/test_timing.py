@@ -48,40 +48,6 @@ def test_stage_table_and_ratio():
     assert table.loc[("d", timing.CSC), "train"] == pytest.approx(4.0)
 
 
-def test_timing_fits_recover_lines_and_power_laws():
-    cells = np.array([1000, 2000, 5000, 10000])
-    rows = pd.concat(
-        [
-            pd.DataFrame({"method": "linear", "n_cells": cells, "seconds": 2.0 + 0.003 * cells}),
-            pd.DataFrame({"method": "quadratic", "n_cells": cells, "seconds": 1e-6 * cells.astype(float) ** 2}),
-        ]
-    )
-    fits = timing.timing_fits(rows, "n_cells")
-    assert fits.loc["linear", "per_1000"] == pytest.approx(3.0)
-    assert fits.loc["linear", "intercept"] == pytest.approx(2.0)
-    assert fits.loc["linear", "r2"] == pytest.approx(1.0)
-    assert fits.loc["quadratic", "exponent"] == pytest.approx(2.0)
-    assert fits.loc["quadratic", "r2"] < 1.0
-
-
-def test_label_kernels_names_contrastive_sc_rows_by_their_kernel():
-    rows = pd.DataFrame(
-        {
-            "method": [timing.CSC, timing.CSC, timing.SCANPY, timing.CSC],
-            "kernel": ["torch", "compiled", None, None],
-            "seconds": [2.0, 1.0, 0.5, 3.0],
-        }
-    )
-    assert list(timing.label_kernels(rows)["method"]) == [
-        f"{timing.CSC} (torch)",
-        f"{timing.CSC} (compiled)",
-        timing.SCANPY,
-        timing.CSC,
-    ]
-    assert list(rows["method"])[0] == timing.CSC  # a copy
-    assert timing.label_kernels(rows.drop(columns="kernel")).equals(rows.drop(columns="kernel"))
-
-
 def test_timing_rows_run_the_requested_methods_on_simulated_cells():
     rows = timing.timing_rows(300, 120, methods=(timing.SCANPY, timing.PCA_KMEANS), n_groups=3)
     assert [r["method"] for r in rows] == [timing.SCANPY, timing.PCA_KMEANS]
