@@ -217,6 +217,28 @@ def resolution_rules(
     return pd.DataFrame(rows)
 
 
+def rule_summary(partitions: pd.DataFrame) -> pd.DataFrame:
+    """Each resolution rule's mean ARI per data set, replayed on stored partitions; smallest data sets first.
+
+    Parameters
+    ----------
+    partitions
+        Partition rows as ``bench/generalisation`` stores them (one graph: ``dataset``, ``seed``, ``n_neighbors``,
+        ``resolution``, ``silhouette``, ``ari``, ``n_clusters``, ``n_cells``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per data set (ordered by its number of cells) and a last row ``"mean"``; one column per rule of
+        :func:`resolution_rules`, the mean ARI over the seeds.
+    """
+    table = resolution_rules(partitions).pivot_table(index="dataset", columns="rule", values="ari")
+    cells = partitions.groupby("dataset")["n_cells"].first()
+    table = table.loc[cells.reindex(table.index).sort_values(kind="stable").index]
+    table.loc["mean"] = table.mean()
+    return table
+
+
 def panel_table(rows: pd.DataFrame, methods=(CSC_LEIDEN, SCANPY, "PCA + KMeans")) -> pd.DataFrame:
     """The generalisation panel (``bench/generalisation``'s rows), one line per data set, smallest first.
 

@@ -92,3 +92,29 @@ def test_dataset_label_names_registered_data_sets_for_readers():
     assert dataset_label("mouse_ES_cell") == "Mouse ES cells (2,717 cells)"
     assert dataset_label("cellbench_celseq2_p2") == "CellBench CEL-seq2 plate 2 (163 cells)"
     assert dataset_label("sim_10000") == "sim_10000" and dataset_label("mean") == "mean"
+
+
+def test_rule_summary_orders_data_sets_by_size_and_adds_the_mean():
+    rows = []
+    for dataset, n_cells, best in (("big", 5000, 0.5), ("small", 100, 1.0)):
+        for seed in (0, 1):
+            for r, sil in ((0.2, 0.10), (0.5, 0.20), (1.0, 0.21)):
+                ari = 0.9 if r == best else 0.3
+                rows.append(
+                    dict(
+                        dataset=dataset,
+                        seed=seed,
+                        n_neighbors=30,
+                        resolution=r,
+                        silhouette=sil,
+                        ari=ari,
+                        n_clusters=int(r * 10),
+                        n_cells=n_cells,
+                    )
+                )
+    table = tables.rule_summary(pd.DataFrame(rows))
+    assert list(table.index) == ["small", "big", "mean"]
+    # today's rule: the lowest resolution within 20 % of the silhouettes' range (0.5 here); the best silhouette: 1.0
+    assert table.loc["big", "auto"] == 0.9 and table.loc["small", "auto"] == 0.3
+    assert table.loc["small", "previous auto"] == 0.9
+    assert table.loc["mean", "auto"] == 0.6
