@@ -23,7 +23,10 @@ import yaml
 
 from .chapter import find_root
 
-SOURCE_SUFFIXES = {".md", ".bib", ".png", ".svg", ".jpg", ".ipynb"}
+SOURCE_SUFFIXES = {".md", ".bib", ".png", ".svg", ".jpg", ".ipynb", ".css"}
+#: Tags added to the executed notebook's cells (by their papermill tag) so the page shows what readers need: the cell
+#: papermill injects is removed, the ``parameters`` cell folded (a click shows it).
+RENDER_TAGS = {"injected-parameters": "remove-cell", "parameters": "hide-input"}
 
 
 def toc_files(root: Path) -> list[str]:
@@ -77,7 +80,8 @@ def execute(source: Path, output: Path, *, parameters: dict | None = None, timeo
     """Run a jupytext chapter with papermill and write the executed ``.ipynb`` atomically to ``output``.
 
     The notebook is executed into a hidden ``.partial.ipynb`` beside ``output`` and moved into place only when every
-    cell succeeded, so ``output`` always holds a complete run.
+    cell succeeded, so ``output`` always holds a complete run. Its papermill cells are tagged for rendering
+    (:func:`tag_for_rendering`): the injected parameters removed, the ``parameters`` cell folded.
 
     Parameters
     ----------
@@ -123,8 +127,28 @@ def execute(source: Path, output: Path, *, parameters: dict | None = None, timeo
             f"Chapter {source} failed in cell {err.exec_count} ({err.ename}: {err.evalue}). "
             f"The partly executed notebook is at {partial}; nothing was rendered."
         ) from err
+    tag_for_rendering(partial)
     os.replace(partial, output)
     return output
+
+
+def tag_for_rendering(notebook: Path) -> None:
+    """Add :data:`RENDER_TAGS` to an executed notebook's cells, in place: no papermill cell on the rendered page.
+
+    Parameters
+    ----------
+    notebook
+        An executed ``.ipynb``.
+    """
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    for cell in nb.cells:
+        tags = cell.metadata.setdefault("tags", [])
+        for papermill_tag, render_tag in RENDER_TAGS.items():
+            if papermill_tag in tags and render_tag not in tags:
+                tags.append(render_tag)
+    nbformat.write(nb, notebook)
 
 
 def stage(root: Path, staging: Path) -> None:

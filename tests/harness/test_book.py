@@ -110,3 +110,14 @@ def test_the_paper_profile_computes_a_data_set_results_lack_and_names_those_it_c
         assert name in shown or f"`{name}`" in notes, name
     if not all(data.fetchable(n) for n in data.available(paper=True)):
         assert notes.count("Not computed here: no download") == 1
+
+
+def test_papermills_cells_are_tagged_so_the_page_hides_them(tmp_path):
+    src = tmp_path / "chapter.py"
+    src.write_text('# %% tags=["parameters"]\nprofile = "quick"\n\n# %%\nprint(profile)\n')
+    out = book.execute(src, tmp_path / "out" / "chapter.ipynb", parameters={"profile": "paper"})
+    cells = json.loads(out.read_text())["cells"]
+    tags = [c["metadata"].get("tags", []) for c in cells]
+    assert tags[0] == ["parameters", "hide-input"]
+    assert tags[1] == ["injected-parameters", "remove-cell"]
+    assert "".join(cells[2]["outputs"][0]["text"]).strip() == "paper"
