@@ -7,7 +7,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 from torch import nn
-from tqdm import tqdm
+from tqdm.auto import tqdm
 
 from ..method.dec import target_distribution
 from .fast_step import FastZINBStep, train_epoch_fast

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm import tqdm
+from tqdm.auto import tqdm
 
 from .fast_step import FastZINBStep, ZINBData, resolve_kernel, train_epoch_fast
 

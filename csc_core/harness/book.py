@@ -27,6 +27,9 @@ SOURCE_SUFFIXES = {".md", ".bib", ".png", ".svg", ".jpg", ".ipynb", ".css"}
 #: Tags added to the executed notebook's cells (by their papermill tag) so the page shows what readers need: the cell
 #: papermill injects is removed, the ``parameters`` cell folded (a click shows it).
 RENDER_TAGS = {"injected-parameters": "remove-cell", "parameters": "hide-input"}
+#: Warnings about the machine running the chapters, not about their results, that executed chapters do not print
+#: (``PYTHONWARNINGS`` syntax): tqdm's note that Jupyter widgets are not installed (pooch imports ``tqdm.auto``).
+KERNEL_WARNINGS_IGNORED = ("ignore:IProgress not found",)
 
 
 def toc_files(root: Path) -> list[str]:
@@ -81,7 +84,8 @@ def execute(source: Path, output: Path, *, parameters: dict | None = None, timeo
 
     The notebook is executed into a hidden ``.partial.ipynb`` beside ``output`` and moved into place only when every
     cell succeeded, so ``output`` always holds a complete run. Its papermill cells are tagged for rendering
-    (:func:`tag_for_rendering`): the injected parameters removed, the ``parameters`` cell folded.
+    (:func:`tag_for_rendering`): the injected parameters removed, the ``parameters`` cell folded. The kernel runs
+    with :data:`KERNEL_WARNINGS_IGNORED` added to ``PYTHONWARNINGS``.
 
     Parameters
     ----------
@@ -111,6 +115,8 @@ def execute(source: Path, output: Path, *, parameters: dict | None = None, timeo
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(f".{output.stem}.partial.ipynb")
+    previous = os.environ.get("PYTHONWARNINGS")
+    os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [previous, *KERNEL_WARNINGS_IGNORED]))  # the kernel's
     try:
         papermill.execute_notebook(
             nb,
@@ -127,6 +133,11 @@ def execute(source: Path, output: Path, *, parameters: dict | None = None, timeo
             f"Chapter {source} failed in cell {err.exec_count} ({err.ename}: {err.evalue}). "
             f"The partly executed notebook is at {partial}; nothing was rendered."
         ) from err
+    finally:
+        if previous is None:
+            os.environ.pop("PYTHONWARNINGS", None)
+        else:
+            os.environ["PYTHONWARNINGS"] = previous
     tag_for_rendering(partial)
     os.replace(partial, output)
     return output

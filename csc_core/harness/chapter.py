@@ -9,6 +9,7 @@ a line per task.
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -119,6 +120,9 @@ def setup(
 ) -> Plan:
     """A chapter's first call: check the profile, set the figure defaults, and plan the data sets and seeds.
 
+    Warnings are printed as their category and message only (:func:`short_warning`): a reader needs what a warning
+    says, not the temporary file of the cell that raised it.
+
     Parameters
     ----------
     profile
@@ -151,6 +155,7 @@ def setup(
     if part not in PLANS:
         raise ValueError(f"part must be one of {list(PLANS)}, got {part!r}.")
     figures.set_defaults()
+    warnings.formatwarning = short_warning
     root = find_root(start)
     results = Path(results_dir) if results_dir else root / "results"
     if part == "real":
@@ -165,6 +170,26 @@ def setup(
                 datasets = PAPER_DATASETS
         datasets, seeds = [tuple(d) if isinstance(d, list) else d for d in datasets], list(seeds or plan["seeds"])
     return Plan(profile=profile, datasets=list(datasets), seeds=[int(s) for s in seeds], root=root, results=results)
+
+
+def short_warning(message, category, filename, lineno, line=None) -> str:
+    """A warning as a chapter prints it: ``"UserWarning: <message>"``, without the file and line that raised it.
+
+    Parameters
+    ----------
+    message
+        The warning's message.
+    category
+        Its class.
+    filename, lineno, line
+        Where it was raised (left out).
+
+    Returns
+    -------
+    str
+        The line printed.
+    """
+    return f"{category.__name__}: {message}\n"
 
 
 def find_root(start: str | os.PathLike = ".") -> Path:

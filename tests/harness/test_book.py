@@ -121,3 +121,18 @@ def test_papermills_cells_are_tagged_so_the_page_hides_them(tmp_path):
     assert tags[0] == ["parameters", "hide-input"]
     assert tags[1] == ["injected-parameters", "remove-cell"]
     assert "".join(cells[2]["outputs"][0]["text"]).strip() == "paper"
+
+
+def test_chapters_run_without_the_widget_warning_and_restore_the_environment(tmp_path, monkeypatch):
+    import os
+
+    monkeypatch.delenv("PYTHONWARNINGS", raising=False)
+    src = tmp_path / "warns.py"
+    src.write_text(
+        '# %% tags=["parameters"]\nprofile = "quick"\n\n# %%\nimport warnings\n'
+        'warnings.warn("IProgress not found. Please update jupyter and ipywidgets.")\nprint("done")\n'
+    )
+    out = book.execute(src, tmp_path / "out" / "warns.ipynb")
+    outputs = json.loads(out.read_text())["cells"][-1]["outputs"]
+    assert [o.get("name") for o in outputs] == ["stdout"]  # no stderr: the warning is ignored
+    assert "PYTHONWARNINGS" not in os.environ
