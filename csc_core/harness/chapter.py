@@ -12,6 +12,10 @@ import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: The profiles every chapter accepts: ``"quick"`` (about a minute per chapter on 2 cores: a few data sets with seed
 #: 0, the rest read back from ``results/``) and ``"paper"`` (the paper's full grid: every data set, seeds 0, 1, 2).
@@ -293,6 +297,34 @@ def run_summary(rows, *, runs_of: str = "method") -> str:
             "the others were read back"
         )
     return f"{line}; computed on {computed_on(rows)}."
+
+
+def concat_runs(frames) -> pd.DataFrame:
+    """Several grids' rows as one frame, with their run records (``attrs``) added up for :func:`run_summary`.
+
+    Parameters
+    ----------
+    frames
+        Frames returned by the grid runners (:func:`csc_core.harness.grids.real_data_grid` and friends).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows, concatenated; ``attrs``: the tasks read back and computed, summed, and the stores' file names.
+    """
+    import pandas as pd
+
+    frames = list(frames)
+    rows = pd.concat(frames, ignore_index=True)
+    stores = sorted({f.attrs["store"] for f in frames if "store" in f.attrs})
+    rows.attrs = {}
+    if stores:
+        rows.attrs = {
+            "store": ", ".join(stores),
+            "read_back": sum(f.attrs.get("read_back", 0) for f in frames),
+            "computed": sum(f.attrs.get("computed", 0) for f in frames),
+        }
+    return rows
 
 
 def absent_datasets(shown) -> dict[str, str]:

@@ -19,6 +19,7 @@ from .labels import dataset_label, method_colours, method_label, paper_base
 #: inches at 100 dpi), text legible there.
 RC_PARAMS = {
     "figure.dpi": 100,
+    "figure.figsize": (7.0, 3.6),
     "figure.facecolor": "white",
     "savefig.facecolor": "white",
     "font.size": 11,
@@ -43,7 +44,7 @@ def set_defaults() -> None:
 
     plt.rcParams.update(RC_PARAMS)
     if "scanpy" in sys.modules:
-        sys.modules["scanpy"].settings.set_figure_params(dpi=RC_PARAMS["figure.dpi"], facecolor="white", frameon=False)
+        sys.modules["scanpy"].settings.set_figure_params(dpi=RC_PARAMS["figure.dpi"], facecolor="white", frameon=True)
         plt.rcParams.update(RC_PARAMS)  # scanpy's call resets some of them
 
 
@@ -122,10 +123,22 @@ def ari_vs_paper(
     ax.set_xlim(-0.5, len(datasets) - 0.5)
     ax.set_ylim(0, 1)
     ax.set_ylabel("ARI")
-    if legend == "right":
-        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
-    elif legend == "below":
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), frameon=False, ncol=min(4, len(methods) + 1))
+    if legend:
+        handles, labels = ax.get_legend_handles_labels()
+        order = [method_label(m) for m in methods]
+        ranked = sorted(zip(labels, handles, strict=True), key=lambda lh: order.index(lh[0]) if lh[0] in order else 99)
+        labels, handles = [lab for lab, _ in ranked], [h for _, h in ranked]
+        if legend == "right":
+            ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+        else:
+            ax.legend(
+                handles,
+                labels,
+                loc="upper center",
+                bbox_to_anchor=(0.5, -0.18),
+                frameon=False,
+                ncol=min(4, len(labels)),
+            )
     if title:
         ax.set_title(title)
     return ax
@@ -173,12 +186,20 @@ def ari_by_paper_dataset(
     for ax, (base, names) in zip(axes.flat, groups.items(), strict=False):
         ari_vs_paper(measured, paper, methods=methods, datasets=names, ax=ax, legend=None)
         ax.set_title(base, loc="left", fontsize=12, fontweight="bold")
+        # the panel names the data set; each bar group its cut ("2,100 cells")
+        ax.set_xticklabels([dataset_label(d).removeprefix(base).strip(" ()") or dataset_label(d) for d in names])
     for ax in axes.flat[len(groups) :]:
         ax.set_visible(False)
+    for ax in axes[:, 1:].flat:
+        ax.set_ylabel("")
     handles, labels = legend_entries(fig)
-    fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, frameon=False)
+    order = [method_label(m) for m in methods]
+    ranked = sorted(zip(labels, handles, strict=True), key=lambda lh: order.index(lh[0]) if lh[0] in order else 99)
+    labels, handles = [lab for lab, _ in ranked], [h for _, h in ranked]
+    ncol = 4 if len(labels) > 6 else 3
+    fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=ncol, frameon=False)
     if title:
-        fig.suptitle(title, y=1.0 + 0.03 * (-(-len(labels) // 3)) + 0.04, fontsize=13)
+        fig.suptitle(title, y=1.0 + 0.03 * (-(-len(labels) // ncol)) + 0.04, fontsize=13)
     fig.tight_layout()
     return fig
 
@@ -452,11 +473,13 @@ def ablation(
     logx: bool = False,
     title: str | None = None,
     ax=None,
+    legend: bool = True,
 ):
     """ARI of contrastive-sc against one setting ``x``: median over data sets and seeds per kind of data set.
 
     The band is the interquartile range over the data sets (the middle half of them), the thin lines the single
     data sets, so an effect that moves every data set the same way is visible even when the data sets differ widely.
+    The setting's values are drawn evenly spaced, in increasing order (the grids are roughly geometric).
 
     Parameters
     ----------
@@ -468,11 +491,13 @@ def ablation(
     published
         The paper's curve (columns ``kind``, ``x``, ``ari``), drawn dashed; ``None``: not drawn.
     logx
-        Draw the horizontal axis on a log scale.
+        Accepted for compatibility; the values are always evenly spaced.
     title
         The axes' title; ``None``: none.
     ax
         The axes to draw on; ``None``: a new figure.
+    legend
+        Draw the legend (beside the axes).
 
     Returns
     -------
@@ -480,33 +505,34 @@ def ablation(
         The axes drawn on (``ax``, or a new figure's).
     """
     if ax is None:
-        _, ax = plt.subplots(figsize=(7.0, 3.8))
+        _, ax = plt.subplots(figsize=(7.0, 3.6))
+    values = sorted(table[x].unique())
+    position = {v: i for i, v in enumerate(values)}
     kinds = sorted(table["kind"].unique())
     palette = dict(zip(kinds, ("#08306b", "#d94801", "#238b45"), strict=False))
     keys = [c for c in ("n_groups", "dropout_mid") if c in table.columns]
     for kind in kinds:
         rows = table[table["kind"] == kind]
         per_set = rows.groupby([*keys, x])["ari"].mean().reset_index()  # seeds averaged first
+        per_set["pos"] = per_set[x].map(position)
         for _, one in per_set.groupby(keys) if keys else []:
-            ax.plot(one[x], one["ari"], "-", color=palette[kind], alpha=0.12, lw=0.8)
-        stats = per_set.groupby(x)["ari"].quantile([0.25, 0.5, 0.75]).unstack()
-        ax.fill_between(stats.index, stats[0.25], stats[0.75], color=palette[kind], alpha=0.25, lw=0)
+            ax.plot(one["pos"], one["ari"], "-", color=palette[kind], alpha=0.15, lw=0.8)
+        stats = per_set.groupby("pos")["ari"].quantile([0.25, 0.5, 0.75]).unstack()
+        ax.fill_between(stats.index, stats[0.25], stats[0.75], color=palette[kind], alpha=0.15, lw=0)
         n = per_set.groupby(x).size().max()
-        ax.plot(stats.index, stats[0.5], "o-", color=palette[kind], lw=2.2, label=f"{kind}: median of {n} data sets")
+        ax.plot(stats.index, stats[0.5], "o-", color=palette[kind], lw=2.4, label=f"{kind}: median of {n} data sets")
     if published is not None:
         for kind, rows in published.groupby("kind"):
-            ax.plot(rows[x], rows["ari"], "x--", color=palette.get(kind, "0.4"), label=f"{kind} (paper)")
-    ax.fill_between([], [], [], color="0.6", alpha=0.3, label="interquartile range")
-    if logx:
-        ax.set_xscale("log")
-    values = sorted(table[x].unique())
-    ax.set_xticks(values)
+            ax.plot(rows[x].map(position), rows["ari"], "x--", color=palette.get(kind, "0.4"), label=f"{kind} (paper)")
+    ax.fill_between([], [], [], color="0.6", alpha=0.3, label="interquartile range (band)")
+    ax.plot([], [], "-", color="0.6", lw=0.8, label="single data sets (thin lines)")
+    ax.set_xticks(range(len(values)))
     ax.set_xticklabels([f"{v:g}" for v in values])
-    ax.minorticks_off()
     ax.set_xlabel(x)
     ax.set_ylim(0, 1.02)
     ax.set_ylabel("ARI")
-    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    if legend:
+        ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     if title:
         ax.set_title(title)
     return ax
@@ -600,7 +626,7 @@ def embedding_scatter(
 
 
 def ablation_by_method(table: pd.DataFrame, *, x: str, methods, logx: bool = False, title: str | None = None):
-    """:func:`ablation` once per method, stacked in one figure with a shared horizontal axis.
+    """:func:`ablation` once per method, stacked in one figure with a shared horizontal axis and one legend on top.
 
     Parameters
     ----------
@@ -611,7 +637,7 @@ def ablation_by_method(table: pd.DataFrame, *, x: str, methods, logx: bool = Fal
     methods
         The methods, one panel each, in order.
     logx
-        Draw the horizontal axis on a log scale.
+        Accepted for compatibility (:func:`ablation` spaces the values evenly).
     title
         The figure's title; ``None``: none.
 
@@ -620,15 +646,15 @@ def ablation_by_method(table: pd.DataFrame, *, x: str, methods, logx: bool = Fal
     matplotlib.figure.Figure
         The new figure.
     """
-    fig, axes = plt.subplots(len(methods), 1, figsize=(8.0, 3.1 * len(methods) + 0.4), sharex=True, squeeze=False)
+    fig, axes = plt.subplots(len(methods), 1, figsize=(8.0, 2.9 * len(methods) + 0.9), sharex=True, squeeze=False)
     for ax, method in zip(axes[:, 0], methods, strict=True):
-        ablation(table[table["method"] == method], x=x, logx=logx, ax=ax)
+        ablation(table[table["method"] == method], x=x, ax=ax, legend=False)
         ax.set_title(method_label(method), loc="left", fontweight="bold")
-        if ax is not axes[0, 0]:
-            ax.get_legend().remove()
         if ax is not axes[-1, 0]:
             ax.set_xlabel("")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
     if title:
-        fig.suptitle(title)
+        fig.suptitle(title, y=1.12)
     fig.tight_layout()
     return fig

@@ -85,6 +85,7 @@ def test_the_paper_profile_computes_a_data_set_results_lack_and_names_those_it_c
     import pandas as pd
 
     from csc_core import data
+    from csc_core.harness.labels import dataset_label
 
     absent = "worm_neuron_cell_select_2100"
     results = tmp_path / "results"
@@ -105,9 +106,9 @@ def test_the_paper_profile_computes_a_data_set_results_lack_and_names_those_it_c
     assert not [o for o in outputs if o.get("output_type") == "error"]
     shown = "".join("".join(o.get("data", {}).get("text/html", "")) for o in outputs)
     notes = "".join("".join(o.get("data", {}).get("text/markdown", "")) for o in outputs)
-    assert absent in shown  # the chapter's table holds the data set computed now
+    assert dataset_label(absent) in shown  # the chapter's table holds the data set computed now, by its label
     for name in data.available(paper=True):  # every paper data set is shown, or named with why it is not
-        assert name in shown or f"`{name}`" in notes, name
+        assert dataset_label(name) in shown or f"`{name}`" in notes, name
     if not all(data.fetchable(n) for n in data.available(paper=True)):
         assert notes.count("Not computed here: no download") == 1
 

@@ -110,3 +110,15 @@ def test_the_coverage_sentence_counts_data_sets_not_cuts(monkeypatch):
     assert "could not be downloaded" in text and "make missing" in text
     assert "is not shown" in chapter.coverage_sentence(shown, published_bars=False)
     assert "Mouse ES" not in chapter.coverage_sentence([*shown, "mouse_ES_cell", "mouse_ES_cell_select_2100"])
+
+
+def test_concat_runs_adds_up_what_the_grids_read_back_and_computed():
+    import pandas as pd
+
+    a = pd.DataFrame({"dataset": ["x"], "seed": [0], "method": ["m"]})
+    b = a.assign(seed=1)
+    a.attrs.update(store="t.csv", read_back=2, computed=1)
+    b.attrs.update(store="t.csv", read_back=3, computed=0)
+    rows = chapter.concat_runs([a, b])
+    assert len(rows) == 2 and rows.attrs == {"store": "t.csv", "read_back": 5, "computed": 1}
+    assert "this run computed 1 of its 6 task(s)" in chapter.run_summary(rows)
