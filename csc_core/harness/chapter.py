@@ -34,12 +34,15 @@ def _simulated(*datasets):
 
 
 #: Each part of the book's plan per profile. Real data: :data:`REAL_DATA_PROFILES`; simulated data: ``"all"`` stands
-#: for the paper's 32 data sets (:data:`csc_core.data.simulate.PAPER_DATASETS`); teaching: seed 0, no data set list.
+#: for the paper's 32 data sets (:data:`csc_core.data.simulate.PAPER_DATASETS`); teaching: seed 0, no data set list;
+#: other: the profile's seeds, no data set list.
 PLANS = {
     "real": REAL_DATA_PROFILES,
     "simulated": _simulated(("balanced", 4, 1.0), ("imbalanced", 8, 1.0)),
     "simulated ablations": _simulated(("imbalanced", 8, 1.5)),
     "teaching": {p: {"datasets": [], "seeds": [0]} for p in PROFILES},
+    # a chapter with grids of its own (e.g. the timings): the seeds only; it names its data sets itself
+    "other": {"quick": {"datasets": [], "seeds": [0]}, "paper": {"datasets": [], "seeds": [0, 1, 2]}},
 }
 
 
@@ -132,7 +135,8 @@ def setup(
     profile
         ``"quick"`` or ``"paper"`` (:data:`PROFILES`); anything else is refused.
     part
-        Which plan (:data:`PLANS`): ``"real"``, ``"simulated"``, ``"simulated ablations"`` or ``"teaching"``.
+        Which plan (:data:`PLANS`): ``"real"``, ``"simulated"``, ``"simulated ablations"``, ``"teaching"`` or
+        ``"other"`` (a chapter that names its data sets itself: only the seeds are planned).
     datasets
         Data sets to compute instead of the profile's; ``None``: the profile's (real data: those that can be neither
         found nor downloaded are skipped, :func:`real_data_plan`).

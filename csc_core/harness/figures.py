@@ -119,7 +119,9 @@ def ari_vs_paper(
     if any_published_only:
         ax.bar(np.nan, np.nan, facecolor="none", edgecolor="0.3", hatch="////", label="published only (not run here)")
     ax.set_xticks(range(len(datasets)))
-    ax.set_xticklabels([_wrap(dataset_label(d)) for d in datasets])
+    # wrap the names to the width each group has (about 9 characters of 10-point text per inch)
+    per_group = ax.get_figure().get_size_inches()[0] * ax.get_position().width / max(1, len(datasets))
+    ax.set_xticklabels([_wrap(dataset_label(d), max(8, int(9 * per_group))) for d in datasets])
     ax.set_xlim(-0.5, len(datasets) - 0.5)
     ax.set_ylim(0, 1)
     ax.set_ylabel("ARI")
@@ -181,7 +183,7 @@ def ari_by_paper_dataset(
         groups.setdefault(paper_base(d) or dataset_label(d), []).append(d)
     nrows = -(-len(groups) // ncols)
     per_panel = max(len(v) for v in groups.values()) * len(methods)
-    height = 2.4 + 0.05 * per_panel
+    height = 2.2 + 0.03 * per_panel
     fig, axes = plt.subplots(nrows, ncols, figsize=(8.0, height * nrows + 1.2), squeeze=False, sharey=True)
     for ax, (base, names) in zip(axes.flat, groups.items(), strict=False):
         ari_vs_paper(measured, paper, methods=methods, datasets=names, ax=ax, legend=None)

@@ -53,6 +53,10 @@ def pretty(table: pd.DataFrame, *, decimals: int = 3, index: bool = True, captio
         shown.index.name = COLUMN_LABELS[shown.index.name]
     if isinstance(shown.index, pd.MultiIndex):
         shown.index.names = [COLUMN_LABELS.get(n, n) for n in shown.index.names]
+    if isinstance(shown.columns, pd.MultiIndex):
+        shown.columns.names = [COLUMN_LABELS.get(n, n) for n in shown.columns.names]
+    elif shown.columns.name in COLUMN_LABELS:
+        shown.columns.name = COLUMN_LABELS[shown.columns.name]
     formats = {}
     for col in shown.columns:
         values = shown[col]

@@ -65,6 +65,7 @@ def test_setup_plans_each_part_and_sets_the_figure_defaults_once(tmp_path):
     assert paper.datasets == PAPER_DATASETS and paper.seeds == [0] and paper.results == tmp_path
     assert paper.store("x").path == tmp_path / "x.csv"
     assert chapter.setup("paper", part="teaching", start=ROOT).seeds == [0]
+    assert chapter.setup("paper", part="other", start=ROOT).seeds == [0, 1, 2]
     with pytest.raises(ValueError, match="part"):
         chapter.setup("quick", part="nope", start=ROOT)
 
