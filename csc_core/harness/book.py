@@ -213,7 +213,8 @@ def build(
     Raises
     ------
     RuntimeError
-        If a chapter fails, or if ``html`` is requested while some chapter has never been executed.
+        If a chapter fails, if ``html`` is requested while some chapter has never been executed, or if the rendered
+        text refers to a glued value it cannot show (:func:`glue_problems`).
     """
     root = find_root(root)
     staging = root / "_build" / "source"
@@ -242,8 +243,39 @@ def build(
             "--path-output",
             str(root),
         ]
-        subprocess.run(cmd, check=True)
+        done = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        print(done.stdout, end="", flush=True)
+        if done.returncode:
+            raise subprocess.CalledProcessError(done.returncode, cmd, done.stdout)
+        unglued = glue_problems(done.stdout)
+        if unglued:
+            raise RuntimeError(
+                f"{len(unglued)} number(s) in the chapters' text could not be filled in (MyST-NB glue):\n"
+                + "\n".join(unglued)
+            )
     return root / "_build" / "html"
+
+
+def glue_problems(log: str) -> list[str]:
+    """The lines of a Jupyter Book log where text refers to a glued value it could not show.
+
+    A key missing from the executed notebook, or a value its format cannot read (``{glue:text}`x:.3f``` of
+    ``"np.float64(0.5)"``), leaves a hole in a sentence; Sphinx only warns about it.
+
+    Parameters
+    ----------
+    log
+        The output of ``jupyter-book build``.
+
+    Returns
+    -------
+    list of str
+        The warnings tagged ``[mystnb.glue]``, colour codes removed.
+    """
+    import re
+
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", log)
+    return [line.strip() for line in plain.splitlines() if "[mystnb.glue]" in line]
 
 
 def _parse_value(text: str):

@@ -180,6 +180,27 @@ def setup(
     return Plan(profile=profile, datasets=list(datasets), seeds=[int(s) for s in seeds], root=root, results=results)
 
 
+def glue(name: str, value) -> None:
+    """Glue a value for the chapter's text (MyST-NB's ``{glue:text}`` / ``{glue:md}``), without displaying it.
+
+    numpy scalars are glued as the Python numbers they hold: numpy 2 prints ``np.float64(0.5)``, which the text role
+    can neither format (``:.3f``) nor show.
+
+    Parameters
+    ----------
+    name
+        The key the text refers to.
+    value
+        A number, text, or an object with a rich display (``IPython.display.Markdown``).
+    """
+    import numpy as np
+    from myst_nb import glue as myst_glue
+
+    if isinstance(value, np.generic):
+        value = value.item()
+    myst_glue(name, value, display=False)
+
+
 def short_warning(message, category, filename, lineno, line=None) -> str:
     """A warning as a chapter prints it: ``"UserWarning: <message>"``, without the file and line that raised it.
 

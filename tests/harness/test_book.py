@@ -137,3 +137,34 @@ def test_chapters_run_without_the_widget_warning_and_restore_the_environment(tmp
     outputs = json.loads(out.read_text())["cells"][-1]["outputs"]
     assert [o.get("name") for o in outputs] == ["stdout"]  # no stderr: the warning is ignored
     assert "PYTHONWARNINGS" not in os.environ
+
+
+def test_glue_warnings_are_found_in_the_build_log():
+    log = (
+        "\x1b[91m/x/real_data.ipynb:10002: WARNING: No key 'csc_mean' found in glue data for this document. "
+        "[mystnb.glue]\x1b[39;49;00m\nbuild succeeded, 2 warnings.\n"
+        "/x/sim.ipynb:2: WARNING: Failed to format text/plain data: could not convert string to float: "
+        "'np.float64(0.5)' [mystnb.glue]\n/x/a.md: WARNING: something else\n"
+    )
+    found = book.glue_problems(log)
+    assert len(found) == 2 and found[0].startswith("/x/real_data.ipynb") and "np.float64(0.5)" in found[1]
+    assert book.glue_problems("build succeeded.") == []
+
+
+def test_glued_numpy_numbers_are_plain_numbers():
+    pytest.importorskip("myst_nb")
+    import numpy as np
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from csc_core.harness import chapter
+
+    shown = []
+    shell = InteractiveShell.instance()
+    shell.display_pub.publish = lambda data, metadata=None, **kw: shown.append(data)
+    try:
+        chapter.glue("x", np.float64(0.5))
+        chapter.glue("n", np.int64(3))
+    finally:
+        InteractiveShell.clear_instance()
+    plain = [next(v for k, v in d.items() if k.endswith("text/plain")) for d in shown]
+    assert plain == ["0.5", "3"]  # not "np.float64(0.5)": the text role could not format that
