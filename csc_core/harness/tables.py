@@ -487,3 +487,25 @@ def complete_sets(table: pd.DataFrame, *, x: str, keys=("kind", "n_groups", "dro
     counts = table.groupby(keys)[x].nunique()
     full = counts[counts == n_values].index
     return table[table.set_index(keys).index.isin(full)]
+
+
+def common_runs(rows: pd.DataFrame, keys) -> pd.DataFrame:
+    """The rows of the runs (``keys``: data set and seed) that every method of ``rows`` has: means compared fairly.
+
+    Parameters
+    ----------
+    rows
+        Rows with ``method`` and the ``keys`` columns.
+    keys
+        The columns naming one run (the data set's and the seed).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows of the runs where every method in ``rows`` was measured.
+    """
+    keys = list(keys)
+    n_methods = rows["method"].nunique()
+    per_run = rows.groupby(keys)["method"].nunique()
+    full = per_run[per_run == n_methods].index
+    return rows[rows.set_index(keys).index.isin(full)]

@@ -168,3 +168,16 @@ def test_complete_sets_keeps_the_data_sets_measured_at_every_value():
     )
     assert tables.complete_sets(rows, x="x")["n_groups"].tolist() == [4, 4, 8, 8]
     assert tables.by_kind(rows)["dataset"].tolist() == ["b"] * 5
+
+
+def test_common_runs_keeps_the_runs_every_method_has():
+    rows = pd.DataFrame(
+        {
+            "dataset": ["a", "a", "b", "b", "c"],
+            "seed": [0, 0, 0, 0, 0],
+            "method": ["x", "y", "x", "y", "x"],
+            "ari": 0.5,
+        }
+    )
+    out = tables.common_runs(rows, ["dataset", "seed"])
+    assert sorted(set(out["dataset"])) == ["a", "b"] and len(out) == 4
