@@ -56,12 +56,11 @@ import seaborn as sns
 import torch
 import torch.nn.functional as F
 from IPython.display import display
-from myst_nb import glue
 
 import csc_core
 from csc_core.competitors import baselines
 from csc_core.data import metrics, simulate
-from csc_core.harness.chapter import setup
+from csc_core.harness.chapter import glue, setup
 from csc_core.harness.figures import embedding_scatter
 from csc_core.harness.tables import pretty
 from csc_core.harness.teaching import kmeans_ari, resolution_table, sweep, train_encoder
@@ -76,8 +75,8 @@ plan = setup(profile, part="teaching", seeds=seeds)
 seed = plan.seeds[0]
 dev = resolve_device(device)
 _ = torch.manual_seed(seed)
-glue("n_groups", n_groups, display=False)
-glue("keep_pct", f"{csc_core.DEFAULTS.keep:.0%}", display=False)
+glue("n_groups", n_groups)
+glue("keep_pct", f"{csc_core.DEFAULTS.keep:.0%}")
 
 # %% [markdown]
 # ## The data
@@ -104,10 +103,10 @@ embedding_scatter(pre.X, truth, title="the input: 300 genes, coloured by simulat
 plt.show()
 
 # %% tags=["hide-input"]
-glue("n_cells", f"{adata.n_obs:,}", display=False)
-glue("n_genes_all", f"{adata.n_vars:,}", display=False)
-glue("zeros", f"{1 - adata.X.nnz / np.prod(adata.shape):.0%}", display=False)
-glue("input_ari", kmeans_ari(pre.X, truth, seed=seed), display=False)
+glue("n_cells", f"{adata.n_obs:,}")
+glue("n_genes_all", f"{adata.n_vars:,}")
+glue("zeros", f"{1 - adata.X.nnz / np.prod(adata.shape):.0%}")
+glue("input_ari", kmeans_ari(pre.X, truth, seed=seed))
 
 # %% [markdown]
 # **What this shows.** {glue:text}`n_cells` cells × {glue:text}`n_genes_all` genes, {glue:text}`zeros` of the counts
@@ -124,15 +123,17 @@ glue("input_ari", kmeans_ari(pre.X, truth, seed=seed), display=False)
 g = torch.Generator().manual_seed(seed)
 cell = x[:1, :60].cpu()
 views = torch.cat([cell, augment.drop_genes(cell, 0.2, generator=g), augment.drop_genes(cell, 0.2, generator=g)])
+
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(8, 1.8))
 sns.heatmap(views.numpy(), cmap="vlag", center=0, cbar_kws={"label": "z-score"}, ax=ax)
 ax.set_yticklabels(["cell", "view 1", "view 2"], rotation=0)
 ax.set(xlabel="the cell's first 60 genes (grey-white: zero)", xticks=[])
 plt.show()
 kept = (views[1:] != 0).numpy()
-glue("kept_1", int(kept[0].sum()), display=False)
-glue("kept_2", int(kept[1].sum()), display=False)
-glue("kept_both", int((kept[0] & kept[1]).sum()), display=False)
+glue("kept_1", int(kept[0].sum()))
+glue("kept_2", int(kept[1].sum()))
+glue("kept_both", int((kept[0] & kept[1]).sum()))
 
 # %% [markdown]
 # **What this shows.** Of the first 60 genes, view 1 keeps {glue:text}`kept_1` and view 2 {glue:text}`kept_2`; only
@@ -149,7 +150,9 @@ untrained = EncoderEnsemble(1, x.shape[1], (64, 32), seed=seed).to(dev)
 z0 = embed(untrained, x).cpu().numpy()
 print(f"embedding: {z0.shape}; lengths {np.linalg.norm(z0, axis=1).min():.3f}–{np.linalg.norm(z0, axis=1).max():.3f}")
 print(f"KMeans on the untrained embedding: ARI {kmeans_ari(z0, truth, seed=seed):.2f}")
-glue("ari_untrained", kmeans_ari(z0, truth, seed=seed), display=False)
+
+# %% tags=["remove-cell"]
+glue("ari_untrained", kmeans_ari(z0, truth, seed=seed))
 
 # %% [markdown]
 # ## 3. NT-Xent, written out
@@ -213,8 +216,8 @@ a.set(xlabel="epoch (one pass over the cells)", ylabel="NT-Xent loss", title="tr
 embedding_scatter(z, truth, ax=b, title="after training")
 fig.tight_layout()
 plt.show()
-glue("ari_trained", kmeans_ari(z, truth, seed=seed), display=False)
-glue("steps", steps, display=False)
+glue("ari_trained", kmeans_ari(z, truth, seed=seed))
+glue("steps", steps)
 
 # %% [markdown]
 # **What this shows.** The loss falls over the {glue:text}`steps` steps, and the cells of one type gather: KMeans,
@@ -235,12 +238,12 @@ ax.set_xticks(sorted(temps["temperature"].unique()), [f"{t:g}" for t in sorted(t
 ax.minorticks_off()
 plt.show()
 mean_t = temps.groupby("temperature")["ARI"].mean()
-glue("temp_lo", mean_t.min(), display=False)
-glue("temp_hi", mean_t.max(), display=False)
-glue("temp_spread", mean_t.max() - mean_t.min(), display=False)
-glue("temp_best", f"{mean_t.idxmax():g}", display=False)
-glue("temp_fold", f"{mean_t.index.max() / mean_t.index.min():.0f}", display=False)
-glue("temp_word", "hardly changes" if mean_t.max() - mean_t.min() < 0.1 else "changes", display=False)
+glue("temp_lo", mean_t.min())
+glue("temp_hi", mean_t.max())
+glue("temp_spread", mean_t.max() - mean_t.min())
+glue("temp_best", f"{mean_t.idxmax():g}")
+glue("temp_fold", f"{mean_t.index.max() / mean_t.index.min():.0f}")
+glue("temp_word", "hardly changes" if mean_t.max() - mean_t.min() < 0.1 else "changes")
 
 # %% [markdown]
 # **What this shows.** Over a {glue:text}`temp_fold`-fold range of $\tau$ the mean ARI {glue:text}`temp_word`: it
@@ -259,18 +262,17 @@ ax = sns.lineplot(data=keeps, x="keep", y="ARI", marker="o", errorbar=("pi", 100
 ax.set(xlabel="share of genes each view keeps", ylabel="ARI (KMeans, told the number of types)", ylim=(0, 1))
 plt.show()
 mean_k = keeps.groupby("keep")["ARI"].mean()
-glue("keep_spread", mean_k.max() - mean_k.min(), display=False)
-glue("keep_best", f"{mean_k.idxmax():.0%}", display=False)
-glue("keep_best_ari", mean_k.max(), display=False)
-glue("keep_most", f"{mean_k.index.max():.0%}", display=False)
-glue("keep_most_ari", mean_k.iloc[-1], display=False)
+glue("keep_spread", mean_k.max() - mean_k.min())
+glue("keep_best", f"{mean_k.idxmax():.0%}")
+glue("keep_best_ari", mean_k.max())
+glue("keep_most", f"{mean_k.index.max():.0%}")
+glue("keep_most_ari", mean_k.iloc[-1])
 keep_spread, temp_spread = mean_k.max() - mean_k.min(), mean_t.max() - mean_t.min()
 glue(
     "what_matters",
     "the share of genes the views keep matters more than the temperature"
     if keep_spread > temp_spread
     else "the temperature matters more than the share of genes the views keep",
-    display=False,
 )
 
 # %% [markdown]
@@ -291,11 +293,11 @@ ax.set_title("one encoder or three, four seeds each")
 plt.show()
 spread = ensembles.groupby("n_models")["ARI"].agg(["mean", "std"])
 display(pretty(spread.rename_axis("encoders").rename(columns={"mean": "mean ARI", "std": "sd over seeds"})))
-glue("sd_1", spread.loc[1, "std"], display=False)
-glue("sd_3", spread.loc[3, "std"], display=False)
-glue("mean_1", spread.loc[1, "mean"], display=False)
-glue("mean_3", spread.loc[3, "mean"], display=False)
-glue("sd_word", "shrinks" if spread.loc[3, "std"] < spread.loc[1, "std"] else "does not shrink", display=False)
+glue("sd_1", spread.loc[1, "std"])
+glue("sd_3", spread.loc[3, "std"])
+glue("mean_1", spread.loc[1, "mean"])
+glue("mean_3", spread.loc[3, "mean"])
+glue("sd_word", "shrinks" if spread.loc[3, "std"] < spread.loc[1, "std"] else "does not shrink")
 
 # %% [markdown]
 # **What this shows.** Over four seeds the spread of the ARI {glue:text}`sd_word` with three encoders: standard
@@ -317,11 +319,11 @@ labels, table = resolution_table(e, truth, n_neighbors=30, seed=seed)
 # %% tags=["hide-input"]
 display(pretty(table.rename(columns={"n_clusters": "clusters"}), index=False))
 chosen = table[table["chosen"]].iloc[0]
-glue("chosen_res", f"{chosen['resolution']:g}", display=False)
-glue("chosen_k", int(chosen["n_clusters"]), display=False)
-glue("chosen_ari", chosen["ARI"], display=False)
-glue("n_partitions", table["n_clusters"].nunique(), display=False)
-glue("n_resolutions", len(table), display=False)
+glue("chosen_res", f"{chosen['resolution']:g}")
+glue("chosen_k", int(chosen["n_clusters"]))
+glue("chosen_ari", chosen["ARI"])
+glue("n_partitions", table["n_clusters"].nunique())
+glue("n_resolutions", len(table))
 
 # %% [markdown]
 # **What this shows.** The {glue:text}`n_resolutions` resolutions tried give {glue:text}`n_partitions` different
@@ -414,8 +416,8 @@ print(
     f"{2 * n_groups} types, ARI {chosen['ARI']:.2f}; the labels' choice: resolution {best['resolution']:g}, "
     f"{best['n_clusters']} clusters, ARI {best['ARI']:.2f}."
 )
-glue("ex4_k", int(chosen["n_clusters"]), display=False)
-glue("ex4_types", 2 * n_groups, display=False)
+glue("ex4_k", int(chosen["n_clusters"]))
+glue("ex4_types", 2 * n_groups)
 # The silhouette compares how close cells are to their own cluster and to the next one. When several types overlap in
 # the embedding, merging them into one large cluster removes the boundaries between them, where the silhouette is
 # lowest, so coarser partitions can score higher; the rule cannot see types the embedding does not separate.

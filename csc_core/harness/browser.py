@@ -71,13 +71,16 @@ const describe = e => {
   return `${e.tagName.toLowerCase()}${cls} (${e.scrollWidth}px in ${e.clientWidth}px): ${text}`;
 };
 const found = [];
+const reported = [];
 for (const e of [article, ...article.querySelectorAll('*')]) {
   if (!e.clientWidth || e.closest('details:not([open])')) continue;
+  if (reported.some(r => r.contains(e))) continue;  // inside an element already reported: one problem, one line
   const overflow = getComputedStyle(e).overflowX;
-  if (overflow !== 'visible' && e.scrollWidth > e.clientWidth + tol) {
+  const scrolls = overflow !== 'visible' && e.scrollWidth > e.clientWidth + tol;
+  const sticksOut = ['TABLE', 'PRE', 'IMG', 'svg'].includes(e.tagName) && e.getBoundingClientRect().right > right + tol;
+  if (scrolls || sticksOut) {
     found.push(describe(e));
-  } else if (['TABLE', 'PRE', 'IMG', 'svg'].includes(e.tagName) && e.getBoundingClientRect().right > right + tol) {
-    found.push(describe(e));
+    reported.push(e);
   }
 }
 return found;

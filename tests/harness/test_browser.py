@@ -117,3 +117,8 @@ def test_output_problems_reads_reprs_logs_and_tracebacks_from_text():
     found = browser.output_problems("p.html", ["n = np.int64(3)", "ok 0.5", "Traceback (most recent call last):\nE: x"])
     assert [(p.kind, p.detail) for p in found] == [("object repr", "np.int64("), ("traceback", "E: x")]
     assert browser.output_problems("p.html", ["np.int64 is a type; 3 clusters"]) == []
+
+
+def test_a_clipped_table_is_reported_once_with_its_wrapper(tmp_path):
+    found = browser.check_site(_lab_page(tmp_path / "site", LEFTOVERS["clipped"]), progress=False)
+    assert len(found) == 1 and found[0].detail.startswith("div.output")
