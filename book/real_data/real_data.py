@@ -163,10 +163,12 @@ if absent_note(shown):  # every paper data set not shown is named, with why
 # the number of clusters each method found (median over the seeds) against the number of published cell types.
 
 # %% tags=["hide-input"]
-display(pretty(measured_vs_published(table, paper, methods=METHODS, datasets=drawn).T))
+ari_table = measured_vs_published(table, paper, methods=METHODS, datasets=drawn).T.rename_axis("dataset", axis=0)
+display(pretty(ari_table.rename_axis(None, axis=1), caption="ARI: measured (published)"))
 clusters = table.pivot_table(index="dataset", columns="method", values="n_clusters", observed=True)
-clusters = clusters.reindex(columns=list(METHODS)).join(table.groupby("dataset")["n_types"].first())
-display(pretty(clusters.rename(columns={"n_types": "published types"})))
+clusters = clusters.reindex(index=[d for d in drawn if d in clusters.index], columns=list(METHODS))
+clusters = clusters.join(table.groupby("dataset")["n_types"].first()).rename(columns={"n_types": "published types"})
+display(pretty(clusters.rename_axis(None, axis=1), caption="Clusters found (median over the seeds)"))
 
 # %% [markdown]
 # How long each method takes is measured, on an otherwise idle machine, in the chapter

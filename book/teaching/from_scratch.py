@@ -283,7 +283,7 @@ glue(
 # %% [markdown]
 # ## 7. Why an ensemble
 # Each encoder starts from its own random weights and sees its own random views, so each lands on a somewhat different
-# embedding. Concatenating several averages out the luck of one: the spread across seeds shrinks.
+# embedding. Concatenating several is meant to average out the luck of one: does the spread across seeds shrink?
 
 # %% tags=["hide-input"]
 ensembles = sweep(x, truth, "n_models", (1, 3), steps=steps, seeds=range(seed, seed + 4))
@@ -322,14 +322,20 @@ chosen = table[table["chosen"]].iloc[0]
 glue("chosen_res", f"{chosen['resolution']:g}")
 glue("chosen_k", int(chosen["n_clusters"]))
 glue("chosen_ari", chosen["ARI"])
-glue("n_partitions", table["n_clusters"].nunique())
+n_partitions = table["n_clusters"].nunique()
+glue(
+    "partition_words",
+    "all give the same number of clusters, so the choice hardly matters here"
+    if n_partitions == 1
+    else f"they give {n_partitions} different numbers of clusters, from {table['n_clusters'].min()} to "
+    f"{table['n_clusters'].max()}",
+)
 glue("n_resolutions", len(table))
 
 # %% [markdown]
-# **What this shows.** The {glue:text}`n_resolutions` resolutions tried give {glue:text}`n_partitions` different
-# number(s) of clusters; the silhouette chooses resolution {glue:text}`chosen_res`: {glue:text}`chosen_k` clusters for
-# {glue:text}`n_groups` types, ARI {glue:text}`chosen_ari:.2f` — the labels were used only to score. When the types
-# are this well separated, the choice hardly matters; exercise 4 shows data where it does.
+# **What this shows.** Of the {glue:text}`n_resolutions` resolutions tried, {glue:text}`partition_words`. The
+# silhouette chooses resolution {glue:text}`chosen_res`: {glue:text}`chosen_k` clusters for {glue:text}`n_groups`
+# types, ARI {glue:text}`chosen_ari:.2f` — the labels were used only to score. Exercise 4 tries harder data.
 
 # %% [markdown]
 # ## 9. All of it in one call
@@ -389,11 +395,10 @@ print(
 )
 
 # %% [markdown]
-# **4.** Section 8's types are well separated: every resolution finds them. Make the problem harder — twice as many
-# types, `2 * n_groups`, in 1.5 times as many cells — train an ensemble of three encoders and look at the
-# resolution table again. Which partition does the silhouette choose, how many clusters does it have, and which
-# resolution would the labels have chosen? Why can a partition with fewer clusters than types have the better
-# silhouette?
+# **4.** Make the problem harder than section 8's — twice as many types, `2 * n_groups`, in 1.5 times as many cells
+# — train an ensemble of three encoders and look at the resolution table again. Which partition does the silhouette
+# choose, how many clusters does it have, and which resolution would the labels have chosen? Why can a partition
+# with fewer clusters than types have the better silhouette?
 
 # %% tags=["hide-cell"]
 many = simulate.splat(

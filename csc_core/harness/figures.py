@@ -126,10 +126,7 @@ def ari_vs_paper(
     ax.set_ylim(0, 1)
     ax.set_ylabel("ARI")
     if legend:
-        handles, labels = ax.get_legend_handles_labels()
-        order = [method_label(m) for m in methods]
-        ranked = sorted(zip(labels, handles, strict=True), key=lambda lh: order.index(lh[0]) if lh[0] in order else 99)
-        labels, handles = [lab for lab, _ in ranked], [h for _, h in ranked]
+        handles, labels = _in_method_order(*ax.get_legend_handles_labels(), methods)
         if legend == "right":
             ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
         else:
@@ -194,10 +191,7 @@ def ari_by_paper_dataset(
         ax.set_visible(False)
     for ax in axes[:, 1:].flat:
         ax.set_ylabel("")
-    handles, labels = legend_entries(fig)
-    order = [method_label(m) for m in methods]
-    ranked = sorted(zip(labels, handles, strict=True), key=lambda lh: order.index(lh[0]) if lh[0] in order else 99)
-    labels, handles = [lab for lab, _ in ranked], [h for _, h in ranked]
+    handles, labels = _in_method_order(*legend_entries(fig), methods)
     ncol = 4 if len(labels) > 6 else 3
     fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=ncol, frameon=False)
     if title:
@@ -399,6 +393,13 @@ def legend_entries(fig):
 _legend_entries = legend_entries
 
 
+def _in_method_order(handles, labels, methods):
+    """Legend entries with the methods first, in ``methods``' order, then the others as they came."""
+    order = [method_label(m) for m in methods]
+    ranked = sorted(zip(labels, handles, strict=True), key=lambda lh: order.index(lh[0]) if lh[0] in order else 99)
+    return [h for _, h in ranked], [lab for lab, _ in ranked]
+
+
 def ari_by_dropout(
     measured: pd.DataFrame,
     published: pd.DataFrame | None = None,
@@ -459,7 +460,7 @@ def ari_by_dropout(
         ax.set_visible(False)
     if published is not None:
         axes[0][0].plot([], [], "x--", color="0.4", label="paper (published)")
-    handles, labels = legend_entries(fig)
+    handles, labels = _in_method_order(*legend_entries(fig), methods)
     fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=3, frameon=False)
     if title:
         fig.suptitle(title)
