@@ -50,8 +50,12 @@ def test_every_chapter_accepts_quick_and_paper_and_refuses_other_profiles_by_nam
             chapter.setup("subset", part=part)
 
 
-def test_setup_plans_each_part_and_sets_the_figure_defaults_once(tmp_path):
+def test_setup_plans_each_part_and_sets_the_figure_defaults_once(tmp_path, monkeypatch):
+    import warnings
+
     import matplotlib.pyplot as plt
+
+    monkeypatch.setattr(warnings, "formatwarning", warnings.formatwarning)  # setup sets the chapters' format
 
     from csc_core.data.simulate import PAPER_DATASETS
     from csc_core.harness import figures
@@ -66,6 +70,8 @@ def test_setup_plans_each_part_and_sets_the_figure_defaults_once(tmp_path):
     assert paper.store("x").path == tmp_path / "x.csv"
     assert chapter.setup("paper", part="teaching", start=ROOT).seeds == [0]
     assert chapter.setup("paper", part="other", start=ROOT).seeds == [0, 1, 2]
+    assert warnings.formatwarning is chapter.short_warning
+    assert warnings.formatwarning("careful", UserWarning, "/tmp/ipykernel_1/2.py", 4) == "UserWarning: careful\n"
     with pytest.raises(ValueError, match="part"):
         chapter.setup("quick", part="nope", start=ROOT)
 
