@@ -66,6 +66,8 @@ def pretty(table: pd.DataFrame, *, decimals: int = 3, index: bool = True, captio
         whole = len(finite) and np.allclose(finite, np.round(finite))
         formats[col] = "{:,.0f}" if whole else f"{{:,.{decimals}f}}"
     styler = shown.style.format(formats, na_rep="—")
+    if not isinstance(shown.index, pd.MultiIndex) and pd.api.types.is_float_dtype(shown.index):
+        styler = styler.format_index("{:g}", axis=0)  # setting values as written: 0.05, not 0.050000
     if not index:
         styler = styler.hide(axis="index")
     if caption:

@@ -181,3 +181,9 @@ def test_common_runs_keeps_the_runs_every_method_has():
     )
     out = tables.common_runs(rows, ["dataset", "seed"])
     assert sorted(set(out["dataset"])) == ["a", "b"] and len(out) == 4
+
+
+def test_pretty_writes_a_numeric_index_as_its_values():
+    t = pd.DataFrame({"ari": [0.5, 0.6]}, index=pd.Index([0.05, 0.2], name="keep"))
+    html = tables.pretty(t).to_html()
+    assert ">0.05<" in html and ">0.2<" in html and "0.050000" not in html
