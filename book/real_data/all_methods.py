@@ -243,6 +243,7 @@ s4 = [CSC_LEIDEN, CSC_KMEANS]
 figures.ari_by_paper_dataset(measured, paper, methods=s4, datasets=drawn, ncols=2)
 plt.show()
 pair = wide.loc[s4].T.dropna()
+pair = pair.reindex([d for d in drawn if d in pair.index])
 pair["Leiden − KMeans"] = pair[CSC_LEIDEN] - pair[CSC_KMEANS]
 display(pretty(pair))
 published_pair = published.loc[s4].T.dropna()
@@ -282,12 +283,15 @@ else:
     ratio = (
         seconds.loc[[m for m in (SCDEEPCLUSTER, SCZI) if m in seconds.index], "mean"] / seconds.loc[CSC_LEIDEN, "mean"]
     )
-    words = " and ".join(f"{method_label(m)} {r:.0f}×" for m, r in ratio.items()) or "no competitor timed"
+    words = ", ".join(f"{method_label(m)} {r:.0f}×" for m, r in ratio.dropna().items())
     glue(
         "timing",
         Markdown(
-            f"From the {len(timed):,} of {len(measured):,} stored runs made on an idle machine, the competitors take, "
-            f"on average over the data sets, the following multiple of contrastive-sc's wall time: {words}."
+            f"From the {len(timed):,} of {len(measured):,} stored runs made on an idle machine: the competitors take "
+            f"this multiple of contrastive-sc's wall time, on average over the data sets: {words}."
+            if words
+            else f"From the {len(timed):,} of {len(measured):,} stored runs made on an idle machine: none of the "
+            "competitors' runs shown here was made on an idle machine, so their wall time is not compared."
         ),
     )
 
