@@ -55,19 +55,19 @@ import pandas as pd
 import csc_core
 from csc_core.data.reference import paper_timing
 from csc_core.harness import cost_figures, runs, timing
-from csc_core.harness.chapter import find_root, glue_values
+from csc_core.harness.chapter import glue_values, setup
+from csc_core.harness.labels import dataset_label
 from csc_core.harness.machine import relabel_processors
 from csc_core.harness.stopping_tables import early_stopping_summary, stopping_summary
 from csc_core.harness.store import ResultStore
-from csc_core.harness.tables import dataset_label
 from csc_core.pipeline.graph import EXACT_KNN_MAX_CELLS
 from csc_core.pipeline.resolution import AUTO_RESOLUTIONS
 from csc_core.pipeline.stopping import STOP_DEFAULTS
 from csc_core.settings import DEFAULTS, PAPER
 
-plt.rcParams.update({"figure.dpi": 100, "font.size": 11})
-seeds = seeds or {"quick": [0], "paper": [0, 1, 2]}[profile]
-stored = find_root() / "bench" / "results"
+plan = setup(profile, part="other", seeds=seeds)  # checks the profile, sets the figures' defaults
+seeds = plan.seeds
+stored = plan.root / "bench" / "results"
 speed = relabel_processors(ResultStore(stored / "speed.csv").load())
 scale = relabel_processors(ResultStore(stored / "scale.csv").load())
 spread = relabel_processors(ResultStore(stored / "clustering_spread.csv").load())

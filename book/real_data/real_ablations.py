@@ -14,21 +14,35 @@
 # %% [markdown]
 # # Real data: how many genes, how much training
 #
-# The paper's two real-data ablations, re-run with `csc_core`'s defaults, changing one setting at a time:
+# The paper's two real-data ablations {cite:p}`ciortan2021contrastive` (Figures 10 and 11 of its version in *BMC
+# Bioinformatics* 22:280, 2021), re-run with `csc_core`'s defaults, changing one setting at a time on the paper's
+# real data sets. {glue:md}`coverage`
 #
-# - **number of highly variable genes** (Figure 10), 100 to 8,000: the paper finds the method robust to it, with a
-#   mild optimum in the low thousands;
-# - **number of training epochs** (Figure 11), 5 to 300: the paper finds that a few tens of epochs suffice and more
-#   do not help.
+# - **number of highly variable genes** (Figure 10): the paper finds the method robust to it, with a mild optimum in
+#   the low thousands;
+# - **number of training epochs** (Figure 11): the paper finds that a few tens of epochs suffice and more do not
+#   help.
 #
-# Every run scores contrastive-sc (Leiden, k-free) and Ensemble K-means (told k) on the same embedding. The paper's
-# ablation values are not in its public result files, so only its conclusions are quoted.
+# Every run scores contrastive-sc (Leiden, not told the number of types) and Ensemble K-means (told it) on the same
+# embedding. The paper's ablation values are not in its public result files, so only its conclusions are quoted.
+#
+# ```{admonition} Key takeaways
+# :class: tip
+# - Genes: contrastive-sc's mean ARI is highest at {glue:text}`genes_best` genes ({glue:text}`genes_best_ari:.3f`)
+#   and lowest at {glue:text}`genes_worst` ({glue:text}`genes_worst_ari:.3f`); {glue:text}`genes_near` of the
+#   {glue:text}`genes_n` values tried lie within 0.02 of the best.
+# - Epochs: highest at {glue:text}`epochs_best` epochs ({glue:text}`epochs_best_ari:.3f`), lowest at
+#   {glue:text}`epochs_worst` ({glue:text}`epochs_worst_ari:.3f`).
+# - The defaults ({glue:text}`default_genes` genes, {glue:text}`default_epochs` epochs with at least
+#   {glue:text}`default_steps` optimizer steps) were chosen on these same data sets: these curves show how sensitive
+#   the method is to each setting, not how well the chosen values generalise.
+# ```
 #
 # ```{admonition} Re-running this chapter
-# :class: tip
-# `profile = "quick"` runs (or reads back) the two 2,100-cell data sets with seed 0; `profile = "paper"` every
-# available data set with seeds 0, 1, 2 (about 35 minutes on 2 CPU cores). Rows go to
-# `results/real_ablations.csv`; stored rows are read back:
+# :class: dropdown
+# `profile = "quick"` computes the two 2,100-cell data sets with seed 0 when `results/real_ablations.csv` does not
+# hold them yet, and shows every stored row; `profile = "paper"` every data set that can be found or downloaded,
+# with seeds 0, 1 and 2. Stored rows are read back:
 #
 #     jupytext --to ipynb book/real_data/real_ablations.py -o - | \
 #       papermill - real_ablations_out.ipynb --cwd book/real_data -p profile paper
@@ -43,116 +57,89 @@ kernel = "torch"  # training step: "torch" (the stored tables' kernel), or "auto
 workers = 1  # processes for runs not yet stored: 2 on two cores, ~1.5x faster (harness.grid.local_workers)
 results_dir = None  # None: the repository's results/ folder
 
-# %%
-# %matplotlib inline
-import time
-from pathlib import Path
-
+# %% tags=["hide-input"]
 import matplotlib.pyplot as plt
-import pandas as pd
-from IPython.display import display
+from IPython.display import Markdown, display
 
 import csc_core
 from csc_core.harness import figures
-from csc_core.harness.chapter import find_root, real_data_plan
+from csc_core.harness.chapter import concat_runs, coverage_sentence, glue, run_summary, setup
 from csc_core.harness.grid import local_workers
-from csc_core.harness.grids import csc_settings, real_data_grid
+from csc_core.harness.grids import REAL_ABLATIONS, csc_settings, real_data_grid
 from csc_core.harness.methods import CSC_KMEANS, CSC_LEIDEN
-from csc_core.harness.store import ResultStore
-from csc_core.harness.timing import warm_up
+from csc_core.harness.tables import extremes, pretty, setting_summary
 
-plt.rcParams["figure.dpi"] = 90
-#: Settings changed one at a time. ``epochs`` runs with ``min_steps=0``: the defaults' minimum of 500 optimizer
-#: steps would otherwise hide the short trainings on small data sets.
-ABLATIONS = {
-    "n_genes": ({}, [100, 250, 500, 1000, 1500, 2000, 4000, 8000]),
-    "epochs": ({"min_steps": 0}, [5, 10, 20, 50, 100, 200, 300]),
-}
-datasets, seeds = real_data_plan(profile, datasets, seeds)  # skips data sets that cannot be downloaded here
-results_dir = Path(results_dir) if results_dir else find_root() / "results"
+plan = setup(profile, part="real", datasets=datasets, seeds=seeds, results_dir=results_dir)
 methods = (CSC_LEIDEN, CSC_KMEANS)
-print(f"profile={profile}  datasets={datasets}  seeds={seeds}")
 
 # %% [markdown]
 # ## Running the grids
+# One grid per setting (`csc_core.harness.grids.REAL_ABLATIONS`: the values tried; `epochs` runs with `min_steps=0`,
+# or the defaults' minimum number of optimizer steps would hide the short trainings on small data sets).
 
 # %%
-warm_up()
-store = ResultStore(results_dir / "real_ablations.csv")
+store = plan.store("real_ablations")
 tables = {}
-t0 = time.perf_counter()
-for name, (fixed, values) in ABLATIONS.items():
-    parts = [
-        real_data_grid(
-            datasets,
-            seeds,
-            csc_settings(**fixed, **{name: v}, kernel=kernel, device=device),
-            store,
-            methods=methods,
-            device=device,
-            **local_workers(workers),
-        ).assign(**{name: v})
-        for v in values
-    ]
-    tables[name] = pd.concat(parts, ignore_index=True)
-print(f"{time.perf_counter() - t0:.0f} s in this run")
-for name, t in tables.items():
-    print(f"{name}: {t['dataset'].nunique()} data sets, seeds {sorted(int(s) for s in t['seed'].unique())}")
+for name, (fixed, values) in REAL_ABLATIONS.items():
+    tables[name] = concat_runs(
+        [
+            real_data_grid(
+                plan.datasets,
+                plan.seeds,
+                csc_settings(**fixed, **{name: v}, kernel=kernel, device=device),
+                store,
+                methods=methods,
+                device=device,
+                **local_workers(workers),
+            ).assign(**{name: v})
+            for v in values
+        ]
+    )
+    print(f"{name}: {run_summary(tables[name])}")
+
+# %% tags=["hide-input"]
+shown = sorted(set(tables["n_genes"]["dataset"]))
+glue("coverage", Markdown(coverage_sentence(shown, published_bars=False)))
+summaries = {name: setting_summary(t, x=name, methods=methods) for name, t in tables.items()}
+for name, tag in (("n_genes", "genes"), ("epochs", "epochs")):
+    e = extremes(summaries[name][CSC_LEIDEN])
+    glue(f"{tag}_best", int(e["best"]))
+    glue(f"{tag}_best_ari", e["best_value"])
+    glue(f"{tag}_worst", int(e["worst"]))
+    glue(f"{tag}_worst_ari", e["worst_value"])
+    glue(f"{tag}_near", e["n_near"])
+    glue(f"{tag}_n", e["n"])
+default = csc_core.DEFAULTS
+glue("default_genes", default.n_genes)
+glue("default_epochs", default.epochs)
+glue("default_steps", default.min_steps)
 
 # %% [markdown]
-# ```{admonition} How the stored results were produced
-# :class: note
-# `results/real_ablations.csv` was written by this chapter's grids with `profile="paper"` (6 data sets, seeds 0–2,
-# all in one run of 1,562 s with the fused training step of `csc_core.kernels.torch_step`), serially on a 2-core AMD
-# EPYC CPU without GPU (torch 2.13 CPU, scanpy 1.11). The rows' `seconds` are not shown here; the chapter "Computational
-# cost" has clean timings (training time grows linearly with the number of optimizer steps).
-# ```
-#
 # ## Figure 10: how many highly variable genes
-# One line per data set (band: range over seeds). The PBMC and bladder files hold 2,000 genes and the 2,100-cell PBMC
-# file 2,000 too, so on them every value from 2,000 up is the same run with all genes; worm and the 2,100-cell
-# bladder file have more.
+# One line per data set (band: range over seeds). The PBMC and bladder files cut to 2,000 genes hold no more, so on
+# them every value from 2,000 up is the same run with all genes; worm and the 2,100-cell bladder file have more.
 
-
-# %%
-def show(name):
-    table = tables[name]
-    # values as evenly spaced categories (in increasing order): the grids are roughly geometric
-    labels = table.sort_values(name).assign(**{name: lambda t: t[name].astype(str)})
-    fig, axes = plt.subplots(2, 1, figsize=(8, 7), sharex=True, sharey=True)
-    for ax, method in zip(axes, methods, strict=True):
-        figures.ari_by_setting(labels[labels["method"] == method], x=name, ax=ax, title=method)
-    axes[1].get_legend().remove()
-    fig.suptitle(f"ARI against {name} (one line per data set; band: range over seeds)")
-    fig.tight_layout()
-    plt.show()
-    mean = table.pivot_table(index=name, columns="method", values="ari").reindex(columns=list(methods))
-    mean["runs"] = table[table["method"] == CSC_LEIDEN].groupby(name).size()
-    display(mean.round(3))
-    return mean
-
-
-genes = show("n_genes")
+# %% tags=["hide-input"]
+figures.ablation_by_dataset(tables["n_genes"], x="n_genes", methods=methods)
+plt.show()
+display(pretty(summaries["n_genes"]))
 
 # %% [markdown]
+# **What this shows.** Averaged over data sets and seeds, contrastive-sc peaks at {glue:text}`genes_best` genes
+# (ARI {glue:text}`genes_best_ari:.3f`) and does worst at {glue:text}`genes_worst` ({glue:text}`genes_worst_ari:.3f`);
+# {glue:text}`genes_near` of {glue:text}`genes_n` values are within 0.02 of the peak. The single data sets move more
+# than their mean, in both directions.
+#
 # ## Figure 11: how many epochs
 
-# %%
-epochs = show("epochs")
+# %% tags=["hide-input"]
+figures.ablation_by_dataset(tables["epochs"], x="epochs", methods=methods)
+plt.show()
+display(pretty(summaries["epochs"]))
 
 # %% [markdown]
-# In words — computed from the tables above:
-
-# %%
-for name, mean in (("n_genes", genes), ("epochs", epochs)):
-    csc = mean[CSC_LEIDEN]
-    near = csc[csc >= csc.max() - 0.02].index
-    print(
-        f"{name}: contrastive-sc's mean ARI over data sets and seeds is highest at {csc.idxmax()} "
-        f"({csc.max():.3f}); within 0.02 of it: {list(near)}; lowest at {csc.idxmin()} ({csc.min():.3f})."
-    )
-default = csc_core.DEFAULTS
-print(
-    f"The defaults use {default.n_genes} genes and {default.epochs} epochs with at least "
-    f"{default.min_steps} steps (chapter 'Choosing the defaults')."
-)
+# **What this shows.** contrastive-sc's mean ARI is highest at {glue:text}`epochs_best` epochs
+# ({glue:text}`epochs_best_ari:.3f`) and lowest at {glue:text}`epochs_worst` ({glue:text}`epochs_worst_ari:.3f`);
+# {glue:text}`epochs_near` of {glue:text}`epochs_n` values are within 0.02 of the best. The defaults use
+# {glue:text}`default_epochs` epochs with at least {glue:text}`default_steps` optimizer steps; the chapter
+# [Choosing the defaults](../choosing_defaults/choosing_defaults) shows why.

@@ -23,7 +23,13 @@ import yaml
 
 from .chapter import find_root
 
-SOURCE_SUFFIXES = {".md", ".bib", ".png", ".svg", ".jpg", ".ipynb"}
+SOURCE_SUFFIXES = {".md", ".bib", ".png", ".svg", ".jpg", ".ipynb", ".css"}
+#: Tags added to the executed notebook's cells (by their papermill tag) so the page shows what readers need: the cell
+#: papermill injects is removed, the ``parameters`` cell folded (a click shows it).
+RENDER_TAGS = {"injected-parameters": "remove-cell", "parameters": "hide-input"}
+#: Warnings about the machine running the chapters, not about their results, that executed chapters do not print
+#: (``PYTHONWARNINGS`` syntax): tqdm's note that Jupyter widgets are not installed (pooch imports ``tqdm.auto``).
+KERNEL_WARNINGS_IGNORED = ("ignore:IProgress not found",)
 
 
 def toc_files(root: Path) -> list[str]:
@@ -77,7 +83,9 @@ def execute(source: Path, output: Path, *, parameters: dict | None = None, timeo
     """Run a jupytext chapter with papermill and write the executed ``.ipynb`` atomically to ``output``.
 
     The notebook is executed into a hidden ``.partial.ipynb`` beside ``output`` and moved into place only when every
-    cell succeeded, so ``output`` always holds a complete run.
+    cell succeeded, so ``output`` always holds a complete run. Its papermill cells are tagged for rendering
+    (:func:`tag_for_rendering`): the injected parameters removed, the ``parameters`` cell folded. The kernel runs
+    with :data:`KERNEL_WARNINGS_IGNORED` added to ``PYTHONWARNINGS``.
 
     Parameters
     ----------
@@ -107,6 +115,8 @@ def execute(source: Path, output: Path, *, parameters: dict | None = None, timeo
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(f".{output.stem}.partial.ipynb")
+    previous = os.environ.get("PYTHONWARNINGS")
+    os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [previous, *KERNEL_WARNINGS_IGNORED]))  # the kernel's
     try:
         papermill.execute_notebook(
             nb,
@@ -123,8 +133,33 @@ def execute(source: Path, output: Path, *, parameters: dict | None = None, timeo
             f"Chapter {source} failed in cell {err.exec_count} ({err.ename}: {err.evalue}). "
             f"The partly executed notebook is at {partial}; nothing was rendered."
         ) from err
+    finally:
+        if previous is None:
+            os.environ.pop("PYTHONWARNINGS", None)
+        else:
+            os.environ["PYTHONWARNINGS"] = previous
+    tag_for_rendering(partial)
     os.replace(partial, output)
     return output
+
+
+def tag_for_rendering(notebook: Path) -> None:
+    """Add :data:`RENDER_TAGS` to an executed notebook's cells, in place: no papermill cell on the rendered page.
+
+    Parameters
+    ----------
+    notebook
+        An executed ``.ipynb``.
+    """
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    for cell in nb.cells:
+        tags = cell.metadata.setdefault("tags", [])
+        for papermill_tag, render_tag in RENDER_TAGS.items():
+            if papermill_tag in tags and render_tag not in tags:
+                tags.append(render_tag)
+    nbformat.write(nb, notebook)
 
 
 def stage(root: Path, staging: Path) -> None:
@@ -178,7 +213,8 @@ def build(
     Raises
     ------
     RuntimeError
-        If a chapter fails, or if ``html`` is requested while some chapter has never been executed.
+        If a chapter fails, if ``html`` is requested while some chapter has never been executed, or if the rendered
+        text refers to a glued value it cannot show (:func:`glue_problems`).
     """
     root = find_root(root)
     staging = root / "_build" / "source"
@@ -207,8 +243,39 @@ def build(
             "--path-output",
             str(root),
         ]
-        subprocess.run(cmd, check=True)
+        done = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        print(done.stdout, end="", flush=True)
+        if done.returncode:
+            raise subprocess.CalledProcessError(done.returncode, cmd, done.stdout)
+        unglued = glue_problems(done.stdout)
+        if unglued:
+            raise RuntimeError(
+                f"{len(unglued)} number(s) in the chapters' text could not be filled in (MyST-NB glue):\n"
+                + "\n".join(unglued)
+            )
     return root / "_build" / "html"
+
+
+def glue_problems(log: str) -> list[str]:
+    """The lines of a Jupyter Book log where text refers to a glued value it could not show.
+
+    A key missing from the executed notebook, or a value its format cannot read (``{glue:text}`x:.3f``` of
+    ``"np.float64(0.5)"``), leaves a hole in a sentence; Sphinx only warns about it.
+
+    Parameters
+    ----------
+    log
+        The output of ``jupyter-book build``.
+
+    Returns
+    -------
+    list of str
+        The warnings tagged ``[mystnb.glue]``, colour codes removed.
+    """
+    import re
+
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", log)
+    return [line.strip() for line in plain.splitlines() if "[mystnb.glue]" in line]
 
 
 def _parse_value(text: str):

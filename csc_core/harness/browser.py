@@ -2,7 +2,10 @@
 
 Serves the HTML folder on localhost, opens each page with Selenium driving Debian's ``chromium`` through its
 ``chromedriver``, and reports every image the browser could not load, every internal link to a page or anchor that does
-not exist, and every Python traceback rendered in an output cell. Saves a full-page screenshot of each page.
+not exist, every Python traceback rendered in an output cell, and what makes a page read like a lab notebook: object
+reprs in outputs (``<… at 0x…>``, ``np.int64(…)``), papermill's injected-parameters cell, per-task log lines ("read
+back from …") and tables, code or outputs clipped at the page's right edge (an element of the article whose content
+is wider than its box). Saves a full-page screenshot of each page.
 
     python -m csc_core.harness.browser [_build/html] [--screenshots _build/screenshots]
 
@@ -14,6 +17,7 @@ from __future__ import annotations
 import argparse
 import functools
 import http.server
+import re
 import shutil
 import sys
 import threading
@@ -25,6 +29,16 @@ from urllib.parse import unquote, urldefrag, urlsplit
 SKIPPED = {"genindex.html", "search.html", "py-modindex.html"}
 #: Text that only a Python error prints.
 TRACEBACK_MARKERS = ("Traceback (most recent call last)",)
+#: Object reprs that mean an output cell shows Python's internals instead of a result (checked in output text).
+REPR_PATTERNS = (
+    re.compile(r"<[\w.]+(?: object)? at 0x[0-9a-fA-F]+>"),
+    re.compile(r"\bnp\.(?:int|float|uint|bool_|str_|complex)\w*\("),
+    re.compile(r"\bnumpy\.(?:int|float)\d+\("),
+)
+#: Text of a per-task log line (the grid runners' chatter) in an output cell.
+LOG_MARKERS = ("read back from",)
+#: Slack (pixels) before an element counts as clipped.
+CLIP_TOLERANCE = 2
 
 _BROKEN_IMAGES_JS = """
 return Array.from(document.images)
@@ -37,6 +51,40 @@ _OUTPUTS_JS = """
 return Array.from(document.querySelectorAll('.cell_output, .output, [class*=traceback], [class*=error]'))
   .map(e => e.innerText);
 """
+#: Papermill's injected cell: its tag becomes a class; its source starts with "# Parameters".
+_INJECTED_JS = """
+const cells = new Set(document.querySelectorAll('.tag_injected-parameters'));
+document.querySelectorAll('.cell_input, div.highlight').forEach(e => {
+  if ((e.textContent || '').trimStart().startsWith('# Parameters')) cells.add(e.closest('.cell') || e);
+});
+return cells.size;
+"""
+#: Elements of the article whose content is wider than their box (a sideways scroll bar, or content cut off), and
+#: elements reaching past the article's right edge.
+_CLIPPED_JS = """
+const tol = arguments[0];
+const article = document.querySelector('article, .bd-article, [role=main], main') || document.body;
+const right = article.getBoundingClientRect().right;
+const describe = e => {
+  const cls = (typeof e.className === 'string' && e.className) ? '.' + e.className.trim().split(/\\s+/).join('.') : '';
+  const text = (e.innerText || e.textContent || '').trim().replace(/\\s+/g, ' ').slice(0, 60);
+  return `${e.tagName.toLowerCase()}${cls} (${e.scrollWidth}px in ${e.clientWidth}px): ${text}`;
+};
+const found = [];
+const reported = [];
+for (const e of [article, ...article.querySelectorAll('*')]) {
+  if (!e.clientWidth || e.closest('details:not([open])')) continue;
+  if (reported.some(r => r.contains(e))) continue;  // inside an element already reported: one problem, one line
+  const overflow = getComputedStyle(e).overflowX;
+  const scrolls = overflow !== 'visible' && e.scrollWidth > e.clientWidth + tol;
+  const sticksOut = ['TABLE', 'PRE', 'IMG', 'svg'].includes(e.tagName) && e.getBoundingClientRect().right > right + tol;
+  if (scrolls || sticksOut) {
+    found.push(describe(e));
+    reported.push(e);
+  }
+}
+return found;
+"""
 
 
 @dataclass(frozen=True)
@@ -48,13 +96,17 @@ class Problem:
     page
         The page, relative to the site's root (``book/real_data.html``).
     kind
-        ``"missing image"``, ``"broken link"`` or ``"traceback"``.
+        ``"missing image"``, ``"broken link"``, ``"traceback"``, ``"object repr"``, ``"injected parameters"``,
+        ``"log line"`` or ``"clipped"``.
     detail
-        The image's source, the link's target, or the traceback's last line.
+        The image's source, the link's target, the traceback's last line, the repr or log line, the number of
+        injected cells, or the clipped element (tag, classes, widths, its first words).
     """
 
     page: str
-    kind: str  # "missing image", "broken link", "traceback"
+    kind: (
+        str  # "missing image", "broken link", "traceback", "object repr", "injected parameters", "log line", "clipped"
+    )
     detail: str
 
     def __str__(self) -> str:
@@ -137,6 +189,34 @@ def _local_target(href: str, base: str) -> tuple[str, str] | None:
     return unquote(urlsplit(url).path).lstrip("/"), fragment
 
 
+def output_problems(page: str, texts) -> list[Problem]:
+    """The tracebacks, object reprs and per-task log lines in the text of a page's output cells.
+
+    Parameters
+    ----------
+    page
+        The page, relative to the site's root.
+    texts
+        The text of each output element.
+
+    Returns
+    -------
+    list of Problem
+        One per traceback (its last line), repr (the matched text) and log line (the line).
+    """
+    found = []
+    for text in texts:
+        if any(marker in text for marker in TRACEBACK_MARKERS):
+            found.append(Problem(page, "traceback", text.strip().splitlines()[-1][:200]))
+            continue
+        for pattern in REPR_PATTERNS:
+            found += [Problem(page, "object repr", m.group(0)[:120]) for m in pattern.finditer(text)]
+        for line in text.splitlines():
+            if any(marker in line for marker in LOG_MARKERS):
+                found.append(Problem(page, "log line", line.strip()[:200]))
+    return found
+
+
 def check_site(
     folder: str | Path,
     *,
@@ -160,7 +240,8 @@ def check_site(
     Returns
     -------
     list of Problem
-        Every missing image, broken internal link and rendered traceback, sorted; empty when the book is clean.
+        Every missing image, broken internal link, rendered traceback, object repr, injected-parameters cell,
+        per-task log line and clipped element, sorted; empty when the book is clean.
 
     Raises
     ------
@@ -191,9 +272,11 @@ def check_site(
                 print(f"checking {name}", flush=True)
             ids[name] = set(driver.execute_script(_IDS_JS))
             problems += [Problem(name, "missing image", src) for src in driver.execute_script(_BROKEN_IMAGES_JS)]
-            for text in driver.execute_script(_OUTPUTS_JS):
-                if any(marker in text for marker in TRACEBACK_MARKERS):
-                    problems.append(Problem(name, "traceback", text.strip().splitlines()[-1][:200]))
+            problems += output_problems(name, driver.execute_script(_OUTPUTS_JS))
+            injected = driver.execute_script(_INJECTED_JS)
+            if injected:
+                problems.append(Problem(name, "injected parameters", f"{injected} papermill cell(s) shown"))
+            problems += [Problem(name, "clipped", d) for d in driver.execute_script(_CLIPPED_JS, CLIP_TOLERANCE)]
             for href in driver.execute_script(_LINKS_JS):
                 target = _local_target(href, base)
                 if target:

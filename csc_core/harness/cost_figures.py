@@ -23,7 +23,7 @@ STAGE_NAMES = {
 def stage_times(table: pd.DataFrame, *, ax=None, title: str | None = None):
     """Stacked horizontal bars: seconds of each stage, a pair of bars (one per method) under each data set's name.
 
-    Data sets are named for readers (:func:`csc_core.harness.tables.dataset_label`) in a heading above their bars, so
+    Data sets are named for readers (:func:`csc_core.harness.labels.dataset_label`) in a heading above their bars, so
     the bars keep the figure's width; each bar ends with its total seconds.
 
     Parameters
@@ -41,7 +41,7 @@ def stage_times(table: pd.DataFrame, *, ax=None, title: str | None = None):
     matplotlib.axes.Axes
         The axes drawn on (``ax``, or a new figure's).
     """
-    from .tables import dataset_label
+    from .labels import dataset_label
 
     stages = [c for c in table.columns if c != "total"]
     datasets = list(dict.fromkeys(table.index.get_level_values(0)))
@@ -152,7 +152,7 @@ def spread_sources(table: pd.DataFrame, *, ax=None, title: str | None = None):
     matplotlib.axes.Axes
         The axes drawn on (``ax``, or a new figure's).
     """
-    from .tables import dataset_label
+    from .labels import dataset_label
 
     if ax is None:
         _, ax = plt.subplots(figsize=(7.2, 0.62 * len(table) + 1.6))
@@ -179,7 +179,7 @@ def across_cpus(table: pd.DataFrame, *, ax=None, title: str | None = None):
     """Each seed's ARI on each processor: per data set one row of points per processor.
 
     A grey line joins the runs of the same seed; data sets are named for readers
-    (:func:`csc_core.harness.tables.dataset_label`) on the vertical axis, so the names read horizontally.
+    (:func:`csc_core.harness.labels.dataset_label`) on the vertical axis, so the names read horizontally.
 
     Parameters
     ----------
@@ -196,7 +196,7 @@ def across_cpus(table: pd.DataFrame, *, ax=None, title: str | None = None):
     matplotlib.axes.Axes
         The axes drawn on (``ax``, or a new figure's).
     """
-    from .tables import dataset_label
+    from .labels import dataset_label
 
     cpus = [c for c in table.columns if c != "spread"]
     datasets = list(dict.fromkeys(table.index.get_level_values("dataset")))

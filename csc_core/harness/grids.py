@@ -13,7 +13,6 @@ from ..method.device import resolve_device
 from ..pipeline.resolution import AUTO_RULE
 from ..settings import resolve
 from .grid import run_grid
-from .machine import computed_on
 from .methods import (
     COMPETITOR_SETTINGS,
     METHODS,
@@ -74,6 +73,20 @@ def csc_settings(preset: str = "default", *, kernel: str = BOOK_KERNEL, device: 
     settings["auto_rule"] = AUTO_RULE if settings["resolution"] == "auto" else ""  # which rule "auto" stood for
     return settings
 
+
+#: The real-data ablations (the paper's Figures 10 and 11): per setting, the settings held fixed and the values tried.
+#: ``epochs`` runs with ``min_steps=0``: the defaults' minimum of 500 optimizer steps would otherwise hide the short
+#: trainings on small data sets.
+REAL_ABLATIONS = {
+    "n_genes": ({}, [100, 250, 500, 1000, 1500, 2000, 4000, 8000]),
+    "epochs": ({"min_steps": 0}, [5, 10, 20, 50, 100, 200, 300]),
+}
+#: The simulated-data ablations (the paper's Figures 8a, 8b and 9): per setting, the values tried.
+SIMULATED_ABLATIONS = {
+    "keep": [0.05, 0.1, 0.2, 0.4, 0.6, 0.8],
+    "n_models": [1, 2, 3, 5, 10],
+    "n_genes": [100, 250, 500, 1000, 1500, 2500],
+}
 
 #: The paper's protocol on simulated data differs from its real-data one: 500 highly variable genes (of 2,500, of
 #: which only ~10 % per group are differentially expressed) and five times the training (500 epochs). With the
@@ -184,17 +197,22 @@ def _competitor_task(seed: int, dataset: str | None = None, **params) -> list[di
 
 
 def _run_stored(tasks: list[dict], run, store, settings: dict, **grid) -> pd.DataFrame:
+    """Run the tasks ``store`` lacks, then return every stored row of ``settings``.
+
+    Quiet when everything is stored; otherwise one line says how many tasks run, and numba's kernels are compiled
+    first (:func:`csc_core.harness.timing.warm_up`) so the first task's seconds exclude it. The returned frame's
+    ``attrs`` record ``store`` (the table's file name), ``read_back`` and ``computed`` (task counts) for
+    :func:`csc_core.harness.chapter.run_summary`.
+    """
     n_new = sum(not store.contains(t) for t in tasks)
-    label = f"{settings.get('settings', '')} settings: {len(tasks)} tasks"
     if n_new:
-        print(f"{label}: running the {n_new} not stored in {store.path.name} …", flush=True)
+        from .timing import warm_up
+
+        print(f"running the {n_new} of {len(tasks)} tasks not stored in {store.path.name} …", flush=True)
+        warm_up()
     run_grid(tasks, run, store, **{"progress": False, **grid})
     rows = store.select(**settings)
-    # the processor too: another type gives other per-seed numbers (the chapter "Computational cost")
-    print(
-        f"{label}, {len(tasks) - n_new} read back from {store.path.name}, {n_new} run; rows computed on "
-        f"{computed_on(rows)}"
-    )
+    rows.attrs.update(store=store.path.name, read_back=len(tasks) - n_new, computed=n_new)
     return rows
 
 

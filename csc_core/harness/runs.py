@@ -194,7 +194,7 @@ def spread_summary(sources: pd.DataFrame) -> dict:
         clustering seeds, and its data set's name for readers), ``training_sd_max``, ``n_training_seeds`` and
         ``n_cluster_seeds``.
     """
-    from .tables import dataset_label
+    from .labels import dataset_label
 
     return {
         "n_clustering_bigger": int((sources["clustering sd"] > sources["training sd"]).sum()),

@@ -5,51 +5,140 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..data.registry import REGISTRY
 from ..pipeline.resolution import AUTO_RESOLUTIONS, SILHOUETTE_TOLERANCE, pick_resolution
+from .labels import readable
 from .methods import CSC_LEIDEN, METHODS, SCANPY
 
-#: What readers call the registry's data sets, by the start of their file names (longest match wins).
-DATASET_NAMES = {
-    "worm_neuron_cell": "Worm neurons",
-    "mouse_bladder_cell": "Mouse bladder",
-    "mouse_ES_cell": "Mouse ES cells",
-    "10X_PBMC": "10X PBMC",
-    "cellbench_celseq2_p": "CellBench CEL-seq2 plate",
-    "zeisel_brain": "Zeisel brain",
-    "cbmc_citeseq": "CBMC CITE-seq",
+#: Column names for readers (:func:`pretty`).
+COLUMN_LABELS = {
+    "dataset": "data set",
+    "method": "method",
+    "ari": "ARI",
+    "ari_sd": "± sd",
+    "seeds": "seeds",
+    "n_clusters": "clusters",
+    "n_types": "types",
+    "seconds": "seconds",
+    "paper_ari": "paper",
+    "vs_paper": "− paper",
 }
 
 
-def dataset_label(name: str) -> str:
-    """A data set's name for readers: ``"worm_neuron_cell_select_2100"`` → ``"Worm neurons (2,100 cells)"``.
+def pretty(table: pd.DataFrame, *, decimals: int = 3, index: bool = True, caption: str | None = None):
+    """A table as readers should see it: readers' names, whole numbers without decimals, missing values as a dash.
 
-    The registry's number of cells is given, and ``"top 2,000 genes"`` for the cuts whose files keep only those (so
-    ``10X_PBMC`` and ``10X_PBMC_top2000`` stay apart). Names not in the registry (simulated data, ``"mean"``) are
-    returned as they are.
+    Data set and method names are relabelled (:func:`csc_core.harness.labels.readable`), known columns renamed
+    (:data:`COLUMN_LABELS`), columns whose values are all whole numbers (counts, cluster numbers) printed as integers,
+    other numbers with ``decimals`` decimals.
 
     Parameters
     ----------
-    name
-        A name of :func:`csc_core.data.available`, or any other string.
+    table
+        The table.
+    decimals
+        Decimals of the non-integer numbers.
+    index
+        Show the index (``False`` hides it, e.g. for a plain row number).
+    caption
+        A caption above the table; ``None``: none.
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+        The styled table (Jupyter and MyST-NB render its HTML).
+    """
+    shown = readable(table)
+    shown = shown.rename(columns={k: v for k, v in COLUMN_LABELS.items() if k in shown.columns})
+    if shown.index.name in COLUMN_LABELS:
+        shown.index.name = COLUMN_LABELS[shown.index.name]
+    if isinstance(shown.index, pd.MultiIndex):
+        shown.index.names = [COLUMN_LABELS.get(n, n) for n in shown.index.names]
+    if isinstance(shown.columns, pd.MultiIndex):
+        shown.columns.names = [COLUMN_LABELS.get(n, n) for n in shown.columns.names]
+    elif shown.columns.name in COLUMN_LABELS:
+        shown.columns.name = COLUMN_LABELS[shown.columns.name]
+    formats = {}
+    for col in shown.columns:
+        values = shown[col]
+        if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
+            continue
+        finite = values.dropna()
+        whole = len(finite) and np.allclose(finite, np.round(finite))
+        formats[col] = "{:,.0f}" if whole else f"{{:,.{decimals}f}}"
+    styler = shown.style.format(formats, na_rep="—")
+    if not isinstance(shown.index, pd.MultiIndex) and pd.api.types.is_float_dtype(shown.index):
+        styler = styler.format_index("{:g}", axis=0)  # setting values as written: 0.05, not 0.050000
+    if not index:
+        styler = styler.hide(axis="index")
+    if caption:
+        styler = styler.set_caption(caption)
+    return styler
+
+
+def by_kind(rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows of simulated data sets with their ``kind`` (balanced, imbalanced) as the ``dataset``: per-kind bars.
+
+    Parameters
+    ----------
+    rows
+        Rows with a ``kind`` column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy, ``dataset`` set to ``kind``.
+    """
+    return rows.assign(dataset=rows["kind"])
+
+
+def above_or_below(value: float, reference: float) -> str:
+    """``"above"`` or ``"below"`` (``"level with"`` when equal to three decimals): ``value`` against ``reference``.
+
+    Parameters
+    ----------
+    value, reference
+        The two numbers compared.
 
     Returns
     -------
     str
-        The label.
+        The word; ``"not comparable with"`` when either is missing.
     """
-    entry = REGISTRY.get(name)
-    stem = max((s for s in DATASET_NAMES if name.startswith(s)), key=len, default=None)
-    if entry is None or stem is None:
-        return name
-    plate = name[len(stem) :] if stem.endswith("_p") else ""  # the CellBench plates' number
-    base = f"{DATASET_NAMES[stem]} {plate}".strip()
-    genes = ", top 2,000 genes" if name.endswith("_top2000") else ""
-    return f"{base} ({entry.n_cells:,} cells{genes})"
+    if pd.isna(value) or pd.isna(reference):
+        return "not comparable with"
+    if round(float(value), 3) == round(float(reference), 3):
+        return "level with"
+    return "above" if value > reference else "below"
+
+
+def wins(rows: pd.DataFrame, method: str, rival: str, keys) -> tuple[int, int]:
+    """On how many paired runs ``method`` scores a higher ARI than ``rival``, and how many pairs there are.
+
+    Parameters
+    ----------
+    rows
+        Rows with ``method``, ``ari`` and the ``keys`` columns.
+    method, rival
+        The two methods compared.
+    keys
+        The columns that pair two methods' rows (the data set and the seed).
+
+    Returns
+    -------
+    wins : int
+        Runs where ``method``'s ARI is strictly higher.
+    pairs : int
+        Runs where both were measured.
+    """
+    wide = rows.pivot_table(index=list(keys), columns="method", values="ari")
+    if method not in wide or rival not in wide:
+        return 0, 0
+    both = wide[[method, rival]].dropna()
+    return int((both[method] > both[rival]).sum()), len(both)
 
 
 def summary_table(measured: pd.DataFrame, paper: pd.DataFrame, methods=METHODS) -> pd.DataFrame:
-    """Per data set and method: mean ARI over seeds (± sd, n), the paper's ARI, the difference, mean seconds.
+    """Per data set and method: mean ARI over seeds (± sd, n), median clusters, the paper's ARI, the difference.
 
     Parameters
     ----------
@@ -63,15 +152,18 @@ def summary_table(measured: pd.DataFrame, paper: pd.DataFrame, methods=METHODS) 
     Returns
     -------
     pandas.DataFrame
-        One row per data set and method, sorted: ``ari``, ``ari_sd``, ``seeds``, ``n_clusters``, ``seconds``,
-        ``paper_ari`` and ``vs_paper``, rounded to three decimals.
+        One row per data set and method, sorted: ``ari``, ``ari_sd``, ``seeds``, ``n_clusters`` (the median over
+        the seeds: a number of clusters, not a fraction of one, with an odd number of seeds), ``n_types`` (when
+        ``measured`` has it), ``seconds`` (mean), ``paper_ari`` and ``vs_paper``, rounded to three decimals.
     """
     g = measured[measured["method"].isin(methods)].groupby(["dataset", "method"])
+    types = {"n_types": ("n_types", "first")} if "n_types" in measured else {}
     table = g.agg(
         ari=("ari", "mean"),
         ari_sd=("ari", "std"),
         seeds=("seed", "nunique"),
-        n_clusters=("n_clusters", "mean"),
+        n_clusters=("n_clusters", "median"),
+        **types,
         seconds=("seconds", "mean"),
     ).reset_index()
     pub = paper.rename(columns={"ari": "paper_ari"})[["dataset", "method", "paper_ari"]]
@@ -314,3 +406,137 @@ def preset_comparison(defaults: pd.DataFrame, paper_settings: pd.DataFrame, publ
     table["seconds, paper settings"] = mean(paper_settings, CSC_LEIDEN, "seconds")
     table.index.name = "dataset"
     return table.round(3)
+
+
+def measured_vs_published(table: pd.DataFrame, paper: pd.DataFrame, *, methods, datasets) -> pd.DataFrame:
+    """One cell per method and data set: the mean measured ARI and, in brackets, the published one.
+
+    A compact alternative to a measured and a published column per data set, so the paper's values stay on screen
+    beside ours; a data set computed here but not in the paper, or published but not computed, shows a dash.
+
+    Parameters
+    ----------
+    table
+        :func:`summary_table`'s frame (``dataset``, ``method``, ``ari``).
+    paper
+        The published values: ``dataset``, ``method``, ``ari``.
+    methods
+        The rows, in order (methods without either value are left out).
+    datasets
+        The columns, in order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Strings such as ``"0.612 (0.627)"``, indexed by method, one column per data set.
+    """
+    ours = table.pivot_table(index="method", columns="dataset", values="ari", observed=True)
+    theirs = paper.pivot_table(index="method", columns="dataset", values="ari")
+
+    def cell(method, dataset):
+        a = ours.at[method, dataset] if method in ours.index and dataset in ours.columns else np.nan
+        b = theirs.at[method, dataset] if method in theirs.index and dataset in theirs.columns else np.nan
+        if pd.isna(a) and pd.isna(b):
+            return None
+        return f"{'—' if pd.isna(a) else f'{a:.3f}'} ({'—' if pd.isna(b) else f'{b:.3f}'})"
+
+    out = pd.DataFrame({d: [cell(m, d) for m in methods] for d in datasets}, index=pd.Index(list(methods)))
+    out.index.name = "method"
+    return out.dropna(how="all")
+
+
+def setting_summary(table: pd.DataFrame, *, x: str, methods) -> pd.DataFrame:
+    """Mean ARI per value of one setting, per method, over data sets and seeds; and the runs behind each value.
+
+    Parameters
+    ----------
+    table
+        Rows with ``method``, ``ari`` and the setting's column ``x``; one per data set, seed and method.
+    x
+        The setting's column.
+    methods
+        The methods, in order (one column each).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by the setting's values, increasing: each method's mean ARI, then ``runs`` (rows of the first
+        method).
+    """
+    out = table.pivot_table(index=x, columns="method", values="ari").reindex(columns=list(methods))
+    out.columns.name = None
+    out["runs"] = table[table["method"] == methods[0]].groupby(x).size()
+    return out.sort_index()
+
+
+def extremes(values: pd.Series, *, tolerance: float = 0.02) -> dict:
+    """Where a curve is highest and lowest, and how many of its points lie within ``tolerance`` of the highest.
+
+    Parameters
+    ----------
+    values
+        One value per setting (e.g. a column of :func:`setting_summary`), indexed by the setting.
+    tolerance
+        How far below the best a value may be and still count as near it.
+
+    Returns
+    -------
+    dict
+        ``best``, ``best_value``, ``worst``, ``worst_value`` (settings and their values), ``n_near`` (values within
+        ``tolerance`` of the best, the best included) and ``n`` (values).
+    """
+    values = values.dropna()
+    return {
+        "best": values.idxmax(),
+        "best_value": float(values.max()),
+        "worst": values.idxmin(),
+        "worst_value": float(values.min()),
+        "n_near": int((values >= values.max() - tolerance).sum()),
+        "n": len(values),
+    }
+
+
+def complete_sets(table: pd.DataFrame, *, x: str, keys=("kind", "n_groups", "dropout_mid")) -> pd.DataFrame:
+    """The rows of the data sets measured at every value of the setting ``x``: curves compared on the same data.
+
+    Parameters
+    ----------
+    table
+        Rows with the ``keys`` columns (which name a data set) and ``x``.
+    x
+        The setting's column.
+    keys
+        The columns naming a data set.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows of the data sets that have every value of ``x`` the table holds.
+    """
+    keys = [k for k in keys if k in table.columns]
+    n_values = table[x].nunique()
+    counts = table.groupby(keys)[x].nunique()
+    full = counts[counts == n_values].index
+    return table[table.set_index(keys).index.isin(full)]
+
+
+def common_runs(rows: pd.DataFrame, keys) -> pd.DataFrame:
+    """The rows of the runs (``keys``: data set and seed) that every method of ``rows`` has: means compared fairly.
+
+    Parameters
+    ----------
+    rows
+        Rows with ``method`` and the ``keys`` columns.
+    keys
+        The columns naming one run (the data set's and the seed).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows of the runs where every method in ``rows`` was measured.
+    """
+    keys = list(keys)
+    n_methods = rows["method"].nunique()
+    per_run = rows.groupby(keys)["method"].nunique()
+    full = per_run[per_run == n_methods].index
+    return rows[rows.set_index(keys).index.isin(full)]

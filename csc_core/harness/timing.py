@@ -284,11 +284,11 @@ def ratio_table(paired: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Indexed by the data sets' human names (:func:`csc_core.harness.tables.dataset_label`; the header's corner
+        Indexed by the data sets' human names (:func:`csc_core.harness.labels.dataset_label`; the header's corner
         reads "data set"), largest ratio first: ``contrastive-sc (s)`` and ``scanpy (s)`` (two decimals) and
         ``contrastive-sc ÷ scanpy``, the median and the range of the measurements as text, e.g. ``"1.72× (1.66–1.94)"``.
     """
-    from .tables import dataset_label
+    from .labels import dataset_label
 
     g = paired.groupby("dataset")
     ratio = g["ratio"]

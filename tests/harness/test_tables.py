@@ -83,17 +83,6 @@ def test_kind_summary_means_data_sets_spreads_over_seeds_and_sets_the_paper_besi
     assert t.loc["a", "seeds"] == 2 and t.loc["a", "data sets"] == 3 and t.loc["b", "data sets"] == 1
 
 
-def test_dataset_label_names_registered_data_sets_for_readers():
-    from csc_core.harness.tables import dataset_label
-
-    assert dataset_label("worm_neuron_cell_select_2100") == "Worm neurons (2,100 cells)"
-    assert dataset_label("10X_PBMC_top2000") == "10X PBMC (4,271 cells, top 2,000 genes)"
-    assert dataset_label("10X_PBMC") == "10X PBMC (4,271 cells)"  # the two cuts of one file stay apart
-    assert dataset_label("mouse_ES_cell") == "Mouse ES cells (2,717 cells)"
-    assert dataset_label("cellbench_celseq2_p2") == "CellBench CEL-seq2 plate 2 (163 cells)"
-    assert dataset_label("sim_10000") == "sim_10000" and dataset_label("mean") == "mean"
-
-
 def test_rule_summary_orders_data_sets_by_size_and_adds_the_mean():
     rows = []
     for dataset, n_cells, best in (("big", 5000, 0.5), ("small", 100, 1.0)):
@@ -118,3 +107,109 @@ def test_rule_summary_orders_data_sets_by_size_and_adds_the_mean():
     assert table.loc["big", "auto"] == 0.9 and table.loc["small", "auto"] == 0.3
     assert table.loc["small", "previous auto"] == 0.9
     assert table.loc["mean", "auto"] == 0.6
+
+
+def test_pretty_prints_counts_as_integers_names_for_readers_and_dashes_for_missing_values():
+    t = pd.DataFrame(
+        {
+            "dataset": ["worm_neuron_cell", "worm_neuron_cell"],
+            "method": ["contrastive-sc", "sczi"],
+            "ari": [0.51234, np.nan],
+            "n_clusters": [8.0, 11.0],
+            "seeds": [3, 3],
+        }
+    )
+    html = tables.pretty(t, index=False).to_html()
+    assert "Worm neuron cells (4,186 cells)" in html and "scziDesk" in html and "worm_neuron_cell" not in html
+    assert "0.512" in html and "0.51234" not in html
+    assert ">8<" in html and "8.000" not in html and ">11<" in html  # clusters as whole numbers
+    assert "—" in html and "nan" not in html
+    assert ">clusters<" in html and ">ARI<" in html
+
+
+def test_summary_table_gives_the_median_number_of_clusters():
+    measured = pd.DataFrame(
+        {
+            "dataset": "d",
+            "method": "contrastive-sc",
+            "seed": [0, 1, 2],
+            "ari": 0.5,
+            "n_clusters": [7, 8, 8],
+            "n_types": 8,
+            "seconds": 1.0,
+        }
+    )
+    t = tables.summary_table(measured, pd.DataFrame(columns=["dataset", "method", "ari"]))
+    assert t.loc[0, "n_clusters"] == 8 and t.loc[0, "n_types"] == 8  # not 7.667
+
+
+def test_above_or_below_and_wins_put_comparisons_into_words_and_counts():
+    assert tables.above_or_below(0.41, 0.52) == "below" and tables.above_or_below(0.6, 0.5) == "above"
+    assert tables.above_or_below(0.5001, 0.5) == "level with"
+    assert tables.above_or_below(np.nan, 0.5) == "not comparable with"
+    rows = pd.DataFrame(
+        {
+            "dataset": ["a", "a", "b", "b", "c"],
+            "seed": 0,
+            "method": ["x", "y", "x", "y", "x"],
+            "ari": [0.9, 0.1, 0.2, 0.3, 0.5],
+        }
+    )
+    assert tables.wins(rows, "x", "y", ["dataset", "seed"]) == (1, 2)  # c has no y: not a pair
+    assert tables.wins(rows, "x", "z", ["dataset", "seed"]) == (0, 0)
+
+
+def test_measured_vs_published_keeps_the_papers_value_beside_ours():
+    table = pd.DataFrame({"dataset": ["a", "a"], "method": ["x", "y"], "ari": [0.5, 0.25]})
+    paper = pd.DataFrame({"dataset": ["a", "es"], "method": ["x", "x"], "ari": [0.6, 0.658]})
+    out = tables.measured_vs_published(table, paper, methods=["x", "y", "z"], datasets=["a", "es"])
+    assert out.loc["x"].tolist() == ["0.500 (0.600)", "— (0.658)"]
+    assert out.loc["y", "a"] == "0.250 (—)" and out.loc["y"].isna().tolist() == [False, True]
+    assert "z" not in out.index
+
+
+def test_setting_summary_and_extremes_describe_an_ablation_curve():
+    rows = pd.DataFrame(
+        {
+            "keep": [0.1, 0.1, 0.2, 0.2, 0.5, 0.5],
+            "method": ["m", "k"] * 3,
+            "ari": [0.50, 0.4, 0.52, 0.4, 0.30, 0.4],
+        }
+    )
+    s = tables.setting_summary(rows, x="keep", methods=["m", "k"])
+    assert list(s.columns) == ["m", "k", "runs"] and s["runs"].tolist() == [1, 1, 1]
+    e = tables.extremes(s["m"])
+    assert (e["best"], e["worst"], e["n_near"], e["n"]) == (0.2, 0.5, 2, 3)
+    assert e["best_value"] == pytest.approx(0.52)
+
+
+def test_complete_sets_keeps_the_data_sets_measured_at_every_value():
+    rows = pd.DataFrame(
+        {
+            "kind": ["b"] * 5,
+            "n_groups": [4, 4, 8, 8, 16],
+            "dropout_mid": 0.0,
+            "x": [1, 2, 1, 2, 1],
+        }
+    )
+    assert tables.complete_sets(rows, x="x")["n_groups"].tolist() == [4, 4, 8, 8]
+    assert tables.by_kind(rows)["dataset"].tolist() == ["b"] * 5
+
+
+def test_common_runs_keeps_the_runs_every_method_has():
+    rows = pd.DataFrame(
+        {
+            "dataset": ["a", "a", "b", "b", "c"],
+            "seed": [0, 0, 0, 0, 0],
+            "method": ["x", "y", "x", "y", "x"],
+            "ari": 0.5,
+        }
+    )
+    out = tables.common_runs(rows, ["dataset", "seed"])
+    assert sorted(set(out["dataset"])) == ["a", "b"] and len(out) == 4
+
+
+def test_pretty_writes_a_numeric_index_as_its_values():
+    t = pd.DataFrame({"ari": [0.5, 0.6]}, index=pd.Index([0.05, 0.2], name="keep"))
+    html = tables.pretty(t).to_html()
+    assert ">0.05<" in html and ">0.2<" in html and "0.050000" not in html

@@ -113,7 +113,7 @@ def test_ratio_table_and_speed_summary_give_the_median_and_the_range():
 
 def test_ratio_table_names_registered_data_sets_for_readers():
     rows = speed_rows().replace({"dataset": {"a": "worm_neuron_cell_select_2100"}})
-    assert "Worm neurons (2,100 cells)" in timing.ratio_table(timing.paired_ratios(rows)).index
+    assert "Worm neuron cells (2,100 cells)" in timing.ratio_table(timing.paired_ratios(rows)).index
 
 
 def test_stage_summary_shares_and_leiden_cost():
