@@ -93,7 +93,8 @@ def test_spread_and_processor_summaries_count_what_the_chapter_quotes():
     )
     summary = runs.spread_summary(sources)
     assert summary["n_clustering_bigger"] == 2 and summary["n_spread_sets"] == 3
-    assert summary["clustering_range_max"] == 0.17 and summary["clustering_range_set"] == "Mouse bladder cells (2,100 cells)"
+    assert summary["clustering_range_max"] == 0.17
+    assert summary["clustering_range_set"] == "Mouse bladder cells (2,100 cells)"
     assert (summary["training_sd_max"], summary["n_training_seeds"], summary["n_cluster_seeds"]) == (0.03, 5, 10)
     rows = two_cpu_rows()
     cpus = runs.processor_summary(runs.across_cpus(rows), runs.across_cpus(rows, method=timing.SCANPY))
