@@ -65,7 +65,7 @@ results_dir = None  # None: the repository's results/ folder
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 import pandas as pd
-from IPython.display import Markdown
+from IPython.display import Markdown, display
 
 import csc_core
 from csc_core.data.reference import paper_ari_for
@@ -115,7 +115,8 @@ print(run_summary(runs["default"]))
 stored = [d for d in csc_core.data.available() if d in set(runs["default"]["dataset"])]
 published = paper_ari_for(stored, METHODS)
 comparison = preset_comparison(runs["default"], runs["paper"], published)
-pretty(comparison, caption="Mean ARI over the stored seeds, and seconds per run")
+shown_columns = [c for c in comparison.columns if c != "seeds" and not c.startswith("seconds")]
+pretty(comparison[shown_columns], caption="Mean ARI over the stored seeds (seconds per run: in the text below)")
 
 # %% tags=["hide-input"]
 labels = {"default": "contrastive-sc, defaults", "paper": "contrastive-sc, paper's settings"}
@@ -183,7 +184,11 @@ glue("r1_cell", by_training[(50, "cell", 256, 1e-3)])
 glue("r1_batch", by_training[(50, "batch", 256, 1e-3)])
 for e in (10, 20, 30, 50):
     glue(f"r1_epochs_{e}", by_training[(e, "batch", 256, 1e-2)])
-pretty(training_comparison(tuning, n_neighbors=30, resolution=0.3), caption="Round 1 at 30 neighbours, resolution 0.3")
+pretty(
+    training_comparison(tuning, n_neighbors=30, resolution=0.3),
+    join_index=True,
+    caption="Round 1 at 30 neighbours, resolution 0.3: mean ARI per data set",
+)
 
 # %% [markdown]
 # - **The Leiden resolution matters most.** At the paper's resolution 1.0 the contrastive embedding is cut into far
@@ -213,7 +218,7 @@ glue("r2_kept", r2[("64-32", 128, 10, 500, 1500)])
 glue("r2_1000steps", r2[("64-32", 128, 1, 1000, 1500)])
 glue("r2_genes1000", r2[("64-32", 64, 10, 0, 1000)])
 glue("r2_genes1500", r2[("64-32", 64, 10, 0, 1500)])
-pretty(round2, caption="Round 2: mean ARI per data set; train seconds: mean over all data sets")
+pretty(round2, join_index=True, caption="Round 2: mean ARI per data set; train seconds: mean over all data sets")
 
 # %% [markdown]
 # - A **64 → 32** encoder ({glue:text}`r2_small:.3f`) is as good as 256 → 64 → 32 ({glue:text}`r2_big:.3f`) and
@@ -281,7 +286,10 @@ panel_rows = ResultStore(bench_results / "generalisation.csv").load()
 panel_rows = panel_rows[panel_rows["auto_rule"] == AUTO_RULE]  # rows of today's rule only
 panel_parts = panel_rows[(panel_rows["method"] == "contrastive-sc partition") & (panel_rows["n_neighbors"] == 30)]
 replay = rule_summary(panel_parts)
-pretty(replay, caption="Each rule replayed on the panel's partitions (30 neighbours; mean ARI over seeds 0–2)")
+pretty(
+    replay[["auto", "previous auto", "earlier auto", "fixed 1", "oracle (uses labels)"]],
+    caption="Each rule replayed on the panel's partitions (30 neighbours; mean ARI over seeds 0–2)",
+)
 
 # %% tags=["hide-input"]
 cells = panel_parts.groupby("dataset")["n_cells"].first()
@@ -315,7 +323,21 @@ glue("panel_cpu", ", ".join(sorted(panel_rows["cpu"].dropna().unique())))
 
 # %% tags=["hide-input"]
 panel = panel_table(panel_rows)
-pretty(panel, caption="The generalisation panel, smallest data sets first (mean over seeds 0–2)")
+ari_columns = [
+    c for c in panel.columns if c not in ("cells", "types", "warned", "seeds") and not c.startswith("clusters")
+]
+display(
+    pretty(
+        panel[ari_columns],
+        merge_spread=True,
+        caption="The generalisation panel, smallest data sets first: ARI, mean ± standard error over seeds 0–2",
+    )
+)
+pretty(
+    panel[["types", f"clusters, {CSC_LEIDEN}", f"clusters, {SCANPY}"]],
+    decimals=1,
+    caption="Cell types and clusters found (mean over seeds 0–2; PCA + KMeans is given the number of types)",
+)
 
 # %% tags=["hide-input"]
 figures.panel_margins(

@@ -236,7 +236,8 @@ def panel_margins(table: pd.DataFrame, *, ax=None, title: str | None = None):
     Parameters
     ----------
     table
-        :func:`csc_core.harness.tables.panel_table`'s frame (``cells``, the margin column and its methods' ``±``).
+        :func:`csc_core.harness.tables.panel_table`'s frame (``cells``, the margin column and its methods' ``±``);
+        one colour per source of cells (a data set's cuts and samples share it).
     ax
         The axes to draw on; ``None``: a new figure.
     title
@@ -252,11 +253,12 @@ def panel_margins(table: pd.DataFrame, *, ax=None, title: str | None = None):
     spread = np.hypot(table[f"{csc} ±"].fillna(0), table[f"{scanpy} ±"].fillna(0))
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 4.5))
-    colours = np.where(table[margin] >= 0, "tab:blue", "tab:red")
+    # one colour and marker per source of cells (its cuts and samples share them), named in the legend
+    family = pd.Series([dataset_label(str(d)).split(" (")[0].split(",")[0] for d in table.index], index=table.index)
     ax.errorbar(table["cells"], table[margin], yerr=spread, fmt="none", ecolor="0.6", zorder=1)
-    ax.scatter(table["cells"], table[margin], c=colours, zorder=2)
-    for name, row in table.iterrows():
-        ax.annotate(str(name), (row["cells"], row[margin]), xytext=(4, 3), textcoords="offset points", fontsize=7)
+    for i, (name, rows) in enumerate(table.groupby(family, sort=False)):
+        ax.scatter(rows["cells"], rows[margin], color=f"C{i}", marker="osD^vP*X"[i % 8], label=name, zorder=2)
+    ax.legend(fontsize=8, loc="best", frameon=False)
     ax.axhline(0, color="0.3", lw=0.8)
     ax.set_xscale("log")
     ax.set_xlabel("cells (log scale)")

@@ -182,7 +182,8 @@ def readable(table: pd.DataFrame, *, columns: dict | None = None) -> pd.DataFram
         if isinstance(value, str):
             if value in methods:
                 return method_label(value)
-            if value in REGISTRY:
+            base, _, cells = value.partition("@")  # a seeded sample of a registered data set's cells
+            if base in REGISTRY and (not cells or cells.isdigit()):
                 return dataset_label(value)
         return value
 

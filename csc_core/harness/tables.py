@@ -24,7 +24,15 @@ COLUMN_LABELS = {
 }
 
 
-def pretty(table: pd.DataFrame, *, decimals: int = 3, index: bool = True, caption: str | None = None):
+def pretty(
+    table: pd.DataFrame,
+    *,
+    decimals: int = 3,
+    index: bool = True,
+    caption: str | None = None,
+    join_index: bool = False,
+    merge_spread: bool = False,
+):
     """A table as readers should see it: readers' names, whole numbers without decimals, missing values as a dash.
 
     Data set and method names are relabelled (:func:`csc_core.harness.labels.readable`), known columns renamed
@@ -41,6 +49,11 @@ def pretty(table: pd.DataFrame, *, decimals: int = 3, index: bool = True, captio
         Show the index (``False`` hides it, e.g. for a plain row number).
     caption
         A caption above the table; ``None``: none.
+    join_index
+        Write a row index of several levels as one column, ``"epochs 10, lr 0.01"`` (narrower than one column per
+        level, so wide tables stay within the page).
+    merge_spread
+        Write each column ``"<c> ±"`` into its column ``"<c>"`` as ``"0.700 ± 0.016"`` (one column instead of two).
 
     Returns
     -------
@@ -57,6 +70,22 @@ def pretty(table: pd.DataFrame, *, decimals: int = 3, index: bool = True, captio
         shown.columns.names = [COLUMN_LABELS.get(n, n) for n in shown.columns.names]
     elif shown.columns.name in COLUMN_LABELS:
         shown.columns.name = COLUMN_LABELS[shown.columns.name]
+    if join_index and isinstance(shown.index, pd.MultiIndex):
+        names = list(shown.index.names)
+        shown.index = pd.Index(
+            [
+                ", ".join(f"{n} {v:g}" if isinstance(v, float) else f"{n} {v}" for n, v in zip(names, key, strict=True))
+                for key in shown.index
+            ]
+        )
+    if merge_spread:
+        for col in [c for c in shown.columns if isinstance(c, str) and c.endswith(" ±") and c[:-2] in shown.columns]:
+            mean, spread = shown[col[:-2]], shown[col]
+            shown[col[:-2]] = [
+                "—" if pd.isna(m) else f"{m:.{decimals}f}" if pd.isna(e) else f"{m:.{decimals}f} ± {e:.{decimals}f}"
+                for m, e in zip(mean, spread, strict=True)
+            ]
+            shown = shown.drop(columns=col)
     formats = {}
     for col in shown.columns:
         values = shown[col]

@@ -42,3 +42,9 @@ def test_readable_relabels_values_index_and_columns():
     out = labels.readable(wide)
     assert list(out.index) == ["scziDesk"] and list(out.columns) == ["Worm neuron cells (4,186 cells)"]
     assert t.loc[0, "method"] == "sczi"  # a copy
+
+
+def test_readable_relabels_seeded_samples_and_leaves_other_at_signs_alone():
+    t = pd.DataFrame({"ari": [0.1, 0.2, 0.3]}, index=["worm_neuron_cell_select_2100@200", "a@b", "x@200"])
+    out = labels.readable(t)
+    assert list(out.index) == ["Worm neuron cells (200 of 2,100 cells)", "a@b", "x@200"]
