@@ -39,6 +39,8 @@ REPR_PATTERNS = (
 LOG_MARKERS = ("read back from",)
 #: Slack (pixels) before an element counts as clipped.
 CLIP_TOLERANCE = 2
+#: Height (pixels) of one screenshot; a taller page is saved in several.
+SHOT_HEIGHT = 12000
 
 _BROKEN_IMAGES_JS = """
 return Array.from(document.images)
@@ -281,10 +283,13 @@ def check_site(
                 target = _local_target(href, base)
                 if target:
                     links.append((name, *target))
-            if shots:
+            if shots:  # a page taller than one window is saved in parts: page.png, page_2.png, …
                 height = driver.execute_script("return document.documentElement.scrollHeight")
-                driver.set_window_size(1280, min(max(900, height), 12000))
-                driver.save_screenshot(str(shots / (name.replace("/", "__").removesuffix(".html") + ".png")))
+                driver.set_window_size(1280, min(max(900, height), SHOT_HEIGHT))
+                stem = name.replace("/", "__").removesuffix(".html")
+                for part, top in enumerate(range(0, height, SHOT_HEIGHT), start=1):
+                    driver.execute_script("window.scrollTo(0, arguments[0]);", top)
+                    driver.save_screenshot(str(shots / (f"{stem}_{part}.png" if part > 1 else f"{stem}.png")))
                 driver.set_window_size(1280, 900)
     finally:
         driver.quit()

@@ -122,3 +122,13 @@ def test_output_problems_reads_reprs_logs_and_tracebacks_from_text():
 def test_a_clipped_table_is_reported_once_with_its_wrapper(tmp_path):
     found = browser.check_site(_lab_page(tmp_path / "site", LEFTOVERS["clipped"]), progress=False)
     assert len(found) == 1 and found[0].detail.startswith("div.output")
+
+
+def test_a_page_taller_than_one_screenshot_is_saved_in_parts(tmp_path, monkeypatch):
+    site = _site(tmp_path / "site", faults=False)
+    tall = '<html><body><h1 id="top">Tall</h1><div style="height:2500px">tall</div></body></html>'
+    (site / "part" / "chapter.html").write_text(tall)
+    monkeypatch.setattr(browser, "SHOT_HEIGHT", 1000)
+    assert browser.check_site(site, screenshots=tmp_path / "shots", progress=False) == []
+    names = sorted(p.name for p in (tmp_path / "shots").iterdir())
+    assert names == ["index.png", "part__chapter.png", "part__chapter_2.png", "part__chapter_3.png"]
