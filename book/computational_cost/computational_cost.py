@@ -141,8 +141,9 @@ plt.show()
 # ({glue:text}`train_s_worm:.2f` s on {glue:text}`worm_label`), and it is the stage scanpy does not have; scanpy spends
 # {glue:text}`pca_share:.0f` % of its time on PCA instead. Preprocessing and the kNN graph cost both about the same.
 # contrastive-sc's clustering costs {glue:text}`leiden_x:.1f`× scanpy's (median over data sets) because its automatic
-# resolution runs Leiden {glue:text}`n_leiden:d` times and keeps the partition with the best silhouette, where scanpy
-# runs it once at a fixed resolution.
+# resolution runs Leiden {glue:text}`n_leiden:d` times and scores each partition's silhouette before it picks one
+# (the lowest resolution close to the best silhouette; "Choosing the defaults"), where scanpy runs it once at a fixed
+# resolution.
 #
 # ## A million cells, beside the paper
 #

@@ -221,8 +221,8 @@ glue("csc_sum", summary.at[CSC_LEIDEN, "measured"])
 glue("csc_sum_paper", summary.at[CSC_LEIDEN, "paper"])
 
 # %% [markdown]
-# **What this shows.** Of the {glue:text}`n_with_paper` methods with a published value, {glue:text}`n_below_paper`
-# land below it on average. contrastive-sc's mean ({glue:text}`csc_sum:.3f`) is {glue:text}`csc_vs_paper` its
+# **What this shows.** Methods with a published value: {glue:text}`n_with_paper`; of these, below it on average:
+# {glue:text}`n_below_paper`. contrastive-sc's mean ({glue:text}`csc_sum:.3f`) is {glue:text}`csc_vs_paper` its
 # published {glue:text}`csc_sum_paper:.3f`; the re-implemented scDeepCluster lands {glue:text}`sdc_vs_paper` and
 # scziDesk {glue:text}`sczi_vs_paper` theirs.
 #

@@ -35,8 +35,8 @@ REPR_PATTERNS = (
     re.compile(r"\bnp\.(?:int|float|uint|bool_|str_|complex)\w*\("),
     re.compile(r"\bnumpy\.(?:int|float)\d+\("),
 )
-#: Text of a per-task log line (the grid runners' chatter) in an output cell.
-LOG_MARKERS = ("read back from",)
+#: Text of a per-task log line or a per-run warning (the grid runners' chatter) in an output cell.
+LOG_MARKERS = ("read back from", "tasks not stored in", "UserWarning:")
 #: Slack (pixels) before an element counts as clipped.
 CLIP_TOLERANCE = 2
 #: Height (pixels) of one screenshot; a taller page is saved in several.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from functools import partial
 
 import pandas as pd
@@ -199,16 +200,19 @@ def _competitor_task(seed: int, dataset: str | None = None, **params) -> list[di
 def _run_stored(tasks: list[dict], run, store, settings: dict, **grid) -> pd.DataFrame:
     """Run the tasks ``store`` lacks, then return every stored row of ``settings``.
 
-    Quiet when everything is stored; otherwise one line says how many tasks run, and numba's kernels are compiled
-    first (:func:`csc_core.harness.timing.warm_up`) so the first task's seconds exclude it. The returned frame's
-    ``attrs`` record ``store`` (the table's file name), ``read_back`` and ``computed`` (task counts) for
+    Quiet when everything is stored; otherwise one line on stderr says how many tasks run, and numba's kernels are
+    compiled first (:func:`csc_core.harness.timing.warm_up`) so the first task's seconds exclude it. The returned
+    frame's ``attrs`` record ``store`` (the table's file name), ``read_back`` and ``computed`` (task counts) for
     :func:`csc_core.harness.chapter.run_summary`.
     """
     n_new = sum(not store.contains(t) for t in tasks)
     if n_new:
         from .timing import warm_up
 
-        print(f"running the {n_new} of {len(tasks)} tasks not stored in {store.path.name} …", flush=True)
+        # stderr: progress for whoever runs the chapter; the rendered book drops stderr (_config.yml stderr_output)
+        print(
+            f"running the {n_new} of {len(tasks)} tasks not stored in {store.path.name} …", file=sys.stderr, flush=True
+        )
         warm_up()
     run_grid(tasks, run, store, **{"progress": False, **grid})
     rows = store.select(**settings)

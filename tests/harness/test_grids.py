@@ -41,7 +41,7 @@ def test_settings_name_the_training_kernel(monkeypatch, tmp_path, adata):
     assert trained == ["torch", "compiled"] and len(store.load()) == 2
 
 
-def test_simulated_grid_stores_rows_by_data_set_and_reads_them_back(monkeypatch, tmp_path, adata):
+def test_simulated_grid_stores_rows_by_data_set_and_reads_them_back(monkeypatch, tmp_path, adata, capsys):
     made = []
     monkeypatch.setattr(
         benchmark.simulate, "paper_dataset", lambda kind, k, mid: made.append((kind, k, mid)) or adata.copy()
@@ -52,6 +52,8 @@ def test_simulated_grid_stores_rows_by_data_set_and_reads_them_back(monkeypatch,
     methods = (benchmark.CSC_LEIDEN, benchmark.SCANPY)
     rows = grids.simulated_grid(sets, [0], settings, store, methods=methods, device="cpu")
     assert made == sets and len(rows) == 4
+    out, err = capsys.readouterr()
+    assert "running the 2 of 2 tasks not stored in sim.csv" in err and "tasks not stored" not in out  # not on pages
     assert set(zip(rows["kind"], rows["n_groups"], rows["dropout_mid"], strict=True)) == {
         ("balanced", 4, 1.0),
         ("imbalanced", 8, -1.0),
