@@ -318,7 +318,7 @@ e = embed(ens, x).cpu().numpy()
 labels, table = resolution_table(e, truth, n_neighbors=30, seed=seed)
 
 # %% tags=["hide-input"]
-display(pretty(table.rename(columns={"n_clusters": "clusters"}), index=False))
+display(pretty(table.rename(columns={"n_clusters": "clusters"}).set_index("resolution")))
 chosen = table[table["chosen"]].iloc[0]
 glue("chosen_res", f"{chosen['resolution']:g}")
 glue("chosen_k", int(chosen["n_clusters"]))
@@ -415,7 +415,7 @@ many = simulate.splat(
 x_many = torch.from_numpy(preprocess(many, n_genes=300, seed=seed).X).to(dev)
 ens, _ = train_encoder(x_many, steps=steps, n_models=3, seed=seed)
 _, harder = resolution_table(embed(ens, x_many).cpu().numpy(), many.obs["cell_type"].to_numpy(), seed=seed)
-display(pretty(harder.rename(columns={"n_clusters": "clusters"}), index=False))
+display(pretty(harder.rename(columns={"n_clusters": "clusters"}).set_index("resolution")))
 chosen, best = harder[harder["chosen"]].iloc[0], harder.loc[harder["ARI"].idxmax()]
 print(
     f"silhouette's choice: resolution {chosen['resolution']:g}, {chosen['n_clusters']} clusters for "

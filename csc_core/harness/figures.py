@@ -359,7 +359,7 @@ def resolution_curves(
             chosen = picks.loc[picks["dataset"] == dataset, "resolution"]
             ax.plot(chosen, np.full(len(chosen), 0.02), "|", color="C3", ms=14, mew=2, label="auto's picks (seeds)")
         ax.set_ylim(0, 1)
-        ax.set_title(dataset, fontsize=9)
+        ax.set_title(dataset_label(dataset), fontsize=9)
         ax.set_xlabel("Leiden resolution")
     for ax in axes.flat[len(datasets) :]:
         ax.set_visible(False)
