@@ -50,8 +50,8 @@ def pretty(
     caption
         A caption above the table; ``None``: none.
     join_index
-        Write a row index of several levels as one column, ``"epochs 10, lr 0.01"`` (narrower than one column per
-        level, so wide tables stay within the page).
+        Write a row index of several levels as one column: values ``"10 · 0.01"`` under the name ``"epochs · lr"``
+        (narrower than one column per level, so wide tables stay within the page).
     merge_spread
         Write each column ``"<c> ±"`` into its column ``"<c>"`` as ``"0.700 ± 0.016"`` (one column instead of two).
 
@@ -71,12 +71,9 @@ def pretty(
     elif shown.columns.name in COLUMN_LABELS:
         shown.columns.name = COLUMN_LABELS[shown.columns.name]
     if join_index and isinstance(shown.index, pd.MultiIndex):
-        names = list(shown.index.names)
+        names = " · ".join(str(n) for n in shown.index.names)
         shown.index = pd.Index(
-            [
-                ", ".join(f"{n} {v:g}" if isinstance(v, float) else f"{n} {v}" for n, v in zip(names, key, strict=True))
-                for key in shown.index
-            ]
+            [" · ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in key) for key in shown.index], name=names
         )
     if merge_spread:
         for col in [c for c in shown.columns if isinstance(c, str) and c.endswith(" ±") and c[:-2] in shown.columns]:

@@ -219,7 +219,7 @@ def test_pretty_joins_index_levels_and_merges_spreads_into_one_column():
     idx = pd.MultiIndex.from_tuples([("batch", 10, 0.01), ("cell", 50, 0.001)], names=["mask", "epochs", "lr"])
     t = pd.DataFrame({"csc": [0.71234, 0.5], "csc ±": [0.0161, np.nan], "other": [np.nan, 0.4]}, index=idx)
     shown = tables.pretty(t, join_index=True, merge_spread=True).data
-    assert list(shown.index) == ["mask batch, epochs 10, lr 0.01", "mask cell, epochs 50, lr 0.001"]
+    assert list(shown.index) == ["batch · 10 · 0.01", "cell · 50 · 0.001"] and shown.index.name == "mask · epochs · lr"
     assert list(shown.columns) == ["csc", "other"]
     assert list(shown["csc"]) == ["0.712 ± 0.016", "0.500"]  # no spread: the mean alone
     assert tables.pretty(t).data.index.nlevels == 3 and "csc ±" in tables.pretty(t).data.columns  # off by default
