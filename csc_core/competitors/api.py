@@ -22,6 +22,30 @@ batch_size
     Cells per minibatch (default: 256)."""
 
 
+_KEY_ADDED_DOC = """\
+key_added
+    Writes ``obsm["X_{key_added}"]`` (latent space), ``obs["{key_added}_cluster"]`` and ``uns[key_added]``."""
+
+_RETURNS_DOC = """\
+Returns
+-------
+``None``, or the annotated copy with ``copy=True``; writes ``obsm["X_{key_added}"]``,
+``obs["{key_added}_cluster"]`` (categorical) and ``uns[key_added]`` (``params``, ``timings``, losses)."""
+
+#: The docstring texts both competitors' functions share.
+_DOCS = dict(
+    doc_seed=doc_seed,
+    doc_device=doc_device,
+    doc_layer=doc_layer,
+    doc_progress=doc_progress,
+    doc_copy=doc_copy,
+    doc_n_clusters=doc_n_clusters_competitor,
+    doc_protocol=_PROTOCOL_DOC,
+    doc_key_added=_KEY_ADDED_DOC,
+    doc_returns=_RETURNS_DOC,
+)
+
+
 def _annotate(adata, method, key_added, copy, *, n_genes, pretrain_epochs, cluster_epochs, batch_size, **kw):
     if not isinstance(key_added, str) or not key_added:
         raise ValueError(f"key_added must be a non-empty string, got {key_added!r}.")
@@ -42,15 +66,7 @@ def _annotate(adata, method, key_added, copy, *, n_genes, pretrain_epochs, clust
     return adata if copy else None
 
 
-@doc_params(
-    doc_seed=doc_seed,
-    doc_device=doc_device,
-    doc_layer=doc_layer,
-    doc_progress=doc_progress,
-    doc_copy=doc_copy,
-    doc_n_clusters=doc_n_clusters_competitor,
-    doc_protocol=_PROTOCOL_DOC,
-)
+@doc_params(**_DOCS)
 def scdeepcluster(
     adata: ad.AnnData,
     *,
@@ -82,15 +98,11 @@ def scdeepcluster(
     {doc_seed}
     {doc_device}
     {doc_layer}
-    key_added
-        Writes ``obsm["X_{{key_added}}"]`` (latent space), ``obs["{{key_added}}_cluster"]`` and ``uns[key_added]``.
+    {doc_key_added}
     {doc_progress}
     {doc_copy}
 
-    Returns
-    -------
-    ``None``, or the annotated copy with ``copy=True``; writes ``obsm["X_{{key_added}}"]``,
-    ``obs["{{key_added}}_cluster"]`` (categorical) and ``uns[key_added]`` (``params``, ``timings``, losses).
+    {doc_returns}
     """
     return _annotate(
         adata,
@@ -109,15 +121,7 @@ def scdeepcluster(
     )
 
 
-@doc_params(
-    doc_seed=doc_seed,
-    doc_device=doc_device,
-    doc_layer=doc_layer,
-    doc_progress=doc_progress,
-    doc_copy=doc_copy,
-    doc_n_clusters=doc_n_clusters_competitor,
-    doc_protocol=_PROTOCOL_DOC,
-)
+@doc_params(**_DOCS)
 def sczidesk(
     adata: ad.AnnData,
     *,
@@ -148,15 +152,11 @@ def sczidesk(
     {doc_seed}
     {doc_device}
     {doc_layer}
-    key_added
-        Writes ``obsm["X_{{key_added}}"]`` (latent space), ``obs["{{key_added}}_cluster"]`` and ``uns[key_added]``.
+    {doc_key_added}
     {doc_progress}
     {doc_copy}
 
-    Returns
-    -------
-    ``None``, or the annotated copy with ``copy=True``; writes ``obsm["X_{{key_added}}"]``,
-    ``obs["{{key_added}}_cluster"]`` (categorical) and ``uns[key_added]`` (``params``, ``timings``, losses).
+    {doc_returns}
     """
     return _annotate(
         adata,
