@@ -79,6 +79,37 @@ n_clusters
     Number of clusters (the competitors, like KMeans, must be told it)."""
 
 
+# The harness's figures (:mod:`csc_core.harness.figures`, :mod:`csc_core.harness.cost_figures`): a function that
+# draws on one axes takes ``ax`` and ``title`` and returns the axes; one that draws a figure of panels returns it.
+doc_ax = """\
+ax
+    The axes to draw on; ``None``: a new figure."""
+
+doc_ax_sized = """\
+ax
+    The axes to draw on; ``None``: a new figure sized to the data."""
+
+doc_ax_title = """\
+title
+    The axes' title; ``None``: none."""
+
+doc_ax_returns = """\
+Returns
+-------
+matplotlib.axes.Axes
+    The axes drawn on (``ax``, or a new figure's)."""
+
+doc_fig_title = """\
+title
+    The figure's title; ``None``: none."""
+
+doc_fig_returns = """\
+Returns
+-------
+matplotlib.figure.Figure
+    The new figure."""
+
+
 def doc_params(**texts: str) -> Callable[[F], F]:
     """Fill a function's docstring fields (``{doc_seed}`` …) with the shared texts ``texts``.
 

@@ -10,6 +10,11 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from .._docs import doc_ax, doc_ax_returns, doc_ax_sized, doc_ax_title, doc_params
+
+#: The docstring texts the figures share (:mod:`csc_core._docs`).
+_DOCS = dict(doc_ax=doc_ax, doc_ax_sized=doc_ax_sized, doc_ax_title=doc_ax_title, doc_ax_returns=doc_ax_returns)
+
 #: What each stage of :data:`csc_core.harness.timing.STAGES` is called in the figures.
 STAGE_NAMES = {
     "preprocess": "preprocessing",
@@ -20,6 +25,7 @@ STAGE_NAMES = {
 }
 
 
+@doc_params(**_DOCS)
 def stage_times(table: pd.DataFrame, *, ax=None, title: str | None = None):
     """Stacked horizontal bars: seconds of each stage, a pair of bars (one per method) under each data set's name.
 
@@ -31,15 +37,10 @@ def stage_times(table: pd.DataFrame, *, ax=None, title: str | None = None):
     table
         :func:`csc_core.harness.timing.stage_table`'s table: indexed by ``(dataset, method)``, a column of seconds per
         stage, and ``total`` (not drawn).
-    ax
-        The axes to draw on; ``None``: a new figure sized to the data.
-    title
-        The axes' title; ``None``: none.
+    {doc_ax_sized}
+    {doc_ax_title}
 
-    Returns
-    -------
-    matplotlib.axes.Axes
-        The axes drawn on (``ax``, or a new figure's).
+    {doc_ax_returns}
     """
     from .labels import dataset_label
 
@@ -88,6 +89,7 @@ def stage_times(table: pd.DataFrame, *, ax=None, title: str | None = None):
     return ax
 
 
+@doc_params(**_DOCS)
 def scaling_with_paper(series: dict[str, pd.DataFrame], *, ax=None, title: str | None = None):
     """Seconds against cells on log–log axes, one line per series, the paper's drawn apart; a proportional guide.
 
@@ -96,15 +98,10 @@ def scaling_with_paper(series: dict[str, pd.DataFrame], *, ax=None, title: str |
     series
         :func:`csc_core.harness.timing.scaling_series`' result: name → rows with ``n_cells`` and ``seconds``. A name
         starting with ``"paper"`` is drawn in black with triangles.
-    ax
-        The axes to draw on; ``None``: a new figure.
-    title
-        The axes' title; ``None``: none.
+    {doc_ax}
+    {doc_ax_title}
 
-    Returns
-    -------
-    matplotlib.axes.Axes
-        The axes drawn on (``ax``, or a new figure's).
+    {doc_ax_returns}
     """
     if ax is None:
         _, ax = plt.subplots(figsize=(7.2, 4.8))
@@ -134,6 +131,7 @@ def scaling_with_paper(series: dict[str, pd.DataFrame], *, ax=None, title: str |
     return ax
 
 
+@doc_params(**_DOCS)
 def spread_sources(table: pd.DataFrame, *, ax=None, title: str | None = None):
     """Per data set, the ARI's standard deviation from Leiden's seed and from the training seed, side by side.
 
@@ -142,15 +140,10 @@ def spread_sources(table: pd.DataFrame, *, ax=None, title: str | None = None):
     table
         :func:`csc_core.harness.runs.spread_sources`' table: indexed by data set, with ``clustering sd`` and
         ``training sd``.
-    ax
-        The axes to draw on; ``None``: a new figure sized to the data.
-    title
-        The axes' title; ``None``: none.
+    {doc_ax_sized}
+    {doc_ax_title}
 
-    Returns
-    -------
-    matplotlib.axes.Axes
-        The axes drawn on (``ax``, or a new figure's).
+    {doc_ax_returns}
     """
     from .labels import dataset_label
 
@@ -175,6 +168,7 @@ def spread_sources(table: pd.DataFrame, *, ax=None, title: str | None = None):
     return ax
 
 
+@doc_params(**_DOCS)
 def across_cpus(table: pd.DataFrame, *, ax=None, title: str | None = None):
     """Each seed's ARI on each processor: per data set one row of points per processor.
 
@@ -186,15 +180,10 @@ def across_cpus(table: pd.DataFrame, *, ax=None, title: str | None = None):
     table
         :func:`csc_core.harness.runs.across_cpus`'s table: indexed by ``(dataset, seed)``, a column of ARIs per
         processor, and ``spread`` (not drawn).
-    ax
-        The axes to draw on; ``None``: a new figure sized to the data.
-    title
-        The axes' title; ``None``: none.
+    {doc_ax_sized}
+    {doc_ax_title}
 
-    Returns
-    -------
-    matplotlib.axes.Axes
-        The axes drawn on (``ax``, or a new figure's).
+    {doc_ax_returns}
     """
     from .labels import dataset_label
 

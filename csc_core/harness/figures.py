@@ -13,7 +13,18 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from .._docs import doc_ax, doc_ax_returns, doc_ax_sized, doc_ax_title, doc_fig_returns, doc_fig_title, doc_params
 from .labels import dataset_label, method_colours, method_label, paper_base
+
+#: The docstring texts the figures share (:mod:`csc_core._docs`).
+_DOCS = dict(
+    doc_ax=doc_ax,
+    doc_ax_sized=doc_ax_sized,
+    doc_ax_title=doc_ax_title,
+    doc_ax_returns=doc_ax_returns,
+    doc_fig_title=doc_fig_title,
+    doc_fig_returns=doc_fig_returns,
+)
 
 #: The figure defaults every chapter sets once (:func:`set_defaults`): sized for the book's page width (about 8
 #: inches at 100 dpi), text legible there.
@@ -52,6 +63,7 @@ def _wrap(label: str, width: int = 16) -> str:
     return "\n".join(textwrap.wrap(label, width)) or label
 
 
+@doc_params(**_DOCS)
 def ari_vs_paper(
     measured: pd.DataFrame,
     paper: pd.DataFrame,
@@ -76,18 +88,13 @@ def ari_vs_paper(
     methods, datasets
         The methods (bar colours) and data sets (groups) to draw, in order; ``None``: all of ``measured``'s, in order
         of appearance.
-    ax
-        The axes to draw on; ``None``: a new figure sized to the data.
-    title
-        The axes' title; ``None``: none.
+    {doc_ax_sized}
+    {doc_ax_title}
     legend
         ``"right"`` (beside the axes), ``"below"``, or ``None`` (none; :func:`legend_entries` collects the entries
         for a figure-wide legend).
 
-    Returns
-    -------
-    matplotlib.axes.Axes
-        The axes drawn on (``ax``, or a new figure's).
+    {doc_ax_returns}
     """
     methods = list(methods or measured["method"].unique())
     datasets = list(datasets or measured["dataset"].unique())
@@ -143,6 +150,7 @@ def ari_vs_paper(
     return ax
 
 
+@doc_params(**_DOCS)
 def ari_by_paper_dataset(
     measured: pd.DataFrame,
     paper: pd.DataFrame,
@@ -167,13 +175,9 @@ def ari_by_paper_dataset(
         (:func:`csc_core.harness.labels.paper_base`), in order of first appearance.
     ncols
         Panels per row.
-    title
-        The figure's title; ``None``: none.
+    {doc_fig_title}
 
-    Returns
-    -------
-    matplotlib.figure.Figure
-        The new figure.
+    {doc_fig_returns}
     """
     groups: dict[str, list[str]] = {}
     for d in datasets:
@@ -200,6 +204,7 @@ def ari_by_paper_dataset(
     return fig
 
 
+@doc_params(**_DOCS)
 def tuning_heatmap(table: pd.DataFrame, *, ax=None, title: str | None = None):
     """Mean ARI over data sets and seeds for each kNN size × Leiden resolution (rows of ``bench/tune_defaults``).
 
@@ -207,15 +212,10 @@ def tuning_heatmap(table: pd.DataFrame, *, ax=None, title: str | None = None):
     ----------
     table
         Columns ``n_neighbors``, ``resolution``, ``ari``.
-    ax
-        The axes to draw on; ``None``: a new figure sized to the data.
-    title
-        The axes' title; ``None``: none.
+    {doc_ax_sized}
+    {doc_ax_title}
 
-    Returns
-    -------
-    matplotlib.axes.Axes
-        The axes drawn on (``ax``, or a new figure's).
+    {doc_ax_returns}
     """
     grid = table.pivot_table(index="n_neighbors", columns="resolution", values="ari", aggfunc="mean")
     grid.index = grid.index.astype(int)
@@ -230,6 +230,7 @@ def tuning_heatmap(table: pd.DataFrame, *, ax=None, title: str | None = None):
     return ax
 
 
+@doc_params(**_DOCS)
 def panel_margins(table: pd.DataFrame, *, ax=None, title: str | None = None):
     """contrastive-sc's ARI margin over scanpy against the number of cells, one point per panel data set.
 
@@ -238,15 +239,10 @@ def panel_margins(table: pd.DataFrame, *, ax=None, title: str | None = None):
     table
         :func:`csc_core.harness.tables.panel_table`'s frame (``cells``, the margin column and its methods' ``±``);
         one colour per source of cells (a data set's cuts and samples share it).
-    ax
-        The axes to draw on; ``None``: a new figure.
-    title
-        The axes' title; ``None``: none.
+    {doc_ax}
+    {doc_ax_title}
 
-    Returns
-    -------
-    matplotlib.axes.Axes
-        The axes drawn on.
+    {doc_ax_returns}
     """
     margin = next(c for c in table.columns if " − " in c)
     csc, scanpy = margin.split(" − ")
@@ -268,6 +264,7 @@ def panel_margins(table: pd.DataFrame, *, ax=None, title: str | None = None):
     return ax
 
 
+@doc_params(**_DOCS)
 def ari_by_setting(
     table: pd.DataFrame, *, x: str, hue: str = "dataset", logx: bool = False, ax=None, title: str | None = None
 ):
@@ -283,15 +280,10 @@ def ari_by_setting(
         The column whose levels get a line each.
     logx
         Draw the horizontal axis on a log scale.
-    ax
-        The axes to draw on; ``None``: a new figure sized to the data.
-    title
-        The axes' title; ``None``: none.
+    {doc_ax}
+    {doc_ax_title}
 
-    Returns
-    -------
-    matplotlib.axes.Axes
-        The axes drawn on (``ax``, or a new figure's).
+    {doc_ax_returns}
     """
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 4))
@@ -309,6 +301,7 @@ def ari_by_setting(
     return ax
 
 
+@doc_params(**_DOCS)
 def resolution_curves(
     table: pd.DataFrame,
     picks: pd.DataFrame | None = None,
@@ -333,13 +326,9 @@ def resolution_curves(
         Mean ARI of scanpy per data set, drawn as a grey line; ``None``: no line.
     lowest
         The lowest resolution tried; the resolutions below it are shaded. ``None``: no shading.
-    title
-        The figure's title; ``None``: none.
+    {doc_fig_title}
 
-    Returns
-    -------
-    matplotlib.figure.Figure
-        The new figure.
+    {doc_fig_returns}
     """
     datasets = list(table["dataset"].unique())
     ncols = min(3, len(datasets))
@@ -402,6 +391,7 @@ def _in_method_order(handles, labels, methods):
     return [h for _, h in ranked], [lab for lab, _ in ranked]
 
 
+@doc_params(**_DOCS)
 def ari_by_dropout(
     measured: pd.DataFrame,
     published: pd.DataFrame | None = None,
@@ -426,13 +416,9 @@ def ari_by_dropout(
         The methods to draw, in order; ``None``: all of ``measured``'s, in order of appearance.
     ncols
         Panels per row.
-    title
-        The figure's title; ``None``: none.
+    {doc_fig_title}
 
-    Returns
-    -------
-    matplotlib.figure.Figure
-        The new figure.
+    {doc_fig_returns}
     """
     methods = list(methods or measured["method"].unique())
     ks = sorted(measured["n_groups"].unique())
@@ -470,6 +456,7 @@ def ari_by_dropout(
     return fig
 
 
+@doc_params(**_DOCS)
 def ablation(
     table: pd.DataFrame,
     *,
@@ -497,17 +484,12 @@ def ablation(
         The paper's curve (columns ``kind``, ``x``, ``ari``), drawn dashed; ``None``: not drawn.
     logx
         Accepted for compatibility; the values are always evenly spaced.
-    title
-        The axes' title; ``None``: none.
-    ax
-        The axes to draw on; ``None``: a new figure.
+    {doc_ax_title}
+    {doc_ax}
     legend
         Draw the legend (beside the axes).
 
-    Returns
-    -------
-    matplotlib.axes.Axes
-        The axes drawn on (``ax``, or a new figure's).
+    {doc_ax_returns}
     """
     if ax is None:
         _, ax = plt.subplots(figsize=(7.0, 3.6))
@@ -543,6 +525,7 @@ def ablation(
     return ax
 
 
+@doc_params(**_DOCS)
 def ablation_by_dataset(table: pd.DataFrame, *, x: str, methods, title: str | None = None):
     """One panel per method: ARI against one setting, a line per data set (band: range over seeds).
 
@@ -556,13 +539,9 @@ def ablation_by_dataset(table: pd.DataFrame, *, x: str, methods, title: str | No
         The setting's column.
     methods
         The methods, one panel each, in order.
-    title
-        The figure's title; ``None``: none.
+    {doc_fig_title}
 
-    Returns
-    -------
-    matplotlib.figure.Figure
-        The new figure.
+    {doc_fig_returns}
     """
     values = sorted(table[x].unique())
     rows = table.assign(
@@ -590,6 +569,7 @@ def ablation_by_dataset(table: pd.DataFrame, *, x: str, methods, title: str | No
     return fig
 
 
+@doc_params(**_DOCS)
 def embedding_scatter(
     z, labels, *, ax=None, title: str | None = None, legend: bool = True, label_name: str = "cell type"
 ):
@@ -601,19 +581,14 @@ def embedding_scatter(
         Cells × dimensions.
     labels
         One label per cell (e.g. the true cell type); drawn in the legend.
-    ax
-        The axes to draw on; ``None``: a new figure.
-    title
-        The axes' title; ``None``: none.
+    {doc_ax}
+    {doc_ax_title}
     legend
         Draw the legend (beside the axes).
     label_name
         The legend's title.
 
-    Returns
-    -------
-    matplotlib.axes.Axes
-        The axes drawn on.
+    {doc_ax_returns}
     """
     z = np.asarray(z, dtype=float)
     pcs = np.linalg.svd(z - z.mean(0), full_matrices=False)[0][:, :2]
@@ -630,6 +605,7 @@ def embedding_scatter(
     return ax
 
 
+@doc_params(**_DOCS)
 def ablation_by_method(table: pd.DataFrame, *, x: str, methods, logx: bool = False, title: str | None = None):
     """:func:`ablation` once per method, stacked in one figure with a shared horizontal axis and one legend on top.
 
@@ -643,13 +619,9 @@ def ablation_by_method(table: pd.DataFrame, *, x: str, methods, logx: bool = Fal
         The methods, one panel each, in order.
     logx
         Accepted for compatibility (:func:`ablation` spaces the values evenly).
-    title
-        The figure's title; ``None``: none.
+    {doc_fig_title}
 
-    Returns
-    -------
-    matplotlib.figure.Figure
-        The new figure.
+    {doc_fig_returns}
     """
     fig, axes = plt.subplots(len(methods), 1, figsize=(8.0, 2.9 * len(methods) + 0.9), sharex=True, squeeze=False)
     for ax, method in zip(axes[:, 0], methods, strict=True):
