@@ -7,6 +7,7 @@ from functools import partial
 
 import pandas as pd
 
+from .._docs import doc_params
 from ..competitors.fast_step import resolve_kernel as resolve_competitor_kernel
 from ..competitors.fast_step import resolve_precision
 from ..kernels import resolve_kernel
@@ -35,6 +36,32 @@ BOOK_KERNEL = "torch"
 #: hardware. bfloat16 (``precision="auto"`` on a CPU with AMX or AVX512-BF16) is faster there but emulated, and slow,
 #: elsewhere — rows a reader on another processor could not reproduce at the same cost.
 BOOK_COMPETITOR_PRECISION = "float32"
+
+#: The docstring texts the grids share.
+_DOCS = dict(
+    doc_seeds="""\
+seeds
+    The seeds to run.""",
+    doc_store="""\
+store
+    The :class:`~csc_core.harness.store.ResultStore`.""",
+    doc_methods="""\
+methods
+    Names of :data:`csc_core.harness.methods.ALL_METHODS`.""",
+    doc_device="""\
+device
+    ``"auto"``, ``"cpu"`` or ``"cuda"``.""",
+    doc_grid="""\
+**grid
+    Keyword arguments of :func:`csc_core.harness.grid.run_grid` (``backend``, ``n_jobs``, ``scheduler``,
+    ``progress``; e.g. :func:`~csc_core.harness.grid.local_workers`'s).""",
+    doc_returns="""\
+Returns
+-------
+pandas.DataFrame
+    Every stored row of ``settings``, also those of data sets and seeds run earlier (so a quick profile still shows
+    the whole stored grid).""",
+)
 
 
 def csc_settings(preset: str = "default", *, kernel: str = BOOK_KERNEL, device: str = "auto", **overrides) -> dict:
@@ -119,6 +146,7 @@ def simulated_settings(preset: str = "default", **overrides) -> dict:
     return csc_settings(preset, **{**SIMULATED_PROTOCOL[preset], **overrides})
 
 
+@doc_params(**_DOCS)
 def real_data_grid(
     datasets, seeds, settings: dict, store, *, methods=METHODS, device: str = "auto", **grid
 ) -> pd.DataFrame:
@@ -128,29 +156,21 @@ def real_data_grid(
     ----------
     datasets
         Names of :func:`csc_core.data.available`.
-    seeds
-        The seeds to run.
+    {doc_seeds}
     settings
         :func:`csc_settings`'s dict: keys the stored rows and is passed to :func:`real_data_rows`.
-    store
-        The :class:`~csc_core.harness.store.ResultStore`.
-    methods
-        Names of :data:`csc_core.harness.methods.ALL_METHODS`.
-    device
-        ``"auto"``, ``"cpu"`` or ``"cuda"``.
-    **grid
-        Keyword arguments of :func:`csc_core.harness.grid.run_grid` (``backend``, ``n_jobs``, ``scheduler``,
-        ``progress``; e.g. :func:`~csc_core.harness.grid.local_workers`'s).
+    {doc_store}
+    {doc_methods}
+    {doc_device}
+    {doc_grid}
 
-    Returns
-    -------
-    pandas.DataFrame
-        Every stored row of ``settings`` (also those of data sets and seeds run earlier).
+    {doc_returns}
     """
     tasks = _tasks(datasets, seeds, settings)
     return _run_stored(tasks, partial(real_data_rows, device=device, methods=methods), store, settings, **grid)
 
 
+@doc_params(**_DOCS)
 def simulated_grid(
     datasets, seeds, settings: dict, store, *, methods=SIMULATED_METHODS, device: str = "auto", **grid
 ) -> pd.DataFrame:
@@ -160,25 +180,15 @@ def simulated_grid(
     ----------
     datasets
         ``(kind, n_groups, dropout_mid)`` of each simulated data set.
-    seeds
-        The seeds to run.
+    {doc_seeds}
     settings
         :func:`simulated_settings`'s dict: keys the stored rows and is passed to :func:`simulated_rows`.
-    store
-        The :class:`~csc_core.harness.store.ResultStore`.
-    methods
-        Names of :data:`csc_core.harness.methods.ALL_METHODS`.
-    device
-        ``"auto"``, ``"cpu"`` or ``"cuda"``.
-    **grid
-        Keyword arguments of :func:`csc_core.harness.grid.run_grid` (``backend``, ``n_jobs``, ``scheduler``,
-        ``progress``; e.g. :func:`~csc_core.harness.grid.local_workers`'s).
+    {doc_store}
+    {doc_methods}
+    {doc_device}
+    {doc_grid}
 
-    Returns
-    -------
-    pandas.DataFrame
-        Every stored row of ``settings`` (also those of data sets and seeds run earlier, so a quick profile still
-        shows the whole stored grid).
+    {doc_returns}
     """
     tasks = _tasks(datasets, seeds, settings)
     return _run_stored(tasks, partial(simulated_rows, device=device, methods=methods), store, settings, **grid)
@@ -246,6 +256,7 @@ def competitor_settings(
     return {**COMPETITOR_SETTINGS, "kernel": used, "precision": used_precision}
 
 
+@doc_params(**_DOCS)
 def competitor_grid(
     datasets, seeds, store, settings: dict | None = None, *, device: str = "auto", **grid
 ) -> pd.DataFrame:
@@ -258,22 +269,14 @@ def competitor_grid(
     datasets
         Names of :func:`csc_core.data.available`, or ``(kind, n_groups, dropout_mid)`` of simulated data sets
         (:data:`csc_core.data.simulate.PAPER_DATASETS`).
-    seeds
-        The seeds to run.
-    store
-        The :class:`~csc_core.harness.store.ResultStore`.
+    {doc_seeds}
+    {doc_store}
     settings
         :func:`competitor_settings`'s dict; ``None``: its defaults on ``device``.
-    device
-        ``"auto"``, ``"cpu"`` or ``"cuda"``.
-    **grid
-        Keyword arguments of :func:`csc_core.harness.grid.run_grid` (``backend``, ``n_jobs``, ``scheduler``,
-        ``progress``; e.g. :func:`~csc_core.harness.grid.local_workers`'s).
+    {doc_device}
+    {doc_grid}
 
-    Returns
-    -------
-    pandas.DataFrame
-        Every stored row of ``settings``.
+    {doc_returns}
     """
     settings = settings if settings is not None else competitor_settings(device=device)
     tasks = _tasks(datasets, seeds, settings)
