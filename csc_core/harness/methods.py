@@ -8,6 +8,7 @@ from functools import partial
 import torch
 
 from .. import data
+from .._docs import doc_params
 from ..competitors import baselines, fit_competitors
 from ..competitors.protocol import PROTOCOL
 from ..data import metrics, simulate
@@ -53,7 +54,42 @@ REAL_DATA_METHODS = (
 )
 _ENSEMBLE_METHODS = {*VARIANTS, COASSOCIATION}
 
+#: The docstring texts the functions below share: contrastive-sc's and the competitors' rows, on a real data set or on
+#: a simulated one.
+_DOCS = dict(
+    doc_dataset="""\
+dataset
+    A name of :func:`csc_core.data.available`.""",
+    doc_simulated="""\
+kind
+    ``"balanced"`` or ``"imbalanced"``.
+n_groups
+    Number of groups: 4, 8, 16 or 32.
+dropout_mid
+    The dropout logistic's midpoint (the paper's −1, 0, 1, 1.5).""",
+    doc_seed="""\
+seed
+    Seeds every method.""",
+    doc_seed_competitors="""\
+seed
+    Seeds the pretraining and every competitor.""",
+    doc_competitor_kwargs="""\
+**settings
+    Keyword arguments of :func:`competitor_rows` (``methods``, ``device``, Protocol fields).""",
+    doc_returns="""\
+Returns
+-------
+list of dict
+    As :func:`method_rows`.""",
+    doc_competitor_returns="""\
+Returns
+-------
+list of dict
+    As :func:`competitor_rows`.""",
+)
 
+
+@doc_params(**_DOCS)
 def method_rows(
     adata,
     seed: int,
@@ -78,8 +114,7 @@ def method_rows(
     ----------
     adata
         Raw counts with ``obs["cell_type"]``.
-    seed
-        Seeds every method.
+    {doc_seed}
     methods
         Names of :data:`ALL_METHODS`.
     settings
@@ -165,26 +200,23 @@ def method_rows(
     return rows
 
 
+@doc_params(**_DOCS)
 def real_data_rows(dataset: str, seed: int, **params) -> list[dict]:
     """:func:`method_rows` on the shared real data set ``dataset`` (loading the file is never timed).
 
     Parameters
     ----------
-    dataset
-        A name of :func:`csc_core.data.available`.
-    seed
-        Seeds every method.
+    {doc_dataset}
+    {doc_seed}
     **params
         Keyword arguments of :func:`method_rows` (``methods``, ``settings``, ``device``, Settings fields, …).
 
-    Returns
-    -------
-    list of dict
-        As :func:`method_rows`.
+    {doc_returns}
     """
     return method_rows(data.load(dataset), seed, **params)
 
 
+@doc_params(**_DOCS)
 def competitor_rows(
     adata,
     seed: int,
@@ -201,8 +233,7 @@ def competitor_rows(
     ----------
     adata
         Raw counts with ``obs["cell_type"]``.
-    seed
-        Seeds the pretraining and every competitor.
+    {doc_seed_competitors}
     methods
         Keys of :data:`COMPETITORS`.
     device
@@ -258,26 +289,22 @@ def competitor_rows(
     return rows
 
 
+@doc_params(**_DOCS)
 def real_competitor_rows(dataset: str, seed: int, **settings) -> list[dict]:
     """:func:`competitor_rows` on the shared real data set ``dataset`` (loading is never timed).
 
     Parameters
     ----------
-    dataset
-        A name of :func:`csc_core.data.available`.
-    seed
-        Seeds the pretraining and every competitor.
-    **settings
-        Keyword arguments of :func:`competitor_rows` (``methods``, ``device``, Protocol fields).
+    {doc_dataset}
+    {doc_seed_competitors}
+    {doc_competitor_kwargs}
 
-    Returns
-    -------
-    list of dict
-        As :func:`competitor_rows`.
+    {doc_competitor_returns}
     """
     return competitor_rows(data.load(dataset), seed, **settings)
 
 
+@doc_params(**_DOCS)
 def simulated_rows(kind: str, n_groups: int, dropout_mid: float, seed: int, **params) -> list[dict]:
     """:func:`method_rows` on one of the paper's simulated data sets; simulating is never timed.
 
@@ -286,46 +313,28 @@ def simulated_rows(kind: str, n_groups: int, dropout_mid: float, seed: int, **pa
 
     Parameters
     ----------
-    kind
-        ``"balanced"`` or ``"imbalanced"``.
-    n_groups
-        Number of groups: 4, 8, 16 or 32.
-    dropout_mid
-        The dropout logistic's midpoint (the paper's −1, 0, 1, 1.5).
-    seed
-        Seeds every method.
+    {doc_simulated}
+    {doc_seed}
     **params
         Keyword arguments of :func:`method_rows`; ``methods`` defaults to :data:`SIMULATED_METHODS`.
 
-    Returns
-    -------
-    list of dict
-        As :func:`method_rows`.
+    {doc_returns}
     """
     return method_rows(
         simulate.paper_dataset(kind, n_groups, dropout_mid), seed, **{"methods": SIMULATED_METHODS, **params}
     )
 
 
+@doc_params(**_DOCS)
 def simulated_competitor_rows(kind: str, n_groups: int, dropout_mid: float, seed: int, **settings) -> list[dict]:
     """:func:`competitor_rows` on one of the paper's simulated data sets; simulating is never timed.
 
     Parameters
     ----------
-    kind
-        ``"balanced"`` or ``"imbalanced"``.
-    n_groups
-        Number of groups: 4, 8, 16 or 32.
-    dropout_mid
-        The dropout logistic's midpoint (the paper's −1, 0, 1, 1.5).
-    seed
-        Seeds the pretraining and every competitor.
-    **settings
-        Keyword arguments of :func:`competitor_rows` (``methods``, ``device``, Protocol fields).
+    {doc_simulated}
+    {doc_seed_competitors}
+    {doc_competitor_kwargs}
 
-    Returns
-    -------
-    list of dict
-        As :func:`competitor_rows`.
+    {doc_competitor_returns}
     """
     return competitor_rows(simulate.paper_dataset(kind, n_groups, dropout_mid), seed, **settings)
