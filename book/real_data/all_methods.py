@@ -76,7 +76,15 @@ from IPython.display import Markdown, display
 import csc_core
 from csc_core.data.reference import paper_ari_for
 from csc_core.harness import figures
-from csc_core.harness.chapter import absent_note, coverage_sentence, glue, paper_datasets, run_summary, setup
+from csc_core.harness.chapter import (
+    absent_note,
+    coverage_sentence,
+    glue,
+    glue_mouse_es,
+    paper_datasets,
+    run_summary,
+    setup,
+)
 from csc_core.harness.grid import local_workers
 from csc_core.harness.grids import competitor_grid, competitor_settings, csc_settings, real_data_grid
 from csc_core.harness.labels import method_label, paper_base
@@ -147,19 +155,7 @@ glue("csc_full", full_mean[CSC_LEIDEN])
 for rival, tag in ((SCDEEPCLUSTER, "sdc"), (SCZI, "sczi"), (SCANPY, "scanpy")):
     glue(f"wins_{tag}", int((per_set[CSC_LEIDEN] > per_set[rival]).sum()))
     glue(f"full_{tag}", full_mean[rival])
-es = paper_ari_for(["mouse_ES_cell"]).set_index("method")["ari"]
-for method, tag in ((CSC_LEIDEN, "csc"), (SCDEEPCLUSTER, "sdc"), (SCZI, "sczi"), (SCANPY, "scanpy")):
-    glue(f"es_{tag}", es[method])
-es_shown = any(d.startswith("mouse_ES_cell") for d in shown)
-glue(
-    "es_here",
-    Markdown(
-        "This page measures it too."
-        if es_shown
-        else "It is not computed on this page: its file could not be downloaded where the page was built; its "
-        "published bars are drawn hatched."
-    ),
-)
+glue_mouse_es(shown)
 
 # %% [markdown]
 # ## Figure 6: ARI per data set and method

@@ -76,11 +76,19 @@ import csc_core
 from csc_core.data import metrics
 from csc_core.data.reference import paper_ari_for
 from csc_core.harness import figures
-from csc_core.harness.chapter import absent_note, coverage_sentence, glue, paper_datasets, run_summary, setup
+from csc_core.harness.chapter import (
+    absent_note,
+    coverage_sentence,
+    glue,
+    glue_mouse_es,
+    paper_datasets,
+    run_summary,
+    setup,
+)
 from csc_core.harness.grid import local_workers
 from csc_core.harness.grids import csc_settings, real_data_grid
 from csc_core.harness.labels import dataset_label, paper_base
-from csc_core.harness.methods import CSC_KMEANS, CSC_LEIDEN, METHODS, PCA_KMEANS, SCANPY, SCDEEPCLUSTER
+from csc_core.harness.methods import CSC_KMEANS, CSC_LEIDEN, METHODS, PCA_KMEANS, SCANPY
 from csc_core.harness.tables import above_or_below, measured_vs_published, pretty, summary_table
 
 plan = setup(profile, part="real", datasets=datasets, seeds=seeds, results_dir=results_dir)
@@ -105,7 +113,6 @@ table = summary_table(measured, paper)
 mean_ari = table.pivot_table(index="dataset", columns="method", values="ari", observed=True)
 published = paper.pivot_table(index="dataset", columns="method", values="ari").reindex(mean_ari.index)
 csc = mean_ari[CSC_LEIDEN]
-es = paper_ari_for(["mouse_ES_cell"]).set_index("method")["ari"]
 glue("coverage", Markdown(coverage_sentence(shown)))
 glue("n_shown", len(csc))
 glue("n_bases", len({paper_base(d) for d in csc.index}))
@@ -122,19 +129,7 @@ glue("worst_set", dataset_label(csc.idxmin()))
 glue("worst_ari", csc.min())
 glue("best_set", dataset_label(csc.idxmax()))
 glue("best_ari", csc.max())
-glue("es_csc", es[CSC_LEIDEN])
-glue("es_sdc", es[SCDEEPCLUSTER])
-glue("es_scanpy", es[SCANPY])
-es_shown = any(d.startswith("mouse_ES_cell") for d in shown)
-glue(
-    "es_here",
-    Markdown(
-        "This page computes it too (below)."
-        if es_shown
-        else "It is not computed on this page: its file could not be downloaded where the page was built (its "
-        "published bars are drawn hatched below)."
-    ),
-)
+glue_mouse_es(shown)
 glue("n_seeds", measured["seed"].nunique())
 
 # %% [markdown]

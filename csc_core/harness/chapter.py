@@ -366,6 +366,43 @@ def concat_runs(frames) -> pd.DataFrame:
     return rows
 
 
+def glue_mouse_es(shown) -> None:
+    """Glue the paper's Mouse ES cells numbers and whether this page computes that data set.
+
+    Mouse ES cells is the paper's data set where contrastive-sc does worst; the real-data pages say so at the top
+    whether or not its file could be obtained where the page was built.
+
+    Parameters
+    ----------
+    shown
+        The data sets the chapter's stored rows hold.
+
+    Notes
+    -----
+    Glues ``es_csc``, ``es_sdc``, ``es_sczi`` and ``es_scanpy`` (the paper's ARI of contrastive-sc, scDeepCluster,
+    scziDesk and scanpy on the whole file) and ``es_here`` (a sentence: computed on this page, or drawn from the
+    published values only).
+    """
+    from IPython.display import Markdown
+
+    from ..data.reference import paper_ari_for
+    from .methods import CSC_LEIDEN, SCANPY, SCDEEPCLUSTER, SCZI
+
+    es = paper_ari_for(["mouse_ES_cell"]).set_index("method")["ari"]
+    for method, tag in ((CSC_LEIDEN, "csc"), (SCDEEPCLUSTER, "sdc"), (SCZI, "sczi"), (SCANPY, "scanpy")):
+        glue(f"es_{tag}", es[method])
+    computed = any(str(d).startswith("mouse_ES_cell") for d in shown)
+    glue(
+        "es_here",
+        Markdown(
+            "This page computes it too."
+            if computed
+            else "It is not computed on this page: its file could not be downloaded where the page was built; its "
+            "published bars are drawn hatched."
+        ),
+    )
+
+
 def absent_datasets(shown) -> dict[str, str]:
     """The paper data sets a chapter does not show, each with why: no download here, or not computed yet.
 

@@ -129,3 +129,14 @@ def test_concat_runs_adds_up_what_the_grids_read_back_and_computed():
     rows = chapter.concat_runs([a, b])
     assert len(rows) == 2 and rows.attrs == {"store": "t.csv", "read_back": 5, "computed": 1}
     assert "this run computed 1 of its 6 task(s)" in chapter.run_summary(rows)
+
+
+def test_glue_mouse_es_glues_the_papers_numbers_and_says_whether_the_page_computes_it(monkeypatch):
+    glued = {}
+    monkeypatch.setattr(chapter, "glue", lambda name, value: glued.__setitem__(name, value))
+    chapter.glue_mouse_es(["worm_neuron_cell"])
+    assert set(glued) == {"es_csc", "es_sdc", "es_sczi", "es_scanpy", "es_here"}
+    assert glued["es_csc"] < glued["es_sdc"]  # the paper's own numbers: contrastive-sc's worst data set
+    assert "not computed on this page" in glued["es_here"].data
+    chapter.glue_mouse_es(["mouse_ES_cell"])
+    assert glued["es_here"].data == "This page computes it too."
