@@ -109,6 +109,16 @@ Returns
 matplotlib.figure.Figure
     The new figure."""
 
+#: The figure texts above, as :func:`doc_params` takes them (both figure modules use this one dict).
+figure_docs = dict(
+    doc_ax=doc_ax,
+    doc_ax_sized=doc_ax_sized,
+    doc_ax_title=doc_ax_title,
+    doc_ax_returns=doc_ax_returns,
+    doc_fig_title=doc_fig_title,
+    doc_fig_returns=doc_fig_returns,
+)
+
 
 def doc_params(**texts: str) -> Callable[[F], F]:
     """Fill a function's docstring fields (``{doc_seed}`` …) with the shared texts ``texts``.

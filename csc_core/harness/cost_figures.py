@@ -10,10 +10,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from .._docs import doc_ax, doc_ax_returns, doc_ax_sized, doc_ax_title, doc_params
-
-#: The docstring texts the figures share (:mod:`csc_core._docs`).
-_DOCS = dict(doc_ax=doc_ax, doc_ax_sized=doc_ax_sized, doc_ax_title=doc_ax_title, doc_ax_returns=doc_ax_returns)
+from .._docs import doc_params, figure_docs
 
 #: What each stage of :data:`csc_core.harness.timing.STAGES` is called in the figures.
 STAGE_NAMES = {
@@ -25,7 +22,7 @@ STAGE_NAMES = {
 }
 
 
-@doc_params(**_DOCS)
+@doc_params(**figure_docs)
 def stage_times(table: pd.DataFrame, *, ax=None, title: str | None = None):
     """Stacked horizontal bars: seconds of each stage, a pair of bars (one per method) under each data set's name.
 
@@ -89,7 +86,7 @@ def stage_times(table: pd.DataFrame, *, ax=None, title: str | None = None):
     return ax
 
 
-@doc_params(**_DOCS)
+@doc_params(**figure_docs)
 def scaling_with_paper(series: dict[str, pd.DataFrame], *, ax=None, title: str | None = None):
     """Seconds against cells on log–log axes, one line per series, the paper's drawn apart; a proportional guide.
 
@@ -131,7 +128,7 @@ def scaling_with_paper(series: dict[str, pd.DataFrame], *, ax=None, title: str |
     return ax
 
 
-@doc_params(**_DOCS)
+@doc_params(**figure_docs)
 def spread_sources(table: pd.DataFrame, *, ax=None, title: str | None = None):
     """Per data set, the ARI's standard deviation from Leiden's seed and from the training seed, side by side.
 
@@ -168,7 +165,7 @@ def spread_sources(table: pd.DataFrame, *, ax=None, title: str | None = None):
     return ax
 
 
-@doc_params(**_DOCS)
+@doc_params(**figure_docs)
 def across_cpus(table: pd.DataFrame, *, ax=None, title: str | None = None):
     """Each seed's ARI on each processor: per data set one row of points per processor.
 

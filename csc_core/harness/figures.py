@@ -13,18 +13,8 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from .._docs import doc_ax, doc_ax_returns, doc_ax_sized, doc_ax_title, doc_fig_returns, doc_fig_title, doc_params
+from .._docs import doc_params, figure_docs
 from .labels import dataset_label, method_colours, method_label, paper_base
-
-#: The docstring texts the figures share (:mod:`csc_core._docs`).
-_DOCS = dict(
-    doc_ax=doc_ax,
-    doc_ax_sized=doc_ax_sized,
-    doc_ax_title=doc_ax_title,
-    doc_ax_returns=doc_ax_returns,
-    doc_fig_title=doc_fig_title,
-    doc_fig_returns=doc_fig_returns,
-)
 
 #: The figure defaults every chapter sets once (:func:`set_defaults`): sized for the book's page width (about 8
 #: inches at 100 dpi), text legible there.
@@ -63,7 +53,7 @@ def _wrap(label: str, width: int = 16) -> str:
     return "\n".join(textwrap.wrap(label, width)) or label
 
 
-@doc_params(**_DOCS)
+@doc_params(**figure_docs)
 def ari_vs_paper(
     measured: pd.DataFrame,
     paper: pd.DataFrame,
@@ -150,7 +140,7 @@ def ari_vs_paper(
     return ax
 
 
-@doc_params(**_DOCS)
+@doc_params(**figure_docs)
 def ari_by_paper_dataset(
     measured: pd.DataFrame,
     paper: pd.DataFrame,
@@ -204,7 +194,7 @@ def ari_by_paper_dataset(
     return fig
 
 
-@doc_params(**_DOCS)
+@doc_params(**figure_docs)
 def tuning_heatmap(table: pd.DataFrame, *, ax=None, title: str | None = None):
     """Mean ARI over data sets and seeds for each kNN size × Leiden resolution (rows of ``bench/tune_defaults``).
 
@@ -230,7 +220,7 @@ def tuning_heatmap(table: pd.DataFrame, *, ax=None, title: str | None = None):
     return ax
 
 
-@doc_params(**_DOCS)
+@doc_params(**figure_docs)
 def panel_margins(table: pd.DataFrame, *, ax=None, title: str | None = None):
     """contrastive-sc's ARI margin over scanpy against the number of cells, one point per panel data set.
 
@@ -264,7 +254,7 @@ def panel_margins(table: pd.DataFrame, *, ax=None, title: str | None = None):
     return ax
 
 
-@doc_params(**_DOCS)
+@doc_params(**figure_docs)
 def ari_by_setting(
     table: pd.DataFrame, *, x: str, hue: str = "dataset", logx: bool = False, ax=None, title: str | None = None
 ):
@@ -301,7 +291,7 @@ def ari_by_setting(
     return ax
 
 
-@doc_params(**_DOCS)
+@doc_params(**figure_docs)
 def resolution_curves(
     table: pd.DataFrame,
     picks: pd.DataFrame | None = None,
@@ -391,7 +381,7 @@ def _in_method_order(handles, labels, methods):
     return [h for _, h in ranked], [lab for lab, _ in ranked]
 
 
-@doc_params(**_DOCS)
+@doc_params(**figure_docs)
 def ari_by_dropout(
     measured: pd.DataFrame,
     published: pd.DataFrame | None = None,
@@ -456,7 +446,7 @@ def ari_by_dropout(
     return fig
 
 
-@doc_params(**_DOCS)
+@doc_params(**figure_docs)
 def ablation(
     table: pd.DataFrame,
     *,
@@ -525,7 +515,7 @@ def ablation(
     return ax
 
 
-@doc_params(**_DOCS)
+@doc_params(**figure_docs)
 def ablation_by_dataset(table: pd.DataFrame, *, x: str, methods, title: str | None = None):
     """One panel per method: ARI against one setting, a line per data set (band: range over seeds).
 
@@ -569,7 +559,7 @@ def ablation_by_dataset(table: pd.DataFrame, *, x: str, methods, title: str | No
     return fig
 
 
-@doc_params(**_DOCS)
+@doc_params(**figure_docs)
 def embedding_scatter(
     z, labels, *, ax=None, title: str | None = None, legend: bool = True, label_name: str = "cell type"
 ):
@@ -605,7 +595,7 @@ def embedding_scatter(
     return ax
 
 
-@doc_params(**_DOCS)
+@doc_params(**figure_docs)
 def ablation_by_method(table: pd.DataFrame, *, x: str, methods, logx: bool = False, title: str | None = None):
     """:func:`ablation` once per method, stacked in one figure with a shared horizontal axis and one legend on top.
 
