@@ -33,6 +33,8 @@
 # - Early stopping is an option for large data: at {glue:text}`cells_1m:,d` cells it cut training from
 #   {glue:text}`es_steps_full:,d` to {glue:text}`es_steps_early:,d` steps at a cost of {glue:text}`es_ari_loss:.3f`
 #   in ARI; on smaller data it rarely fires.
+# - Rebuilding every grid of the book with the paper profile takes about {glue:text}`book_hours:.0f` hours on
+#   {glue:text}`book_cores:d` cores, {glue:text}`book_competitor_share:.0f` % of it for the deep competitors.
 # ```
 #
 # Every number here is read back from tables the benchmarks in `bench/` stored (`bench/README.md` says how each was
@@ -55,11 +57,13 @@ import pandas as pd
 import csc_core
 from csc_core.data.reference import paper_timing
 from csc_core.harness import cost_figures, runs, timing
+from csc_core.harness.book_cost import BOOK_TARGET_HOURS, COMPETITORS, STORED_CORES, paper_profile_cost
 from csc_core.harness.chapter import glue_values, setup
 from csc_core.harness.labels import dataset_label
 from csc_core.harness.machine import relabel_processors
 from csc_core.harness.stopping_tables import early_stopping_summary, stopping_summary
 from csc_core.harness.store import ResultStore
+from csc_core.harness.tables import pretty
 from csc_core.pipeline.graph import EXACT_KNN_MAX_CELLS
 from csc_core.pipeline.resolution import AUTO_RESOLUTIONS
 from csc_core.pipeline.stopping import STOP_DEFAULTS
@@ -232,15 +236,60 @@ glue_values(stopping_summary(stopping, stopping_real))
 early_stopping_summary(stopping, compact=True).rename(index="{:,}".format).rename_axis(index=None, columns="cells")
 
 # %% [markdown]
-# **What this shows.** Early stopping pays only on large data, and only when it fires. Up to
-# {glue:text}`es_never_below` cells it never fired, so the result is the full-length one and the checks cost a little
-# time. At a million cells it stopped after {glue:text}`es_steps_early:,d` of {glue:text}`es_steps_full:,d` steps and
-# cut the run from {glue:text}`es_s_full:.0f` s to {glue:text}`es_s_early:.0f` s, at a cost of
-# {glue:text}`es_ari_loss:.3f` in ARI; what remains at that size is the kNN graph and Leiden, which it does not
-# touch. On the {glue:text}`n_real_sets:d` real data sets with the paper's settings ({glue:text}`paper_real_epochs:d`
-# epochs) it fired in {glue:text}`es_real_fired:d` of
-# {glue:text}`es_real_runs:d` runs: their fine clusters keep trading cells between checks long after the coarse
-# structure has settled.
+# ## Rebuilding the whole book
+#
+# The chapters' quick profile reads stored results back and builds the book in minutes. The paper profile
+# (`profile="paper"`, or `make book PROFILE=paper`) computes every run of the paper's grids itself. How long that
+# takes on a machine like the one that stored them ({glue:text}`book_cpu`, {glue:text}`book_cores:d` cores) is summed
+# below from the stored runs' own wall times. A run measured on an otherwise idle machine counts as measured; every
+# other run — not computed yet, computed under an earlier version of the defaults, or timed while other jobs shared
+# the machine — is estimated from the idle runs of the same table and settings, in proportion to its cells (the costs
+# grow linearly with the cells, as the section on a million cells shows). Where a table has no idle run at all, the
+# estimate scales runs that shared the machine, and is an upper bound.
+
+# %% tags=["hide-input"]
+book_cost = paper_profile_cost(plan.root / "results")
+total = book_cost.loc[("All grid chapters", "all")]
+competitor_hours = book_cost.xs(COMPETITORS, level="methods")["hours"].sum()
+glue_values(
+    {
+        "book_cpu": book_cost.attrs["cpu"],
+        "book_cores": STORED_CORES,
+        "book_hours": total["hours"],
+        "book_tasks": int(total["tasks"]),
+        "book_measured": int(total["measured"]),
+        "book_shared": int(total["from_shared_runs"]),
+        "book_competitor_hours": competitor_hours,
+        "book_competitor_share": 100 * competitor_hours / total["hours"],
+        "book_csc_hours": total["hours"] - competitor_hours,
+        "book_target": BOOK_TARGET_HOURS,
+        "book_verdict": "within it" if competitor_hours <= BOOK_TARGET_HOURS else "well over it",
+    }
+)
+pretty(
+    book_cost.rename(
+        columns={
+            "tasks": "runs",
+            "measured": "measured idle",
+            "estimated": "estimated",
+            "from_shared_runs": "of which from busy runs",
+            "hours": "hours (estimate)",
+            "measured_hours": "hours measured",
+        }
+    ),
+    decimals=2,
+    join_index=True,
+)
+
+# %% [markdown]
+# **What this shows.** The paper profile of the grid chapters takes about {glue:text}`book_hours:.0f` hours on
+# {glue:text}`book_cores:d` cores: {glue:text}`book_tasks:,d` runs, {glue:text}`book_measured:d` of them measured on an
+# idle machine ({glue:text}`book_shared:d` estimated from runs that shared it, so the total is if anything too high).
+# The deep competitors take {glue:text}`book_competitor_share:.0f` % of it ({glue:text}`book_competitor_hours:.1f` h);
+# contrastive-sc, its variants and the baselines over every grid, ablations included, take
+# {glue:text}`book_csc_hours:.1f` h. The project aims at {glue:text}`book_target:d` hours for the whole book; on a
+# few CPU cores the competitors alone are {glue:text}`book_verdict`. Rebuild their tables on a GPU, or read them
+# back as the quick profile does.
 #
 # ## On your machine
 #

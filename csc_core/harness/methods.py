@@ -52,7 +52,8 @@ REAL_DATA_METHODS = (
     KMEANS,
     PCA_KMEANS,
 )
-_ENSEMBLE_METHODS = {*VARIANTS, COASSOCIATION}
+#: The methods that share one trained ensemble (a row's ``seconds`` counts its training).
+ENSEMBLE_METHODS = {*VARIANTS, COASSOCIATION}
 
 #: The docstring texts the functions below share: contrastive-sc's and the competitors' rows, on a real data set or on
 #: a simulated one.
@@ -167,7 +168,7 @@ def method_rows(
                 }
             )
 
-    if _ENSEMBLE_METHODS & set(methods):
+    if ENSEMBLE_METHODS & set(methods):
         t = time.perf_counter()
         x = torch.from_numpy(preprocess(adata, n_genes=s.n_genes, seed=seed).X).to(resolve_device(device))
         training = s.training()
