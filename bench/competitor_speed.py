@@ -1,6 +1,6 @@
 """The competitors' training step, reference (``kernel="torch"``) against the fast step (float32, bfloat16).
 
-Two parts, both on the paper's protocol (2,000 genes, batch 256, 300 pretraining epochs):
+Three parts, all on the paper's protocol (2,000 genes, batch 256, 300 pretraining epochs):
 
 - ``steps``: milliseconds per pretraining step of the three variants, interleaved ``--repeats`` times in one process
   (one epoch each), so that a busy machine slows all of them alike; rows to
@@ -9,10 +9,13 @@ Two parts, both on the paper's protocol (2,000 genes, batch 256, 300 pretraining
   of scDeepCluster and scziDesk; rows to ``bench/results/competitor_speed_runs.csv``. The reference's ARIs for these
   sets and seeds are stored in ``results/competitors.csv``; ``--reference-seeds`` reruns the reference for its
   seconds on this machine (and to check that it reproduces its stored ARI).
+- ``floor``: the step's five big matrix products (the three heads forward, their input and weight gradients, the
+  first layer forward and its weight gradient) timed alone in float32, ``--repeats`` times: no step that computes the
+  protocol's arithmetic in float32 can be faster on this machine; rows to ``bench/results/competitor_speed_floor.csv``.
 
 Every row records the threads and the 1-minute load average before it was measured.
 
-    python -m bench competitor-speed [--part steps runs] [--datasets ...] [--seeds 0 1 2] [--repeats 5]
+    python -m bench competitor-speed [--part steps runs floor] [--datasets ...] [--seeds 0 1 2] [--repeats 5]
 """
 
 from __future__ import annotations
@@ -83,6 +86,47 @@ def steps(dataset: str, repeats: int) -> list[dict]:
     return rows
 
 
+def floor(repeats: int, *, n_genes: int = 2000, batch: int = 256, calls: int = 20) -> list[dict]:
+    """ms of each of the step's five big float32 products (median of ``repeats`` × ``calls``), and their sum."""
+    import torch
+
+    from csc_core.competitors.zinb import ZINBAutoencoder
+
+    hidden = ZINBAutoencoder(n_genes).mean.in_features  # the heads' input: the decoder's last layer
+    gen = torch.Generator().manual_seed(0)
+
+    def rand(*shape):
+        return torch.randn(*shape, generator=gen)
+
+    products = {  # (m × k) @ (k × n), as the step computes them
+        "heads forward": (rand(batch, hidden), rand(hidden, 3 * n_genes)),
+        "heads input gradient": (rand(batch, 3 * n_genes), rand(3 * n_genes, hidden)),
+        "heads weight gradient": (rand(hidden, batch), rand(batch, 3 * n_genes)),
+        "first layer forward": (rand(batch, n_genes), rand(n_genes, hidden)),
+        "first layer weight gradient": (rand(n_genes, batch), rand(batch, hidden)),
+    }
+    for a, b in products.values():  # warm: BLAS buffers and threads
+        for _ in range(calls):
+            a @ b
+    rows = []
+    for name, (a, b) in products.items():
+        times = []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            for _ in range(calls):
+                a @ b
+            times.append((time.perf_counter() - t) / calls)
+        ms = sorted(times)[len(times) // 2] * 1e3
+        macs = a.shape[0] * a.shape[1] * b.shape[1]
+        rows.append(dict(product=name, ms=ms, gflops=2 * macs / ms / 1e6, threads=torch.get_num_threads()))
+    total = sum(r["ms"] for r in rows)
+    macs = sum(a.shape[0] * a.shape[1] * b.shape[1] for a, b in products.values())
+    rows.append(dict(product="all five", ms=total, gflops=2 * macs / total / 1e6, threads=torch.get_num_threads()))
+    for r in rows:
+        print(f"{r['product']:28s} {r['ms']:6.2f} ms  {r['gflops']:6.1f} GFLOP/s", flush=True)
+    return rows
+
+
 def runs(dataset: str, seed: int, variant: tuple[str, str, str]) -> list[dict]:
     """``fit_competitors`` end to end on ``dataset`` with ``seed``: seconds and ARI of each competitor."""
     import torch
@@ -129,7 +173,7 @@ def runs(dataset: str, seed: int, variant: tuple[str, str, str]) -> list[dict]:
 
 def main(argv=None):
     p = common.parser("competitor-speed", __doc__, threads=2)
-    p.add_argument("--part", nargs="+", default=["steps", "runs"], choices=["steps", "runs"])
+    p.add_argument("--part", nargs="+", default=["steps", "runs"], choices=["steps", "runs", "floor"])
     p.add_argument("--datasets", nargs="+", default=DATASETS)
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     p.add_argument("--reference-seeds", nargs="*", type=int, default=[0], help="seeds the reference reruns")
@@ -142,6 +186,8 @@ def main(argv=None):
         table = common.store("competitor_speed_steps")
         for dataset in args.datasets:
             common.add(table, steps(dataset, args.repeats), run=run, load=load)
+    if "floor" in args.part:
+        common.add(common.store("competitor_speed_floor"), floor(args.repeats), run=run, load=common.load_average())
     if "runs" in args.part:
         table = common.store("competitor_speed_runs")
         fast = [v for v in FAST if v[0] in args.variants]
