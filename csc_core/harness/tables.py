@@ -7,7 +7,7 @@ import pandas as pd
 
 from ..pipeline.resolution import AUTO_RESOLUTIONS, SILHOUETTE_TOLERANCE, pick_resolution
 from .labels import readable
-from .methods import CSC_LEIDEN, METHODS, SCANPY
+from .methods import CSC_KMEANS, CSC_LEIDEN, METHODS, SCANPY
 
 #: Column names for readers (:func:`pretty`).
 COLUMN_LABELS = {
@@ -566,3 +566,41 @@ def common_runs(rows: pd.DataFrame, keys) -> pd.DataFrame:
     per_run = rows.groupby(keys)["method"].nunique()
     full = per_run[per_run == n_methods].index
     return rows[rows.set_index(keys).index.isin(full)]
+
+
+def coarse_runs(rows: pd.DataFrame, keys, *, method: str = CSC_LEIDEN, told: str = CSC_KMEANS) -> dict:
+    """Runs where ``method`` found at most two clusters among more cell types, beside ``told`` on the same runs.
+
+    Silhouettes favour two clusters; on data whose embedding separates few groups the automatic resolution stops
+    there. Comparing with KMeans told the true number on the same embedding (``told``) says whether the coarse choice
+    cost anything: where the embedding separates more, ``told`` scores higher.
+
+    Parameters
+    ----------
+    rows
+        Rows with ``method``, ``ari``, ``n_clusters``, ``n_types`` and the ``keys`` columns.
+    keys
+        The columns naming one run (the data set's and the seed).
+    method
+        The method whose number of clusters is read.
+    told
+        The method told the number of types, on the same embedding.
+
+    Returns
+    -------
+    dict
+        ``coarse_runs`` and ``all_runs`` (of ``method``), ``coarse_ari`` and ``coarse_told_ari`` (their mean ARIs on the
+        coarse runs ``told`` has too) and ``coarse_told_better`` (on how many of those ``told`` scores higher).
+    """
+    keys = list(keys)
+    own = rows[rows["method"] == method].set_index(keys)
+    coarse = own[(own["n_clusters"] <= 2) & (own["n_types"] > 2)]
+    other = rows[rows["method"] == told].set_index(keys)["ari"]
+    paired = coarse[["ari"]].join(other.rename("told"), how="inner")
+    return {
+        "coarse_runs": len(coarse),
+        "all_runs": len(own),
+        "coarse_ari": float(paired["ari"].mean()) if len(paired) else float("nan"),
+        "coarse_told_ari": float(paired["told"].mean()) if len(paired) else float("nan"),
+        "coarse_told_better": int((paired["told"] > paired["ari"]).sum()),
+    }

@@ -223,3 +223,24 @@ def test_pretty_joins_index_levels_and_merges_spreads_into_one_column():
     assert list(shown.columns) == ["csc", "other"]
     assert list(shown["csc"]) == ["0.712 ± 0.016", "0.500"]  # no spread: the mean alone
     assert tables.pretty(t).data.index.nlevels == 3 and "csc ±" in tables.pretty(t).data.columns  # off by default
+
+
+def test_coarse_runs_counts_two_cluster_runs_among_more_types_and_pairs_them_with_kmeans_told_k():
+    def row(seed, method, ari, n_clusters, n_types=8):
+        return dict(dataset="d", seed=seed, method=method, ari=ari, n_clusters=n_clusters, n_types=n_types)
+
+    rows = pd.DataFrame(
+        [
+            row(0, "contrastive-sc", 0.0, 2),  # coarse; KMeans told 8 does better
+            row(0, "Ensemble K-means", 0.2, 8),
+            row(1, "contrastive-sc", 0.1, 2),  # coarse; KMeans does worse
+            row(1, "Ensemble K-means", 0.05, 8),
+            row(2, "contrastive-sc", 0.9, 8),  # found the groups
+            row(2, "Ensemble K-means", 0.9, 8),
+            row(3, "contrastive-sc", 0.8, 2, n_types=2),  # two clusters of two types: not coarse
+        ]
+    )
+    out = tables.coarse_runs(rows, ["dataset", "seed"])
+    assert (out["coarse_runs"], out["all_runs"], out["coarse_told_better"]) == (2, 4, 1)
+    assert out["coarse_ari"] == pytest.approx(0.05)
+    assert out["coarse_told_ari"] == pytest.approx(0.125)
