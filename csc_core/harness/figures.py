@@ -1,7 +1,8 @@
 """Accuracy figures shared by the book's chapters: measured against published ARI, tuning, ablations, embeddings.
 
 Data sets and methods are drawn under their readers' names (:mod:`csc_core.harness.labels`), contrastive-sc in a
-colour of its own, its variants in lighter blues, the competitors in oranges and the reference pipelines in greens.
+colour of its own, its ensemble variants in lighter blues, the single-encoder baselines in purples, the competitors in
+oranges and the reference pipelines in greens.
 """
 
 from __future__ import annotations

@@ -36,14 +36,14 @@ OTHER_DATASETS = {
 #: Method names where the paper's result files' spelling is not what a reader should see.
 METHOD_LABELS = {SCZI: "scziDesk", BASELINE_KMEANS: "Baseline K-means"}
 
-#: Colours: contrastive-sc stands out (dark blue), its variants in lighter blues, the deep competitors in oranges, the
-#: reference pipelines in greens and grey.
+#: Colours: contrastive-sc stands out (dark blue), its ensemble variants in lighter blues, the single-encoder baselines
+#: (variant a) in purples, the deep competitors in oranges, the reference pipelines in greens and grey.
 METHOD_COLOURS = {
     CSC_LEIDEN: "#08306b",
     CSC_KMEANS: "#2171b5",
-    BASELINE_LEIDEN: "#4292c6",
-    BASELINE_KMEANS: "#6baed6",
-    CLUSTER_NN: "#9ecae1",
+    BASELINE_LEIDEN: "#54278f",
+    BASELINE_KMEANS: "#9e9ac8",
+    CLUSTER_NN: "#6baed6",
     COASSOCIATION: "#c6dbef",
     SCDEEPCLUSTER: "#d94801",
     SCZI: "#fd8d3c",
