@@ -271,9 +271,8 @@ pretty(
         columns={
             "tasks": "runs",
             "measured": "measured idle",
-            "estimated": "estimated",
-            "from_shared_runs": "of which from busy runs",
-            "hours": "hours (estimate)",
+            "from_shared_runs": "from busy runs",
+            "hours": "hours",
             "measured_hours": "hours measured",
         }
     ),
@@ -283,13 +282,13 @@ pretty(
 
 # %% [markdown]
 # **What this shows.** The paper profile of the grid chapters takes about {glue:text}`book_hours:.0f` hours on
-# {glue:text}`book_cores:d` cores: {glue:text}`book_tasks:,d` runs, {glue:text}`book_measured:d` of them measured on an
-# idle machine ({glue:text}`book_shared:d` estimated from runs that shared it, so the total is if anything too high).
-# The deep competitors take {glue:text}`book_competitor_share:.0f` % of it ({glue:text}`book_competitor_hours:.1f` h);
-# contrastive-sc, its variants and the baselines over every grid, ablations included, take
-# {glue:text}`book_csc_hours:.1f` h. The project aims at {glue:text}`book_target:d` hours for the whole book; on a
-# few CPU cores the competitors alone are {glue:text}`book_verdict`. Rebuild their tables on a GPU, or read them
-# back as the quick profile does.
+# {glue:text}`book_cores:d` cores: {glue:text}`book_tasks:,d` runs, {glue:text}`book_measured:d` of them measured on
+# an idle machine ({glue:text}`book_shared:d` estimated from runs that shared it, so the total is if anything too
+# high). The deep competitors (scDeepCluster, scziDesk) take {glue:text}`book_competitor_share:.0f` % of it
+# ({glue:text}`book_competitor_hours:.1f` h); contrastive-sc, its variants and the baselines over every grid,
+# ablations included, take {glue:text}`book_csc_hours:.1f` h. The project aims at {glue:text}`book_target:d` hours for
+# the whole book; on a few CPU cores the competitors alone are {glue:text}`book_verdict`. Rebuild their tables on a
+# GPU, or read them back as the quick profile does.
 #
 # ## On your machine
 #

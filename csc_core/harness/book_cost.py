@@ -29,7 +29,7 @@ STORED_CORES = 2
 #: The paper profile's wall time the project aims at for the whole book, in hours.
 BOOK_TARGET_HOURS = 3
 #: What each kind of table runs, as the cost table names it.
-CONTRASTIVE, COMPETITORS = "contrastive-sc, its variants, baselines", "scDeepCluster, scziDesk"
+CONTRASTIVE, COMPETITORS = "contrastive-sc & baselines", "competitors"
 #: Columns of a stored row that are results, not the task's identity.
 RESULT_COLUMNS = (
     "method",
