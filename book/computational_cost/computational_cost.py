@@ -57,7 +57,7 @@ import pandas as pd
 import csc_core
 from csc_core.data.reference import paper_timing
 from csc_core.harness import cost_figures, runs, timing
-from csc_core.harness.book_cost import BOOK_TARGET_HOURS, COMPETITORS, STORED_CORES, paper_profile_cost
+from csc_core.harness.book_cost import COST_COLUMNS, cost_summary, paper_profile_cost
 from csc_core.harness.chapter import glue_values, setup
 from csc_core.harness.labels import dataset_label
 from csc_core.harness.machine import relabel_processors
@@ -249,36 +249,8 @@ early_stopping_summary(stopping, compact=True).rename(index="{:,}".format).renam
 
 # %% tags=["hide-input"]
 book_cost = paper_profile_cost(plan.root / "results")
-total = book_cost.loc[("All grid chapters", "all")]
-competitor_hours = book_cost.xs(COMPETITORS, level="methods")["hours"].sum()
-glue_values(
-    {
-        "book_cpu": book_cost.attrs["cpu"],
-        "book_cores": STORED_CORES,
-        "book_hours": total["hours"],
-        "book_tasks": int(total["tasks"]),
-        "book_measured": int(total["measured"]),
-        "book_shared": int(total["from_shared_runs"]),
-        "book_competitor_hours": competitor_hours,
-        "book_competitor_share": 100 * competitor_hours / total["hours"],
-        "book_csc_hours": total["hours"] - competitor_hours,
-        "book_target": BOOK_TARGET_HOURS,
-        "book_verdict": "within it" if competitor_hours <= BOOK_TARGET_HOURS else "well over it",
-    }
-)
-pretty(
-    book_cost.rename(
-        columns={
-            "tasks": "runs",
-            "measured": "measured idle",
-            "from_shared_runs": "from busy runs",
-            "hours": "hours",
-            "measured_hours": "hours measured",
-        }
-    ),
-    decimals=2,
-    join_index=True,
-)
+glue_values(cost_summary(book_cost))
+pretty(book_cost.rename(columns=COST_COLUMNS), decimals=2, join_index=True)
 
 # %% [markdown]
 # **What this shows.** The paper profile of the grid chapters takes about {glue:text}`book_hours:.0f` hours on

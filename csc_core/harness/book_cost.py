@@ -262,3 +262,46 @@ def paper_profile_cost(results_dir: str | Path, *, cpu: str | None = None, cores
     out.loc[("All grid chapters", "all"), :] = out.sum()
     out.attrs["cpu"] = cpu
     return out
+
+
+#: The cost table's columns as readers see them.
+COST_COLUMNS = {
+    "tasks": "runs",
+    "measured": "measured idle",
+    "estimated": "estimated",
+    "from_shared_runs": "from busy runs",
+    "hours": "hours",
+    "measured_hours": "hours measured",
+}
+
+
+def cost_summary(cost: pd.DataFrame) -> dict:
+    """The numbers the "Computational cost" chapter quotes from :func:`paper_profile_cost`'s table.
+
+    Parameters
+    ----------
+    cost
+        :func:`paper_profile_cost`'s table.
+
+    Returns
+    -------
+    dict
+        ``book_cpu``, ``book_cores``, ``book_hours``, ``book_tasks``, ``book_measured``, ``book_shared``,
+        ``book_competitor_hours``, ``book_competitor_share`` (%), ``book_csc_hours``, ``book_target`` and
+        ``book_verdict`` (whether the competitors alone fit in the target).
+    """
+    total = cost.loc[("All grid chapters", "all")]
+    competitors = float(cost.xs(COMPETITORS, level="methods")["hours"].sum())
+    return {
+        "book_cpu": cost.attrs.get("cpu", ""),
+        "book_cores": STORED_CORES,
+        "book_hours": float(total["hours"]),
+        "book_tasks": int(total["tasks"]),
+        "book_measured": int(total["measured"]),
+        "book_shared": int(total["from_shared_runs"]),
+        "book_competitor_hours": competitors,
+        "book_competitor_share": 100 * competitors / float(total["hours"]) if total["hours"] else float("nan"),
+        "book_csc_hours": float(total["hours"]) - competitors,
+        "book_target": BOOK_TARGET_HOURS,
+        "book_verdict": "within it" if competitors <= BOOK_TARGET_HOURS else "well over it",
+    }

@@ -89,3 +89,9 @@ def test_the_book_table_has_every_grid_chapter_a_total_and_the_processor_that_st
     total = cost.loc[("All grid chapters", "all")]
     assert total["tasks"] == sim["tasks"].sum()
     assert total["hours"] == pytest.approx(sim["hours"].sum())
+    summary = book_cost.cost_summary(cost)
+    assert summary["book_tasks"] == total["tasks"] and summary["book_cpu"] == CPU
+    competitors = sim.loc[book_cost.COMPETITORS, "hours"]
+    assert summary["book_competitor_hours"] == pytest.approx(competitors)
+    assert summary["book_competitor_share"] == pytest.approx(100 * competitors / total["hours"])
+    assert summary["book_verdict"] == "within it"  # seconds of toy runs, far below the target
