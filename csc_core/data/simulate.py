@@ -259,6 +259,28 @@ def _stack_rows(blocks: list[sp.csr_matrix]) -> sp.csr_matrix:
     return sp.csr_matrix((data, indices, indptr), shape=(n_rows, n_cols))
 
 
+def paper_n_cells(kind: str, n_groups: int) -> int:
+    """Cells of the paper's simulated data set of ``kind`` with ``n_groups`` groups (:func:`paper_dataset`'s size).
+
+    Parameters
+    ----------
+    kind
+        ``"balanced"`` (250 cells per group) or ``"imbalanced"`` (3,000 cells).
+    n_groups
+        The number of groups.
+
+    Returns
+    -------
+    int
+        The number of cells.
+    """
+    if kind == "balanced":
+        return 250 * int(n_groups)
+    if kind == "imbalanced":
+        return 3000
+    raise ValueError(f"kind must be 'balanced' or 'imbalanced', got {kind!r}.")
+
+
 def paper_dataset(kind: str, n_groups: int, dropout_mid: float, *, seed: int = 100) -> ad.AnnData:
     """One of the paper's 32 simulated data sets, ``data_{mid}c{K}`` (2,500 genes, experiment dropout, shape −1).
 
@@ -280,12 +302,11 @@ def paper_dataset(kind: str, n_groups: int, dropout_mid: float, *, seed: int = 1
     """
     if n_groups not in PAPER_GROUP_PROB:
         raise ValueError(f"n_groups must be one of {sorted(PAPER_GROUP_PROB)}, got {n_groups}.")
+    n_cells = paper_n_cells(kind, n_groups)
     if kind == "balanced":
-        n_cells, prob, scale = 250 * n_groups, [1.0 / n_groups] * n_groups, 0.25
-    elif kind == "imbalanced":
-        n_cells, prob, scale = 3000, PAPER_GROUP_PROB[n_groups], 0.2
+        prob, scale = [1.0 / n_groups] * n_groups, 0.25
     else:
-        raise ValueError(f"kind must be 'balanced' or 'imbalanced', got {kind!r}.")
+        prob, scale = PAPER_GROUP_PROB[n_groups], 0.2
     adata = splat(
         n_cells,
         2500,

@@ -7,11 +7,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..data import registry
+from ..data import registry, simulate
 from ..pipeline.resolution import AUTO_RULE
 from .grids import BOOK_COMPETITOR_PRECISION
 from .machine import idle_rows, processor
 from .methods import ENSEMBLE_METHODS
+from .store import ResultStore
 
 #: The grid chapters and the result tables their paper profile fills: contrastive-sc's first, then the competitors'
 #: (which run on the same data sets and seeds). The other chapters (teaching, choosing the defaults, computational
@@ -88,7 +89,7 @@ def task_cells(task: pd.Series) -> int:
         Its number of cells.
     """
     if "kind" in task and pd.notna(task["kind"]):
-        return 250 * int(task["n_groups"]) if task["kind"] == "balanced" else 3000  # simulate.paper_dataset's sizes
+        return simulate.paper_n_cells(task["kind"], int(task["n_groups"]))
     return registry.info(task["dataset"]).n_cells
 
 
@@ -245,9 +246,7 @@ def paper_profile_cost(results_dir: str | Path, *, cpu: str | None = None, cores
     """
     results_dir = Path(results_dir)
     stored = {
-        name: pd.read_csv(results_dir / f"{name}.csv") if (results_dir / f"{name}.csv").exists() else pd.DataFrame()
-        for names in CHAPTER_TABLES.values()
-        for name in names
+        name: ResultStore(results_dir / f"{name}.csv").load() for names in CHAPTER_TABLES.values() for name in names
     }
     if cpu is None:
         timed = [t[t["load_1min"].notna()]["cpu"] for t in stored.values() if {"cpu", "load_1min"} <= set(t)]
