@@ -300,12 +300,13 @@ glue("n_sets", len(shown))
 # PCA + KMeans ({glue:text}`imbalanced_pca:.3f`). scanpy's pipeline scores {glue:text}`balanced_scanpy:.3f` and
 # {glue:text}`imbalanced_scanpy:.3f`.
 #
-# On the runs the deep competitors have too, contrastive-sc averages {glue:text}`balanced_csc_common:.3f` (balanced)
-# and {glue:text}`imbalanced_csc_common:.3f` (imbalanced): {glue:text}`balanced_csc_vs_sdc` and
-# {glue:text}`imbalanced_csc_vs_sdc` scDeepCluster ({glue:text}`balanced_sdc:.3f`, {glue:text}`imbalanced_sdc:.3f`;
-# paper {glue:text}`balanced_sdc_paper:.3f`, {glue:text}`imbalanced_sdc_paper:.3f`), {glue:text}`balanced_csc_vs_sczi`
-# and {glue:text}`imbalanced_csc_vs_sczi` scziDesk ({glue:text}`balanced_sczi:.3f`, {glue:text}`imbalanced_sczi:.3f`;
-# paper {glue:text}`balanced_sczi_paper:.3f`, {glue:text}`imbalanced_sczi_paper:.3f`).
+# On the runs the deep competitors have too, contrastive-sc averages {glue:text}`balanced_csc_common:.3f` on the
+# balanced sets — {glue:text}`balanced_csc_vs_sdc` scDeepCluster's {glue:text}`balanced_sdc:.3f` (paper
+# {glue:text}`balanced_sdc_paper:.3f`) and {glue:text}`balanced_csc_vs_sczi` scziDesk's {glue:text}`balanced_sczi:.3f`
+# (paper {glue:text}`balanced_sczi_paper:.3f`) — and {glue:text}`imbalanced_csc_common:.3f` on the imbalanced ones,
+# {glue:text}`imbalanced_csc_vs_sdc` scDeepCluster's {glue:text}`imbalanced_sdc:.3f` (paper
+# {glue:text}`imbalanced_sdc_paper:.3f`) and {glue:text}`imbalanced_csc_vs_sczi` scziDesk's
+# {glue:text}`imbalanced_sczi:.3f` (paper {glue:text}`imbalanced_sczi_paper:.3f`).
 #
 # Run by run, contrastive-sc — which is not told the number of groups — is above scanpy on {glue:text}`wins_scanpy`
 # of {glue:text}`runs_scanpy` runs, above scDeepCluster on {glue:text}`wins_sdc` of {glue:text}`runs_sdc` and above
