@@ -110,7 +110,7 @@ def task_times(rows: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        The task's identity columns, ``cells``, ``seconds`` (its own wall time), ``wall`` (``seconds / workers``),
+        The task's identity columns, ``seconds`` (its own wall time), ``wall`` (``seconds / workers``),
         ``load_1min`` (the highest of its rows') and ``workers``.
     """
     if not len(rows):
@@ -137,10 +137,7 @@ def task_times(rows: pd.DataFrame) -> pd.DataFrame:
                 "load_1min": group["load_1min"].max() if "load_1min" in group else np.nan,
             }
         )
-    out = pd.DataFrame(lines)
-    if len(out):
-        out["cells"] = [task_cells(t) for _, t in out.iterrows()]
-    return out
+    return pd.DataFrame(lines)
 
 
 def chapter_cost(tables: dict[str, pd.DataFrame], *, cpu: str | None = None, cores: int | None = None) -> pd.DataFrame:
