@@ -63,7 +63,7 @@ from IPython.display import Markdown, display
 
 import csc_core
 from csc_core.harness import figures
-from csc_core.harness.chapter import concat_runs, coverage_sentence, glue, run_summary, setup
+from csc_core.harness.chapter import ablation_grids, coverage_sentence, glue, run_summary, setup
 from csc_core.harness.grid import local_workers
 from csc_core.harness.grids import REAL_ABLATIONS, csc_settings, real_data_grid
 from csc_core.harness.methods import CSC_KMEANS, CSC_LEIDEN
@@ -79,23 +79,20 @@ methods = (CSC_LEIDEN, CSC_KMEANS)
 
 # %%
 store = plan.store("real_ablations")
-tables = {}
-for name, (fixed, values) in REAL_ABLATIONS.items():
-    tables[name] = concat_runs(
-        [
-            real_data_grid(
-                plan.datasets,
-                plan.seeds,
-                csc_settings(**fixed, **{name: v}, kernel=kernel, device=device),
-                store,
-                methods=methods,
-                device=device,
-                **local_workers(workers),
-            ).assign(**{name: v})
-            for v in values
-        ]
-    )
-    print(f"{name}: {run_summary(tables[name])}")
+tables = ablation_grids(
+    lambda overrides: real_data_grid(
+        plan.datasets,
+        plan.seeds,
+        csc_settings(**overrides, kernel=kernel, device=device),
+        store,
+        methods=methods,
+        device=device,
+        **local_workers(workers),
+    ),
+    REAL_ABLATIONS,
+)
+for name, table in tables.items():
+    print(f"{name}: {run_summary(table)}")
 
 # %% tags=["hide-input"]
 shown = sorted(set(tables["n_genes"]["dataset"]))

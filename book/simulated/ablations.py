@@ -37,7 +37,7 @@
 #   {glue:text}`n_models_cost`.
 # - Genes: highest at {glue:text}`n_genes_best` genes, lowest at {glue:text}`n_genes_worst`; the simulated-data
 #   protocol uses {glue:text}`n_genes_default`.
-# - Every curve is a median over {glue:text}`keep_sets` to {glue:text}`n_genes_sets` data sets of both kinds; the
+# - Every curve is a median over {glue:text}`sets_range` data set(s) {glue:text}`sets_kinds`; the
 #   figures also draw every single data set, whose ARIs spread far wider than the medians move.
 # ```
 #
@@ -64,7 +64,7 @@ import matplotlib.pyplot as plt
 from IPython.display import display
 
 from csc_core.harness import figures
-from csc_core.harness.chapter import concat_runs, glue, run_summary, setup
+from csc_core.harness.chapter import ablation_grids, glue, run_summary, setup
 from csc_core.harness.grid import local_workers
 from csc_core.harness.grids import SIMULATED_ABLATIONS, simulated_grid, simulated_settings
 from csc_core.harness.machine import idle_rows
@@ -82,23 +82,20 @@ base = simulated_settings(kernel=kernel, device=device)
 
 # %%
 store = plan.store("simulated_ablations")
-tables = {}
-for name, values in SIMULATED_ABLATIONS.items():
-    tables[name] = concat_runs(
-        [
-            simulated_grid(
-                plan.datasets,
-                plan.seeds,
-                simulated_settings(**{name: v}, kernel=kernel, device=device),
-                store,
-                methods=methods,
-                device=device,
-                **local_workers(workers),
-            ).assign(**{name: v})
-            for v in values
-        ]
-    )
-    print(f"{name}: {run_summary(tables[name])}")
+tables = ablation_grids(
+    lambda overrides: simulated_grid(
+        plan.datasets,
+        plan.seeds,
+        simulated_settings(**overrides, kernel=kernel, device=device),
+        store,
+        methods=methods,
+        device=device,
+        **local_workers(workers),
+    ),
+    SIMULATED_ABLATIONS,
+)
+for name, table in tables.items():
+    print(f"{name}: {run_summary(table)}")
 
 # %% tags=["hide-input"]
 paired = {name: complete_sets(t, x=name) for name, t in tables.items()}
@@ -112,6 +109,10 @@ for name, t in paired.items():
     glue(f"{name}_default", f"{base[name]:g}")
     glue(f"{name}_default_ari", medians.get(base[name], float("nan")))
     glue(f"{name}_sets", len(t[["kind", "n_groups", "dropout_mid"]].drop_duplicates()))
+counts = [len(t[["kind", "n_groups", "dropout_mid"]].drop_duplicates()) for t in paired.values()]
+kinds = sorted({kind for t in paired.values() for kind in t["kind"].unique()})
+glue("sets_range", f"{min(counts)}" if min(counts) == max(counts) else f"{min(counts)} to {max(counts)}")
+glue("sets_kinds", "of both kinds" if len(kinds) > 1 else f"({', '.join(kinds) or 'none'} only)")
 
 
 # %% [markdown]

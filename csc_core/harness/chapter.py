@@ -366,6 +366,29 @@ def concat_runs(frames) -> pd.DataFrame:
     return rows
 
 
+def ablation_grids(grid, ablations: dict) -> dict:
+    """One table per ablated setting: ``grid`` run at each of its values, rows labelled with the value.
+
+    Parameters
+    ----------
+    grid
+        Called as ``grid(overrides)`` with the settings to change (the setting's fixed ones and its value); returns
+        a grid runner's frame (:func:`csc_core.harness.grids.real_data_grid` and friends).
+    ablations
+        Setting name → ``(settings held fixed, values tried)``
+        (:data:`csc_core.harness.grids.REAL_ABLATIONS`, :data:`~csc_core.harness.grids.SIMULATED_ABLATIONS`).
+
+    Returns
+    -------
+    dict
+        Setting name → its rows (:func:`concat_runs`), with a column named after the setting holding its value.
+    """
+    return {
+        name: concat_runs(grid({**fixed, name: value}).assign(**{name: value}) for value in values)
+        for name, (fixed, values) in ablations.items()
+    }
+
+
 def glue_mouse_es(shown) -> None:
     """Glue the paper's Mouse ES cells numbers and whether this page computes that data set.
 

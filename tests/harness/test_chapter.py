@@ -140,3 +140,21 @@ def test_glue_mouse_es_glues_the_papers_numbers_and_says_whether_the_page_comput
     assert "not computed on this page" in glued["es_here"].data
     chapter.glue_mouse_es(["mouse_ES_cell"])
     assert glued["es_here"].data == "This page computes it too."
+
+
+def test_ablation_grids_runs_each_value_with_its_settings_fixed_ones_and_labels_the_rows():
+    import pandas as pd
+
+    calls = []
+
+    def grid(overrides):
+        calls.append(overrides)
+        frame = pd.DataFrame({"dataset": ["x"], "ari": [overrides.get("epochs", overrides.get("keep"))]})
+        frame.attrs.update(store="t.csv", read_back=1, computed=0)
+        return frame
+
+    tables = chapter.ablation_grids(grid, {"epochs": ({"min_steps": 0}, [5, 10]), "keep": ({}, [0.2])})
+    assert calls == [{"min_steps": 0, "epochs": 5}, {"min_steps": 0, "epochs": 10}, {"keep": 0.2}]
+    assert list(tables) == ["epochs", "keep"]
+    assert tables["epochs"]["epochs"].tolist() == [5, 10] and tables["keep"]["keep"].tolist() == [0.2]
+    assert tables["epochs"].attrs["read_back"] == 2
