@@ -99,6 +99,7 @@ for name, table in tables.items():
 
 # %% tags=["hide-input"]
 paired = {name: complete_sets(t, x=name) for name, t in tables.items()}
+counts = {name: len(t[["kind", "n_groups", "dropout_mid"]].drop_duplicates()) for name, t in paired.items()}
 for name, t in paired.items():
     medians = t[t["method"] == CSC_LEIDEN].groupby(name)["ari"].median()
     e = extremes(medians)
@@ -108,10 +109,10 @@ for name, t in paired.items():
     glue(f"{name}_worst_ari", e["worst_value"])
     glue(f"{name}_default", f"{base[name]:g}")
     glue(f"{name}_default_ari", medians.get(base[name], float("nan")))
-    glue(f"{name}_sets", len(t[["kind", "n_groups", "dropout_mid"]].drop_duplicates()))
-counts = [len(t[["kind", "n_groups", "dropout_mid"]].drop_duplicates()) for t in paired.values()]
+    glue(f"{name}_sets", counts[name])
 kinds = sorted({kind for t in paired.values() for kind in t["kind"].unique()})
-glue("sets_range", f"{min(counts)}" if min(counts) == max(counts) else f"{min(counts)} to {max(counts)}")
+low, high = min(counts.values()), max(counts.values())
+glue("sets_range", f"{low}" if low == high else f"{low} to {high}")
 glue("sets_kinds", "of both kinds" if len(kinds) > 1 else f"({', '.join(kinds) or 'none'} only)")
 
 
