@@ -2,7 +2,7 @@
 
 Benchmarks: speed, speed-frontier, timing, tune, tune-speed, tune-resolution, scale, early-stopping,
 stopping-trajectory, seed-spread, clustering-spread, param-hash, generalisation, clustering-cost,
-competitor-speed. ``bench/README.md``
+competitor-speed, lr-decay. ``bench/README.md``
 says what each answers, where its rows go and how long it takes.
 """
 
@@ -26,6 +26,7 @@ BENCHMARKS = {
     "generalisation": "bench.generalisation",
     "clustering-cost": "bench.clustering_cost",
     "competitor-speed": "bench.competitor_speed",
+    "lr-decay": "bench.lr_decay",
 }
 
 

@@ -62,7 +62,7 @@ def load(dataset: str):
     return adata[idx].copy()
 
 
-def _run(dataset, seed, auto_rule):
+def _run(dataset, seed, auto_rule, lr_decay):
     import warnings
 
     import csc_core
@@ -73,6 +73,8 @@ def _run(dataset, seed, auto_rule):
 
     if auto_rule != AUTO_RULE:
         raise ValueError(f"This version's resolution='auto' is rule {AUTO_RULE!r}, not {auto_rule!r}.")
+    if lr_decay != csc_core.DEFAULTS.lr_decay:
+        raise ValueError(f"The defaults' lr_decay is {csc_core.DEFAULTS.lr_decay}, not {lr_decay}.")
     adata = load(dataset)
     truth = adata.obs["cell_type"].to_numpy()
     k = adata.obs["cell_type"].nunique()
@@ -111,6 +113,7 @@ def _run(dataset, seed, auto_rule):
 
 
 def main(argv=None):
+    from csc_core import DEFAULTS
     from csc_core.pipeline.resolution import AUTO_RULE
 
     p = common.parser("generalisation", __doc__, threads=2, workers=True)
@@ -118,7 +121,11 @@ def main(argv=None):
     p.add_argument("--datasets", nargs="+", default=list(PANEL))
     args = p.parse_args(argv)
     common.setup(threads=args.threads)
-    tasks = [dict(dataset=d, seed=s, auto_rule=AUTO_RULE) for s in args.seeds for d in args.datasets]
+    tasks = [
+        dict(dataset=d, seed=s, auto_rule=AUTO_RULE, lr_decay=DEFAULTS.lr_decay)
+        for s in args.seeds
+        for d in args.datasets
+    ]
     common.grid("generalisation", tasks, _run, workers=args.workers, desc="generalisation")
 
 

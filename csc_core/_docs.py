@@ -25,8 +25,8 @@ settings
 doc_overrides = """\
 **overrides
     Any field of :class:`csc_core.Settings` (``n_genes``, ``n_models``, ``hidden``, ``epochs``, ``min_steps``,
-    ``batch_size``, ``lr``, ``keep``, ``temperature``, ``mask``, ``n_neighbors``, ``resolution``), replacing the
-    preset's value; ``None`` keeps it. Each is checked before any work is done."""
+    ``batch_size``, ``lr``, ``lr_decay``, ``keep``, ``temperature``, ``mask``, ``n_neighbors``, ``resolution``),
+    replacing the preset's value; ``None`` keeps it. Each is checked before any work is done."""
 
 doc_seed = """\
 seed

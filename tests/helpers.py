@@ -9,7 +9,9 @@ import scipy.sparse as sp
 
 #: What ``train_contrastive`` took by default before its settings became required: the tests' small trainings pass
 #: these unless they say otherwise (:func:`train`).
-TRAIN_DEFAULTS = dict(min_steps=0, batch_size=256, lr=1e-3, keep=0.2, temperature=0.07, mask="batch", seed=0)
+TRAIN_DEFAULTS = dict(
+    min_steps=0, batch_size=256, lr=1e-3, lr_decay=0.0, keep=0.2, temperature=0.07, mask="batch", seed=0
+)
 
 
 def train(ensemble, x, **kwargs):

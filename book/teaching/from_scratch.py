@@ -201,6 +201,7 @@ history = train_contrastive(
     min_steps=steps,
     batch_size=128,
     lr=1e-2,
+    lr_decay=0.0,  # a constant rate; the library's defaults lower it to zero over the last 30 % of the steps
     keep=0.2,
     temperature=0.07,
     mask="batch",

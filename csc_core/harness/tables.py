@@ -394,6 +394,36 @@ def panel_table(rows: pd.DataFrame, methods=(CSC_LEIDEN, SCANPY, "PCA + KMeans")
     return out.sort_values(["cells", "types"])
 
 
+def sweep_table(rows: pd.DataFrame, setting: str, groups: dict) -> pd.DataFrame:
+    """Mean ARI per data set and value of one setting, with the mean of each group of data sets.
+
+    Only the seeds run with every value of a data set are averaged, so each column compares the same runs.
+
+    Parameters
+    ----------
+    rows
+        One row per run: ``dataset``, ``seed``, ``setting`` and ``ari``; ``n_cells`` orders the data sets.
+    setting
+        The column that was varied.
+    groups
+        Group name → the data sets it averages (those without rows are left out of the mean).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per data set (smallest first), then one per group; one column per value of ``setting``, ascending.
+    """
+    values = rows[setting].nunique()
+    complete = rows.groupby(["dataset", "seed"])[setting].transform("nunique") == values
+    rows = rows[complete]
+    table = rows.pivot_table(index="dataset", columns=setting, values="ari").sort_index(axis=1)
+    cells = rows.groupby("dataset")["n_cells"].first()
+    table = table.loc[cells.reindex(table.index).sort_values(kind="stable").index]
+    for name, members in groups.items():
+        table.loc[name] = table.loc[[d for d in members if d in table.index]].mean()
+    return table
+
+
 def preset_comparison(defaults: pd.DataFrame, paper_settings: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
     """Per data set: contrastive-sc's mean ARI with the defaults and with the paper's settings, against scanpy's.
 

@@ -76,6 +76,18 @@ class AutogradKernel(StepKernel):
         super().__init__(ensemble, x, **kwargs)
         self.optimizer = torch.optim.Adam(ensemble.parameters(), lr=self.lr)
 
+    def set_lr(self, lr: float) -> None:
+        """Use learning rate ``lr`` from the next step on (see :meth:`StepKernel.set_lr`).
+
+        Parameters
+        ----------
+        lr
+            The new learning rate.
+        """
+        super().set_lr(lr)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+
     def step(self, idx, *, genes=None, views=None):
         """One step (see :meth:`StepKernel.step`).
 

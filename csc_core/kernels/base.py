@@ -60,6 +60,16 @@ class StepKernel(ABC):
             for p in self.ensemble.parameters():
                 p.grad = None
 
+    def set_lr(self, lr: float) -> None:
+        """Use learning rate ``lr`` from the next step on (the training loop's schedule sets it).
+
+        Parameters
+        ----------
+        lr
+            The new learning rate.
+        """
+        self.lr = lr
+
     def begin_epoch(self, batches: list[torch.Tensor], genes: torch.Tensor | None) -> tuple[list, object]:
         """The epoch's minibatches and gene subsets in the form :meth:`step` takes, checked once for the epoch.
 

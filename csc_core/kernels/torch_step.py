@@ -260,6 +260,17 @@ class TorchKernel(StepKernel):
         super().__init__(ensemble, x, **kwargs)
         self.optimizer = FusedAdam(ensemble.parameters(), lr=self.lr)
 
+    def set_lr(self, lr: float) -> None:
+        """Use learning rate ``lr`` from the next step on (see :meth:`StepKernel.set_lr`).
+
+        Parameters
+        ----------
+        lr
+            The new learning rate.
+        """
+        super().set_lr(lr)
+        self.optimizer.lr = lr
+
     def step(self, idx, *, genes=None, views=None):
         """One step (see :meth:`StepKernel.step`).
 

@@ -84,6 +84,33 @@ def epochs_for(n_cells: int, *, epochs: int, min_steps: int, batch_size: int) ->
     return max(epochs, -(-min_steps // batches_per_epoch(n_cells, batch_size)))
 
 
+def learning_rate(step: int, total_steps: int, *, lr: float, lr_decay: float) -> float:
+    """The learning rate of optimizer step ``step`` (from 0): ``lr``, then falling linearly over the last steps.
+
+    Over the last ``lr_decay`` share of the ``total_steps`` the rate falls linearly towards zero.
+
+    Parameters
+    ----------
+    step
+        The step about to be taken, from 0.
+    total_steps
+        Steps the training is planned to run.
+    lr
+        The learning rate before the decay.
+    lr_decay
+        Share of the steps, at the end, over which the rate falls to zero; 0 keeps it constant.
+
+    Returns
+    -------
+    The step's learning rate.
+    """
+    decay_steps = lr_decay * total_steps
+    if decay_steps <= 0:
+        return lr
+    left = total_steps - step  # steps still to take, this one included: the last step uses lr / decay_steps
+    return lr * min(1.0, left / decay_steps)
+
+
 def train_contrastive(
     ensemble: EncoderEnsemble,
     x: torch.Tensor,
@@ -92,6 +119,7 @@ def train_contrastive(
     min_steps: int,
     batch_size: int,
     lr: float,
+    lr_decay: float,
     keep: float,
     temperature: float,
     mask: str,
@@ -117,6 +145,9 @@ def train_contrastive(
         Cells per minibatch (each gives ``2 * batch_size`` embeddings to NT-Xent).
     lr
         Adam learning rate.
+    lr_decay
+        Share of the planned steps, at the end, over which the learning rate falls linearly to zero
+        (:func:`learning_rate`); 0 keeps it constant. A ``stop`` that ends training early cuts the decay short.
     keep
         Share of genes each view keeps.
     temperature
@@ -148,7 +179,10 @@ def train_contrastive(
     if x.shape[0] < 2:
         raise ValueError(f"Need at least 2 cells to train, got {x.shape[0]}.")
     name = resolve_kernel(kernel, device=x.device, dtype=x.dtype, mask=mask)
+    if not 0 <= lr_decay <= 1:
+        raise ValueError(f"lr_decay must be between 0 and 1, got {lr_decay}.")
     epochs = epochs_for(x.shape[0], epochs=epochs, min_steps=min_steps, batch_size=batch_size)
+    total_steps = epochs * batches_per_epoch(x.shape[0], batch_size)
     generator = torch.Generator().manual_seed(seed)  # CPU generator: same draws on every device
     k, n_genes = ensemble.n_models, x.shape[1]
     step_kernel = make_kernel(
@@ -167,6 +201,8 @@ def train_contrastive(
             batches, genes = step_kernel.begin_epoch(batches, genes)
             total = step_kernel.zeros()  # summed where the losses are computed (a GPU's: no copy every step)
             for i, idx in enumerate(batches):
+                if lr_decay > 0:
+                    step_kernel.set_lr(learning_rate(step, total_steps, lr=lr, lr_decay=lr_decay))
                 if mask == "batch":
                     total += step_kernel.step(idx, genes=genes[i])
                 else:  # every cell of every encoder's two views draws its own genes (the paper's augmentation)
@@ -192,6 +228,7 @@ def train_ensemble(
     min_steps: int,
     batch_size: int,
     lr: float,
+    lr_decay: float,
     keep: float,
     temperature: float,
     mask: str,
@@ -210,7 +247,7 @@ def train_ensemble(
         Encoders in the ensemble.
     hidden
         Layer sizes of each encoder.
-    epochs, min_steps, batch_size, lr, keep, temperature, mask, seed, kernel, progress
+    epochs, min_steps, batch_size, lr, lr_decay, keep, temperature, mask, seed, kernel, progress
         As :func:`train_contrastive`.
     stop_factory
         Called with ``x`` to make the ``stop`` callback of :func:`train_contrastive` (e.g. a
@@ -229,6 +266,7 @@ def train_ensemble(
         min_steps=min_steps,
         batch_size=batch_size,
         lr=lr,
+        lr_decay=lr_decay,
         keep=keep,
         temperature=temperature,
         mask=mask,

@@ -22,4 +22,12 @@ def test_every_panel_set_is_registered():
 
 def test_rows_of_another_rule_are_refused():
     with pytest.raises(ValueError, match="not 'some-old-rule'"):
-        generalisation._run("tiny", 0, "some-old-rule")
+        generalisation._run("tiny", 0, "some-old-rule", 0.3)
+
+
+def test_rows_of_other_defaults_are_refused():
+    from csc_core import DEFAULTS
+    from csc_core.pipeline.resolution import AUTO_RULE
+
+    with pytest.raises(ValueError, match="lr_decay is"):
+        generalisation._run("tiny", 0, AUTO_RULE, DEFAULTS.lr_decay + 0.1)

@@ -244,3 +244,22 @@ def test_coarse_runs_counts_two_cluster_runs_among_more_types_and_pairs_them_wit
     assert (out["coarse_runs"], out["all_runs"], out["coarse_told_better"]) == (2, 4, 1)
     assert out["coarse_ari"] == pytest.approx(0.05)
     assert out["coarse_told_ari"] == pytest.approx(0.125)
+
+
+def test_sweep_table_averages_the_seeds_run_with_every_value_and_each_group():
+    rows = pd.DataFrame(
+        [
+            dict(dataset="big", n_cells=3000, seed=0, lr_decay=0.0, ari=0.6),
+            dict(dataset="big", n_cells=3000, seed=0, lr_decay=0.3, ari=0.8),
+            dict(dataset="big", n_cells=3000, seed=1, lr_decay=0.0, ari=0.1),  # no 0.3 run of seed 1: left out
+            dict(dataset="small", n_cells=150, seed=0, lr_decay=0.3, ari=1.0),
+            dict(dataset="small", n_cells=150, seed=0, lr_decay=0.0, ari=0.9),
+            dict(dataset="small", n_cells=150, seed=1, lr_decay=0.0, ari=0.7),
+            dict(dataset="small", n_cells=150, seed=1, lr_decay=0.3, ari=1.0),
+        ]
+    )
+    table = tables.sweep_table(rows, "lr_decay", {"all": ["big", "small", "absent"], "large": ["big"]})
+    assert list(table.index) == ["small", "big", "all", "large"] and list(table.columns) == [0.0, 0.3]
+    assert table.loc["big"].tolist() == pytest.approx([0.6, 0.8])
+    assert table.loc["small"].tolist() == pytest.approx([0.8, 1.0])
+    assert table.loc["all"].tolist() == pytest.approx([0.7, 0.9])

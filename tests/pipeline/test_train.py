@@ -2,7 +2,14 @@ import pytest
 import torch
 
 from csc_core.method.encoder import EncoderEnsemble
-from csc_core.pipeline.train import batches_per_epoch, epochs_for, minibatches, train_contrastive, train_ensemble
+from csc_core.pipeline.train import (
+    batches_per_epoch,
+    epochs_for,
+    learning_rate,
+    minibatches,
+    train_contrastive,
+    train_ensemble,
+)
 from tests.helpers import TRAIN_DEFAULTS, train
 
 
@@ -97,6 +104,7 @@ def test_train_ensemble_is_a_seeded_ensemble_trained_in_place():
         min_steps=0,
         batch_size=16,
         lr=1e-2,
+        lr_decay=0.3,
         keep=0.5,
         temperature=0.07,
         mask="batch",
@@ -113,3 +121,22 @@ def test_train_ensemble_is_a_seeded_ensemble_trained_in_place():
     made = []
     train_ensemble(x, **settings, stop_factory=lambda data: made.append(data) or (lambda ens, step: step == 1))
     assert len(made) == 1 and made[0] is x
+
+
+def test_the_learning_rate_falls_linearly_to_zero_over_the_last_share_of_the_steps():
+    rates = [learning_rate(step, 10, lr=1.0, lr_decay=0.3) for step in range(10)]
+    assert rates[:7] == [1.0] * 7  # constant until the last 30 %
+    assert rates[7:] == pytest.approx([1.0, 2 / 3, 1 / 3])  # the last step still moves, at a third of the rate
+    assert [learning_rate(s, 10, lr=0.5, lr_decay=0.0) for s in range(10)] == [0.5] * 10
+    assert learning_rate(0, 4, lr=1.0, lr_decay=1.0) == 1.0 and learning_rate(3, 4, lr=1.0, lr_decay=1.0) == 0.25
+
+
+def test_a_decaying_rate_changes_training_and_a_bad_share_is_refused():
+    x = torch.randn(40, 12, generator=torch.Generator().manual_seed(0))
+    constant, decayed = (EncoderEnsemble(1, 12, (8, 4), seed=0) for _ in range(2))
+    train(constant, x, epochs=3, batch_size=16, lr=1e-2, progress=False)
+    train(decayed, x, epochs=3, batch_size=16, lr=1e-2, lr_decay=0.5, progress=False)
+    assert not all(torch.equal(p, q) for p, q in zip(constant.parameters(), decayed.parameters(), strict=True))
+    for bad in (-0.1, 1.5):
+        with pytest.raises(ValueError, match="lr_decay"):
+            train(constant, x, epochs=1, lr_decay=bad, progress=False)

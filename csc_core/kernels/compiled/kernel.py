@@ -302,6 +302,17 @@ class CompiledKernel(StepKernel):
         self.x_np = x.contiguous().numpy()
         self.rows = offset_rows(self.x_np)  # None for dense data: the first layer then multiplies x itself
 
+    def set_lr(self, lr: float) -> None:
+        """Use learning rate ``lr`` from the next step on (see :meth:`StepKernel.set_lr`).
+
+        Parameters
+        ----------
+        lr
+            The new learning rate.
+        """
+        super().set_lr(lr)
+        self.compiled.lr = lr
+
     @contextmanager
     def session(self):
         """:meth:`CompiledStep.threads`, and no gradient left on the parameters afterwards.
