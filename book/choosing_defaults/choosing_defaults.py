@@ -376,14 +376,14 @@ glue("panel_runs", int(panel["seeds"].sum()))
 # **What this shows.** contrastive-sc is above scanpy on {glue:text}`panel_wins` of {glue:text}`panel_n` panel data
 # sets (mean ARI {glue:text}`panel_csc:.3f` against {glue:text}`panel_scanpy:.3f`; PCA + KMeans, told the number of
 # types, {glue:text}`panel_pca:.3f`), with the widest margins on the data sets of 2,000 cells and more. It is below
-# on {glue:md}`panel_losses_where`. The losses are all at 500 cells or fewer, and they are of two kinds. On
+# on {glue:md}`panel_losses_where`. The losses are of two kinds. On
 # {glue:md}`panel_rule_losses` a partition of the same embedding at another resolution is above scanpy (the oracle
 # column of the replay above): the rule chose too coarse a partition there. Rules that choose finer ones win those
 # sets back and lose more on the six large sets — the same trade-off as the tolerance (`bench/README.md`, "The
 # defaults", replays them). On {glue:md}`panel_embedding_losses` even the best partition is below scanpy: the
-# embedding is the limit: encoders trained on so few cells separate some types less well than scanpy's principal
-# components.
-# {glue:text}`panel_warned` of {glue:text}`panel_runs` runs warned that the choice was unsure.
+# embedding is the limit — encoders trained on so few cells separate some types less well than scanpy's principal
+# components, or leave a cell astray. {glue:text}`panel_warned` of {glue:text}`panel_runs` runs warned that the
+# choice was unsure.
 #
 # Today's rule runs seven Leiden partitions on one graph and one silhouette computation, as the rules before it did;
 # `python -m bench clustering-cost` times the clustering stage, interleaved in one process on an idle machine,
@@ -424,7 +424,12 @@ decay_groups = {
 }
 decay = tables.sweep_table(decay_rows, "lr_decay", decay_groups)
 decay.columns = [f"{v:.0%} of the steps" if v else "constant" for v in decay.columns]
-pretty(decay, caption="Mean ARI over seeds 0–2 by the share of the last steps over which the learning rate falls")
+n_seeds = decay_rows.groupby("dataset")["seed"].nunique()
+pretty(
+    decay,
+    caption=f"Mean ARI ({n_seeds.min()}–{n_seeds.max()} seeds per data set) by the share of the last steps over which "
+    "the learning rate falls to zero",
+)
 
 # %% tags=["hide-input"]
 chosen = f"{csc_core.DEFAULTS.lr_decay:.0%} of the steps"
