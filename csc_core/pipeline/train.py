@@ -85,9 +85,10 @@ def epochs_for(n_cells: int, *, epochs: int, min_steps: int, batch_size: int) ->
 
 
 def learning_rate(step: int, total_steps: int, *, lr: float, lr_decay: float) -> float:
-    """The learning rate of optimizer step ``step`` (from 0): ``lr``, then falling linearly over the last steps.
+    """The learning rate of optimizer step ``step`` (from 0): ``lr``, falling linearly at the end of training.
 
-    Over the last ``lr_decay`` share of the ``total_steps`` the rate falls linearly towards zero.
+    Over the last ``lr_decay`` share of the ``total_steps`` the rate falls linearly towards zero, so the weights
+    settle instead of ending on one noisy step at the full rate.
 
     Parameters
     ----------
