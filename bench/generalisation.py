@@ -69,10 +69,9 @@ def _run(dataset, seed, auto_rule, lr_decay):
     from csc_core.competitors import baselines
     from csc_core.data import metrics
     from csc_core.harness.methods import CSC_LEIDEN, PCA_KMEANS, SCANPY
-    from csc_core.pipeline.resolution import AUTO_RULE
+    from csc_core.pipeline.resolution import check_auto_rule
 
-    if auto_rule != AUTO_RULE:
-        raise ValueError(f"This version's resolution='auto' is rule {AUTO_RULE!r}, not {auto_rule!r}.")
+    check_auto_rule(auto_rule)
     if lr_decay != csc_core.DEFAULTS.lr_decay:
         raise ValueError(f"The defaults' lr_decay is {csc_core.DEFAULTS.lr_decay}, not {lr_decay}.")
     adata = load(dataset)

@@ -25,10 +25,9 @@ def _run(dataset: str, seed: int, lr_decay: float, auto_rule: str) -> list[dict]
     import csc_core
     from csc_core.data import metrics
     from csc_core.harness.methods import CSC_LEIDEN
-    from csc_core.pipeline.resolution import AUTO_RULE
+    from csc_core.pipeline.resolution import check_auto_rule
 
-    if auto_rule != AUTO_RULE:
-        raise ValueError(f"This version's resolution='auto' is rule {AUTO_RULE!r}, not {auto_rule!r}.")
+    check_auto_rule(auto_rule)
     adata = load(dataset)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the rule's doubts are the generalisation benchmark's subject, not this one's

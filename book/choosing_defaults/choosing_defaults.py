@@ -423,7 +423,13 @@ decay_groups = {
     "mean: all": panel_sets,
 }
 decay = tables.sweep_table(decay_rows, "lr_decay", decay_groups)
-decay.columns = [f"{v:.0%} of the steps" if v else "constant" for v in decay.columns]
+
+
+def share_label(share):
+    return f"{share:.0%} of the steps" if share else "constant"
+
+
+decay.columns = [share_label(v) for v in decay.columns]
 n_seeds = decay_rows.groupby("dataset")["seed"].nunique()
 pretty(
     decay,
@@ -432,7 +438,7 @@ pretty(
 )
 
 # %% tags=["hide-input"]
-chosen = f"{csc_core.DEFAULTS.lr_decay:.0%} of the steps"
+chosen = share_label(csc_core.DEFAULTS.lr_decay)
 for key, group in zip(("six", "plates", "samples", "all"), decay_groups, strict=True):
     glue(f"decay_{key}_constant", decay.loc[group, "constant"])
     glue(f"decay_{key}_chosen", decay.loc[group, chosen])

@@ -17,7 +17,7 @@ from ..method.encoder import embed
 from ..method.preprocess import preprocess
 from ..pipeline import cluster, coassociation
 from ..pipeline.cluster_network import train_cluster_network
-from ..pipeline.resolution import AUTO_RULE
+from ..pipeline.resolution import check_auto_rule
 from ..pipeline.train import train_ensemble
 from ..settings import resolve
 
@@ -149,8 +149,8 @@ def method_rows(
     if isinstance(overrides.get("hidden"), str):  # as stored by csc_settings
         overrides["hidden"] = tuple(int(h) for h in overrides["hidden"].split("-"))
     s = resolve(settings, **overrides)
-    if s.resolution == "auto" and auto_rule not in (None, AUTO_RULE):
-        raise ValueError(f"This version's resolution='auto' is rule {AUTO_RULE!r}, not {auto_rule!r}.")
+    if s.resolution == "auto" and auto_rule is not None:
+        check_auto_rule(auto_rule)
     truth = adata.obs["cell_type"].to_numpy()
     k = adata.obs["cell_type"].nunique()
     rows = []

@@ -38,6 +38,23 @@ NEAR_TIE = 0.005
 AUTO_MAX_CELLS = 20_000
 
 
+def check_auto_rule(auto_rule: str) -> None:
+    """Refuse rows or tasks made for another rule than the one ``"auto"`` stands for in this version.
+
+    Parameters
+    ----------
+    auto_rule
+        The rule's name a stored row or a task carries.
+
+    Raises
+    ------
+    ValueError
+        When ``auto_rule`` is not :data:`AUTO_RULE`.
+    """
+    if auto_rule != AUTO_RULE:
+        raise ValueError(f"This version's resolution='auto' is rule {AUTO_RULE!r}, not {auto_rule!r}.")
+
+
 def cosine_silhouette(
     embedding: np.ndarray, labelings, *, max_cells: int = SILHOUETTE_MAX_CELLS, seed: int = 0
 ) -> np.ndarray:
