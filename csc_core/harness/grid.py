@@ -8,6 +8,7 @@ file lock so that two grids sharing one table cannot overwrite each other's rows
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
 import pandas as pd
@@ -55,7 +56,12 @@ def _tagged(run: Callable[..., list[dict]], task: dict, workers: int | None) -> 
     # read where the task ran (a worker, maybe another machine): results differ between processors, and the load
     # when it started says whether its seconds were measured on an otherwise idle machine
     cpu, load = processor(), load_average()
-    return task, [{"cpu": cpu, "load_1min": load, "workers": workers, **row} for row in run(**task)]
+    # the load is read once, at the start; the task's own CPU seconds against its wall seconds show whether anything
+    # took the cores from it later (another job, or the task being suspended): see machine.idle_rows
+    wall, process = time.perf_counter(), time.process_time()
+    rows = run(**task)
+    timing = {"task_seconds": time.perf_counter() - wall, "task_cpu_seconds": time.process_time() - process}
+    return task, [{"cpu": cpu, "load_1min": load, "workers": workers, **timing, **row} for row in rows]
 
 
 def run_grid(
@@ -72,8 +78,9 @@ def run_grid(
     """Run ``run(**task)`` for every task whose rows are not yet in ``store``; return the rows of all tasks.
 
     ``run`` returns a list of rows (dicts); each row is stored together with the task's parameters, the processor it
-    ran on (``cpu``, :func:`processor`), the machine's 1-minute load average when the task started (``load_1min``)
-    and the number of local workers sharing the machine (``workers``; empty on Dask), unless the row names them. All
+    ran on (``cpu``, :func:`processor`), the machine's 1-minute load average when the task started (``load_1min``),
+    the number of local workers sharing the machine (``workers``; empty on Dask) and the task's wall and process CPU
+    seconds (``task_seconds``, ``task_cpu_seconds``), unless the row names them. All
     rows of one task are written at once, as soon as the task finishes, so a task is either wholly stored or not at
     all and an interrupted grid — serial or parallel — resumes with only the missing tasks.
 

@@ -47,17 +47,24 @@ def load_average() -> float:
 #: the machine's cores plus this: the run's own threads, and nothing else, kept the cores busy.
 IDLE_MARGIN = 0.5
 
+#: ... and it kept at least this share of one core busy from start to end (``task_cpu_seconds`` ≥ share ×
+#: ``task_seconds``, where recorded): a run that was suspended, or that other work pushed off the cores after it
+#: started, spends wall seconds without CPU seconds. One core, not all: parts of a run (Leiden, I/O) use one thread.
+MIN_CPU_SHARE = 0.75
+
 
 def idle_rows(rows: pd.DataFrame, cores: int | None = None) -> pd.DataFrame:
-    """The rows whose wall time was measured on an otherwise idle machine (recorded load ≤ cores + :data:`IDLE_MARGIN`).
+    """The rows whose wall time was measured on an otherwise idle machine.
 
-    Rows without a recorded load (``load_1min`` missing or empty: stored before it was recorded) are left out: their
-    seconds may include other jobs' time.
+    A row counts when the load recorded as its task started was at most ``cores +`` :data:`IDLE_MARGIN` and, where
+    the task's process CPU seconds were recorded, the task kept :data:`MIN_CPU_SHARE` of a core busy throughout. Rows
+    without a recorded load (``load_1min`` missing or empty: stored before it was recorded) are left out: their
+    seconds may include other jobs' time. Rows stored before CPU seconds were recorded are judged on the load alone.
 
     Parameters
     ----------
     rows
-        Stored rows with ``seconds`` and, where recorded, ``load_1min``.
+        Stored rows with ``seconds`` and, where recorded, ``load_1min``, ``task_seconds`` and ``task_cpu_seconds``.
     cores
         The cores of the machine that made them; ``None``: this machine's.
 
@@ -69,7 +76,11 @@ def idle_rows(rows: pd.DataFrame, cores: int | None = None) -> pd.DataFrame:
     if "load_1min" not in rows:
         return rows.iloc[:0]
     limit = (cores or os.cpu_count() or 1) + IDLE_MARGIN
-    return rows[rows["load_1min"].notna() & (rows["load_1min"] <= limit)]
+    idle = rows["load_1min"].notna() & (rows["load_1min"] <= limit)
+    if {"task_seconds", "task_cpu_seconds"} <= set(rows.columns):
+        starved = rows["task_cpu_seconds"] < MIN_CPU_SHARE * rows["task_seconds"]  # False where not recorded (NaN)
+        idle &= ~starved
+    return rows[idle]
 
 
 def describe_cpuinfo(text: str) -> str | None:

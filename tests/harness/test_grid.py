@@ -57,6 +57,26 @@ def test_rows_record_the_load_when_their_task_started(tmp_path, monkeypatch):
     assert processor().strip() and processor() != "unknown"
 
 
+
+def test_a_task_that_waits_without_computing_is_not_an_idle_machine_row(tmp_path):
+    import time
+
+    from csc_core.harness.machine import idle_rows
+
+    def run(seed):
+        if seed == 0:
+            time.sleep(0.3)  # like a suspended task: wall seconds pass, CPU seconds do not
+        else:
+            end = time.perf_counter() + 0.3
+            while time.perf_counter() < end:
+                pass
+        return [{"seconds": 0.3}]
+
+    out = run_grid([{"seed": 0}, {"seed": 1}], run, ResultStore(tmp_path / "r.csv"), progress=False)
+    assert (out["task_seconds"] >= 0.3).all()
+    assert out["task_cpu_seconds"].iloc[0] < 0.1 < out["task_cpu_seconds"].iloc[1]
+    assert list(idle_rows(out.assign(load_1min=0.0), cores=2)["seed"]) == [1]
+
 # --- parallel grids: workers compute in other processes, so the task function must travel by value --------------
 def _slow_square(dataset, seed, calls_dir, fail_on=None):
     import pathlib

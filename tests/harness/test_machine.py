@@ -51,3 +51,20 @@ def test_idle_rows_keep_runs_whose_load_did_not_exceed_the_cores():
     assert list(idle_rows(rows, cores=2)["seconds"]) == [1, 2]  # 2.6: shared; NaN: not recorded
     assert list(idle_rows(rows, cores=4)["seconds"]) == [1, 2, 3]
     assert idle_rows(rows.drop(columns="load_1min"), cores=2).empty  # stored before loads were recorded
+
+
+def test_idle_rows_leave_out_runs_that_were_starved_of_the_cores_after_they_started():
+    import numpy as np
+    import pandas as pd
+
+    from csc_core.harness.machine import MIN_CPU_SHARE, idle_rows
+
+    rows = pd.DataFrame(
+        {
+            "seconds": [1, 2, 3],
+            "load_1min": [0.1, 0.1, 0.1],
+            "task_seconds": [100.0, 100.0, np.nan],  # the last: stored before CPU seconds were recorded
+            "task_cpu_seconds": [150.0, 100.0 * MIN_CPU_SHARE - 1, np.nan],
+        }
+    )
+    assert list(idle_rows(rows, cores=2)["seconds"]) == [1, 3]
