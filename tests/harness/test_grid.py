@@ -57,7 +57,6 @@ def test_rows_record_the_load_when_their_task_started(tmp_path, monkeypatch):
     assert processor().strip() and processor() != "unknown"
 
 
-
 def test_a_task_that_waits_without_computing_is_not_an_idle_machine_row(tmp_path):
     import time
 
@@ -76,6 +75,7 @@ def test_a_task_that_waits_without_computing_is_not_an_idle_machine_row(tmp_path
     assert (out["task_seconds"] >= 0.3).all()
     assert out["task_cpu_seconds"].iloc[0] < 0.1 < out["task_cpu_seconds"].iloc[1]
     assert list(idle_rows(out.assign(load_1min=0.0), cores=2)["seed"]) == [1]
+
 
 # --- parallel grids: workers compute in other processes, so the task function must travel by value --------------
 def _slow_square(dataset, seed, calls_dir, fail_on=None):
