@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 import pandas as pd
 from tqdm import tqdm
 
-from .machine import load_average, processor
+from .machine import busy_cpu_seconds, load_average, processor
 from .store import ResultStore
 
 BACKENDS = ("serial", "joblib", "dask")
@@ -58,9 +58,11 @@ def _tagged(run: Callable[..., list[dict]], task: dict, workers: int | None) -> 
     cpu, load = processor(), load_average()
     # the load is read once, at the start; the task's own CPU seconds against its wall seconds show whether anything
     # took the cores from it later (another job, or the task being suspended): see machine.idle_rows
-    wall, process = time.perf_counter(), time.process_time()
+    wall, process, machine = time.perf_counter(), time.process_time(), busy_cpu_seconds()
     rows = run(**task)
-    timing = {"task_seconds": time.perf_counter() - wall, "task_cpu_seconds": time.process_time() - process}
+    own = time.process_time() - process
+    timing = {"task_seconds": time.perf_counter() - wall, "task_cpu_seconds": own}
+    timing["other_cpu_seconds"] = busy_cpu_seconds() - machine - own
     return task, [{"cpu": cpu, "load_1min": load, "workers": workers, **timing, **row} for row in rows]
 
 
@@ -79,8 +81,9 @@ def run_grid(
 
     ``run`` returns a list of rows (dicts); each row is stored together with the task's parameters, the processor it
     ran on (``cpu``, :func:`processor`), the machine's 1-minute load average when the task started (``load_1min``),
-    the number of local workers sharing the machine (``workers``; empty on Dask) and the task's wall and process CPU
-    seconds (``task_seconds``, ``task_cpu_seconds``), unless the row names them. All
+    the number of local workers sharing the machine (``workers``; empty on Dask), the task's wall and process CPU
+    seconds (``task_seconds``, ``task_cpu_seconds``) and the CPU seconds the rest of the machine spent meanwhile
+    (``other_cpu_seconds``), unless the row names them. All
     rows of one task are written at once, as soon as the task finishes, so a task is either wholly stored or not at
     all and an interrupted grid — serial or parallel — resumes with only the missing tasks.
 

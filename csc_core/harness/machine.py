@@ -7,6 +7,7 @@ import platform
 from pathlib import Path
 
 import pandas as pd
+import psutil
 
 
 def processor() -> str:
@@ -43,6 +44,27 @@ def load_average() -> float:
         return float("nan")
 
 
+def busy_cpu_seconds() -> float:
+    """CPU seconds the whole machine has spent busy since boot, summed over its cores (NaN where unknown).
+
+    Everything but idle and I/O wait, with *steal* — the seconds a virtual machine's cores wanted to run and the host
+    gave to another machine — counted as busy: it too is other work taking our cores. A task's share of the difference
+    over its run, against its own CPU seconds, tells what else ran beside it (:func:`idle_rows`).
+
+    Returns
+    -------
+    float
+        The seconds.
+    """
+    try:
+        times = psutil.cpu_times()
+    except (AttributeError, OSError, NotImplementedError):
+        return float("nan")
+    idle = times.idle + getattr(times, "iowait", 0.0)
+    total = sum(getattr(times, f) for f in times._fields if f not in ("guest", "guest_nice"))  # inside user, nice
+    return float(total - idle)
+
+
 #: A stored run counts as made on an otherwise idle machine when the 1-minute load average as it started was at most
 #: the machine's cores plus this: the run's own threads, and nothing else, kept the cores busy.
 IDLE_MARGIN = 0.5
@@ -51,20 +73,26 @@ IDLE_MARGIN = 0.5
 #: ``task_seconds``, where recorded): a run that was suspended, or that other work pushed off the cores after it
 #: started, spends wall seconds without CPU seconds. One core, not all: parts of a run (Leiden, I/O) use one thread.
 MIN_CPU_SHARE = 0.75
+#: ... and the rest of the machine (other processes, steal) used at most this many cores on average while it ran,
+#: beyond the sibling workers of its own grid (``other_cpu_seconds`` ≤ (margin + sibling cores) × ``task_seconds``).
+#: Caught after the start, where the load average cannot see it: a job started beside a running task.
+OTHER_CPU_MARGIN = 0.25
 
 
 def idle_rows(rows: pd.DataFrame, cores: int | None = None) -> pd.DataFrame:
     """The rows whose wall time was measured on an otherwise idle machine.
 
     A row counts when the load recorded as its task started was at most ``cores +`` :data:`IDLE_MARGIN` and, where
-    the task's process CPU seconds were recorded, the task kept :data:`MIN_CPU_SHARE` of a core busy throughout. Rows
-    without a recorded load (``load_1min`` missing or empty: stored before it was recorded) are left out: their
-    seconds may include other jobs' time. Rows stored before CPU seconds were recorded are judged on the load alone.
+    recorded, the task kept :data:`MIN_CPU_SHARE` of a core busy throughout while the rest of the machine used no
+    more than :data:`OTHER_CPU_MARGIN` cores beyond the task's sibling workers (``cores × (workers - 1) / workers``).
+    Rows without a recorded load (``load_1min`` missing or empty: stored before it was recorded) are left out: their
+    seconds may include other jobs' time. Rows stored before the CPU seconds were recorded are judged on the load alone.
 
     Parameters
     ----------
     rows
-        Stored rows with ``seconds`` and, where recorded, ``load_1min``, ``task_seconds`` and ``task_cpu_seconds``.
+        Stored rows with ``seconds`` and, where recorded, ``load_1min``, ``workers``, ``task_seconds``,
+        ``task_cpu_seconds`` and ``other_cpu_seconds``.
     cores
         The cores of the machine that made them; ``None``: this machine's.
 
@@ -75,11 +103,14 @@ def idle_rows(rows: pd.DataFrame, cores: int | None = None) -> pd.DataFrame:
     """
     if "load_1min" not in rows:
         return rows.iloc[:0]
-    limit = (cores or os.cpu_count() or 1) + IDLE_MARGIN
-    idle = rows["load_1min"].notna() & (rows["load_1min"] <= limit)
-    if {"task_seconds", "task_cpu_seconds"} <= set(rows.columns):
-        starved = rows["task_cpu_seconds"] < MIN_CPU_SHARE * rows["task_seconds"]  # False where not recorded (NaN)
-        idle &= ~starved
+    cores = cores or os.cpu_count() or 1
+    idle = rows["load_1min"].notna() & (rows["load_1min"] <= cores + IDLE_MARGIN)
+    wall = rows["task_seconds"] if "task_seconds" in rows else pd.Series(float("nan"), index=rows.index)
+    if "task_cpu_seconds" in rows:  # comparisons with NaN (not recorded) are False: nothing is excluded
+        idle &= ~(rows["task_cpu_seconds"] < MIN_CPU_SHARE * wall)
+    if "other_cpu_seconds" in rows:
+        workers = rows["workers"].fillna(1) if "workers" in rows else 1
+        idle &= ~(rows["other_cpu_seconds"] > (OTHER_CPU_MARGIN + cores * (workers - 1) / workers) * wall)
     return rows[idle]
 
 

@@ -66,15 +66,17 @@ def test_a_task_that_waits_without_computing_is_not_an_idle_machine_row(tmp_path
         if seed == 0:
             time.sleep(0.3)  # like a suspended task: wall seconds pass, CPU seconds do not
         else:
-            end = time.perf_counter() + 0.3
-            while time.perf_counter() < end:
+            start = time.process_time()
+            while time.process_time() - start < 0.3:  # 0.3 CPU seconds, however long other work makes them take
                 pass
         return [{"seconds": 0.3}]
 
     out = run_grid([{"seed": 0}, {"seed": 1}], run, ResultStore(tmp_path / "r.csv"), progress=False)
-    assert (out["task_seconds"] >= 0.3).all()
-    assert out["task_cpu_seconds"].iloc[0] < 0.1 < out["task_cpu_seconds"].iloc[1]
-    assert list(idle_rows(out.assign(load_1min=0.0), cores=2)["seed"]) == [1]
+    assert (out["task_seconds"] >= 0.3).all() and (out["other_cpu_seconds"] >= 0).all()
+    assert out["task_cpu_seconds"].iloc[0] < 0.1 and out["task_cpu_seconds"].iloc[1] >= 0.3
+    # judged on the CPU share alone: whatever else this machine runs now is not the test's business
+    judged = out.assign(load_1min=0.0).drop(columns="other_cpu_seconds")
+    assert 0 not in set(idle_rows(judged, cores=2)["seed"])
 
 
 # --- parallel grids: workers compute in other processes, so the task function must travel by value --------------

@@ -1,5 +1,7 @@
 """Which processor computed a row (csc_core.harness.machine)."""
 
+import time
+
 import pandas as pd
 
 from csc_core.harness.machine import computed_on, describe_cpuinfo, relabel_processors
@@ -68,3 +70,32 @@ def test_idle_rows_leave_out_runs_that_were_starved_of_the_cores_after_they_star
         }
     )
     assert list(idle_rows(rows, cores=2)["seconds"]) == [1, 3]
+
+
+def test_idle_rows_leave_out_runs_beside_which_other_work_ran():
+    import numpy as np
+    import pandas as pd
+
+    from csc_core.harness.machine import OTHER_CPU_MARGIN, idle_rows
+
+    rows = pd.DataFrame(
+        {
+            "seconds": [1, 2, 3, 4],
+            "load_1min": 0.1,
+            "workers": [1, 1, 2, np.nan],  # the third shared the machine with a sibling worker (one core of two)
+            "task_seconds": 100.0,
+            "task_cpu_seconds": 100.0,
+            "other_cpu_seconds": [100 * OTHER_CPU_MARGIN - 1, 100.0, 100 * (1 + OTHER_CPU_MARGIN) - 1, np.nan],
+        }
+    )
+    assert list(idle_rows(rows, cores=2)["seconds"]) == [1, 3, 4]
+
+
+def test_the_machine_busy_seconds_grow_while_this_process_computes():
+    from csc_core.harness.machine import busy_cpu_seconds
+
+    before, process = busy_cpu_seconds(), time.process_time()
+    end = time.perf_counter() + 0.5
+    while time.perf_counter() < end:
+        pass
+    assert busy_cpu_seconds() - before >= 0.5 * (time.process_time() - process) > 0
