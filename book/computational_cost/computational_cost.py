@@ -75,6 +75,7 @@ stored = plan.root / "bench" / "results"
 speed = relabel_processors(ResultStore(stored / "speed.csv").load())
 scale = relabel_processors(ResultStore(stored / "scale.csv").load())
 spread = relabel_processors(ResultStore(stored / "clustering_spread.csv").load())
+spread = spread[spread["lr_decay"] == DEFAULTS.lr_decay]  # trained as the defaults train
 stopping = ResultStore(stored / "early_stopping.csv").load()
 stopping_real = ResultStore(stored / "early_stopping_real.csv").load()
 published = paper_timing("pipeline per real data set").iloc[0]

@@ -137,6 +137,44 @@ def spread_sources(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out).set_index("dataset")
 
 
+def training_effect(rows: pd.DataFrame, setting: str) -> pd.DataFrame:
+    """The effect of a training setting on the mean ARI per data set, with Leiden's seed averaged out.
+
+    Each embedding (data set, ``setting``, training ``seed``) is scored by its mean ARI over the clustering seeds;
+    each value of ``setting`` by the mean over its embeddings, with the standard error over training seeds. Only the
+    training seeds run with every value are used, so the values compare the same seeds.
+
+    Parameters
+    ----------
+    rows
+        Rows as ``python -m bench clustering-spread`` stores them, with ``setting`` (e.g. ``lr_decay``) among the
+        columns.
+    setting
+        The training setting that was varied.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by data set. For each value ``v`` of ``setting`` (ascending): ``v`` (mean ARI) and ``"v se"``; then
+        ``difference`` (last value minus first), ``difference se`` (from the two standard errors) and
+        ``training seeds``.
+    """
+    values = sorted(rows[setting].unique())
+    per_embedding = rows.groupby(["dataset", setting, "seed"], sort=False)["ari"].mean().reset_index()
+    complete = per_embedding.groupby(["dataset", "seed"])[setting].transform("nunique") == len(values)
+    per_embedding = per_embedding[complete]
+    stats = per_embedding.groupby(["dataset", setting], sort=False)["ari"].agg(["mean", "sem", "count"])
+    out = pd.DataFrame(index=per_embedding["dataset"].unique())
+    for value in values:
+        part = stats.xs(value, level=setting)
+        out[value], out[f"{value} se"] = part["mean"], part["sem"]
+    first, last = values[0], values[-1]
+    out["difference"] = out[last] - out[first]
+    out["difference se"] = (out[f"{first} se"] ** 2 + out[f"{last} se"] ** 2) ** 0.5
+    out["training seeds"] = stats.xs(first, level=setting)["count"]
+    return out.rename_axis("dataset")
+
+
 def speed_runs(rows: pd.DataFrame, *, kernel: str | None = None, n: int = 2, cores: int = 2) -> pd.DataFrame:
     """The ``n`` latest complete speed runs on one processor, leaving out runs measured on a busy machine.
 

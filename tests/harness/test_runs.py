@@ -50,6 +50,24 @@ def test_spread_sources_separate_training_from_clustering():
     assert (t["training seeds"], t["clustering seeds"]) == (2, 3)
 
 
+def test_a_training_setting_is_compared_with_leidens_seed_averaged_out():
+    # lr_decay 0 and 0.3 on seeds 0, 1 (two clustering seeds each); seed 2 only at 0: not compared
+    rows = pd.DataFrame(
+        {
+            "dataset": "d",
+            "lr_decay": [0.0] * 6 + [0.3] * 4,
+            "seed": [0, 0, 1, 1, 2, 2, 0, 0, 1, 1],
+            "cluster_seed": [0, 1] * 5,
+            "ari": [0.5, 0.7, 0.4, 0.6, 0.0, 0.0, 0.7, 0.9, 0.8, 0.8],
+        }
+    )
+    t = runs.training_effect(rows, "lr_decay").loc["d"]
+    assert t[0.0] == pytest.approx(0.55) and t[0.3] == pytest.approx(0.8)  # embeddings 0.6, 0.5 and 0.8, 0.8
+    assert t["0.0 se"] == pytest.approx(np.std([0.6, 0.5], ddof=1) / np.sqrt(2)) and t["0.3 se"] == pytest.approx(0)
+    assert t["difference"] == pytest.approx(0.25) and t["difference se"] == pytest.approx(t["0.0 se"])
+    assert t["training seeds"] == 2
+
+
 def test_runs_can_be_restricted_to_one_training_kernel():
     """A newer run with another kernel must not stand in for a processor's latest run of the kernel compared."""
     rows = two_cpu_rows()
