@@ -83,9 +83,9 @@ def run_grid(
     ran on (``cpu``, :func:`processor`), the machine's 1-minute load average when the task started (``load_1min``),
     the number of local workers sharing the machine (``workers``; empty on Dask), the task's wall and process CPU
     seconds (``task_seconds``, ``task_cpu_seconds``) and the CPU seconds the rest of the machine spent meanwhile
-    (``other_cpu_seconds``), unless the row names them. All
-    rows of one task are written at once, as soon as the task finishes, so a task is either wholly stored or not at
-    all and an interrupted grid — serial or parallel — resumes with only the missing tasks.
+    (``other_cpu_seconds``), unless the row names them. All rows of one task are written at once, as soon as the task
+    finishes, so a task is either wholly stored or not at all and an interrupted grid — serial or parallel — resumes
+    with only the missing tasks.
 
     Parameters
     ----------
