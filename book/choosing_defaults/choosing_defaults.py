@@ -509,12 +509,23 @@ glue(
     "effect_low",
     Markdown(f"{dataset_label(low)} ({effect.loc[low, 'difference']:+.3f} ± {effect.loc[low, 'difference se']:.3f})"),
 )
+if worst in effect.index:  # the panel's largest loss under the decay, read without Leiden's luck
+    d, se = effect.loc[worst, "difference"], effect.loc[worst, "difference se"]
+    verdict = (
+        "so that loss was Leiden's start, not the decay"
+        if d >= -se
+        else "more than its standard error below: the decay costs this set"
+    )
+    worst_text = f"The panel's largest loss, on {dataset_label(worst)}, reads {d:+.3f} ± {se:.3f} here, {verdict}."
+else:
+    worst_text = "The panel's largest loss is on a data set this benchmark did not run."
+glue("effect_worst", Markdown(worst_text))
 
 # %% [markdown]
 # **What this shows.** With Leiden's start averaged out the six sets score {glue:text}`effect_six_chosen:.3f` with the
 # decay and {glue:text}`effect_six_constant:.3f` without it; on {glue:text}`effect_within` of
 # {glue:text}`effect_n` sets the difference lies within one standard error, and the lowest is
-# {glue:md}`effect_low` ({glue:text}`effect_cpu`).
+# {glue:md}`effect_low`. {glue:md}`effect_worst` (These trainings ran on {glue:text}`effect_cpu`.)
 #
 # ```{admonition} Caveat: the panel is small
 # :class: warning
