@@ -62,7 +62,9 @@ def _tagged(run: Callable[..., list[dict]], task: dict, workers: int | None) -> 
     rows = run(**task)
     own = time.process_time() - process
     timing = {"task_seconds": time.perf_counter() - wall, "task_cpu_seconds": own}
-    timing["other_cpu_seconds"] = busy_cpu_seconds() - machine - own
+    other = busy_cpu_seconds() - machine - own
+    # the machine counts in clock ticks (10 ms), the process in nanoseconds: an idle machine can read a hair below 0
+    timing["other_cpu_seconds"] = 0.0 if other < 0 else other  # NaN (not measurable) stays NaN
     return task, [{"cpu": cpu, "load_1min": load, "workers": workers, **timing, **row} for row in rows]
 
 
