@@ -481,16 +481,9 @@ both = spread_rows.groupby("cpu")["lr_decay"].nunique()
 spread_rows = spread_rows[spread_rows["cpu"].isin(both[both > 1].index)]  # processors that ran both shares
 spread_rows = spread_rows[spread_rows["lr_decay"].isin([0.0, csc_core.DEFAULTS.lr_decay])]
 effect = training_effect(spread_rows, "lr_decay")
-shown = pd.DataFrame(
-    {
-        share_label(0.0): effect[0.0],
-        f"{share_label(0.0)} ±": effect["0.0 se"],
-        chosen: effect[csc_core.DEFAULTS.lr_decay],
-        f"{chosen} ±": effect[f"{csc_core.DEFAULTS.lr_decay} se"],
-        "difference": effect["difference"],
-        "difference ±": effect["difference se"],
-    }
-)
+labels = {0.0: share_label(0.0), csc_core.DEFAULTS.lr_decay: chosen}
+shown = effect.drop(columns="training seeds").rename(columns=lambda c: labels.get(c, c))
+shown = shown.rename(columns={f"{v} ±": f"{label} ±" for v, label in labels.items()})
 pretty(
     shown,
     merge_spread=True,
@@ -506,15 +499,15 @@ glue("effect_cluster_seeds", int(spread_rows["cluster_seed"].nunique()))
 glue("effect_cpu", ", ".join(sorted(spread_rows["cpu"].unique())))
 glue("effect_six_constant", effect[0.0].mean())
 glue("effect_six_chosen", effect[csc_core.DEFAULTS.lr_decay].mean())
-glue("effect_within", int((effect["difference"].abs() <= effect["difference se"]).sum()))
+glue("effect_within", int((effect["difference"].abs() <= effect["difference ±"]).sum()))
 glue("effect_n", len(effect))
 low = effect["difference"].idxmin()
 glue(
     "effect_low",
-    Markdown(f"{dataset_label(low)} ({effect.loc[low, 'difference']:+.3f} ± {effect.loc[low, 'difference se']:.3f})"),
+    Markdown(f"{dataset_label(low)} ({effect.loc[low, 'difference']:+.3f} ± {effect.loc[low, 'difference ±']:.3f})"),
 )
 if worst in effect.index:  # the panel's largest loss under the decay, read without Leiden's luck
-    d, se = effect.loc[worst, "difference"], effect.loc[worst, "difference se"]
+    d, se = effect.loc[worst, "difference"], effect.loc[worst, "difference ±"]
     verdict = (
         "so that loss was Leiden's start, not the decay"
         if d >= -se

@@ -155,9 +155,10 @@ def training_effect(rows: pd.DataFrame, setting: str) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Indexed by data set. For each value ``v`` of ``setting`` (ascending): ``v`` (mean ARI) and ``"v se"``; then
-        ``difference`` (last value minus first), ``difference se`` (from the two standard errors) and
-        ``training seeds``.
+        Indexed by data set. For each value ``v`` of ``setting`` (ascending): ``v`` (mean ARI) and ``"v ±"`` (its
+        standard error); then ``difference`` (last value minus first), ``"difference ±"`` (from the two standard
+        errors) and ``training seeds``. The ``"<c> ±"`` columns are what :func:`~csc_core.harness.tables.pretty`
+        merges with ``merge_spread``.
     """
     values = sorted(rows[setting].unique())
     per_embedding = rows.groupby(["dataset", setting, "seed"], sort=False)["ari"].mean().reset_index()
@@ -167,10 +168,10 @@ def training_effect(rows: pd.DataFrame, setting: str) -> pd.DataFrame:
     out = pd.DataFrame(index=per_embedding["dataset"].unique())
     for value in values:
         part = stats.xs(value, level=setting)
-        out[value], out[f"{value} se"] = part["mean"], part["sem"]
+        out[value], out[f"{value} ±"] = part["mean"], part["sem"]
     first, last = values[0], values[-1]
     out["difference"] = out[last] - out[first]
-    out["difference se"] = (out[f"{first} se"] ** 2 + out[f"{last} se"] ** 2) ** 0.5
+    out["difference ±"] = (out[f"{first} ±"] ** 2 + out[f"{last} ±"] ** 2) ** 0.5
     out["training seeds"] = stats.xs(first, level=setting)["count"]
     return out.rename_axis("dataset")
 

@@ -63,8 +63,8 @@ def test_a_training_setting_is_compared_with_leidens_seed_averaged_out():
     )
     t = runs.training_effect(rows, "lr_decay").loc["d"]
     assert t[0.0] == pytest.approx(0.55) and t[0.3] == pytest.approx(0.8)  # embeddings 0.6, 0.5 and 0.8, 0.8
-    assert t["0.0 se"] == pytest.approx(np.std([0.6, 0.5], ddof=1) / np.sqrt(2)) and t["0.3 se"] == pytest.approx(0)
-    assert t["difference"] == pytest.approx(0.25) and t["difference se"] == pytest.approx(t["0.0 se"])
+    assert t["0.0 ±"] == pytest.approx(np.std([0.6, 0.5], ddof=1) / np.sqrt(2)) and t["0.3 ±"] == pytest.approx(0)
+    assert t["difference"] == pytest.approx(0.25) and t["difference ±"] == pytest.approx(t["0.0 ±"])
     assert t["training seeds"] == 2
 
 
