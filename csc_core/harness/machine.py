@@ -114,6 +114,33 @@ def idle_rows(rows: pd.DataFrame, cores: int | None = None) -> pd.DataFrame:
     return rows[idle]
 
 
+def one_worker_count(rows: pd.DataFrame, by: str) -> pd.DataFrame:
+    """The rows run with one number of parallel workers: the count whose rows cover most values of ``by``.
+
+    A grid run by one worker gives it every core; run by two, each task has one core and takes longer. Times of
+    different worker counts are therefore not compared (a grid resumed with another ``workers`` stores both). Ties go
+    to the count with more rows, then to the smaller count. Rows without a recorded count are read as one worker.
+
+    Parameters
+    ----------
+    rows
+        Stored rows, with ``workers`` where recorded.
+    by
+        The column whose values the times are compared across (e.g. ``"n_models"``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows of the chosen worker count (all rows when they share one).
+    """
+    if rows.empty:
+        return rows
+    workers = rows["workers"].fillna(1) if "workers" in rows else pd.Series(1.0, index=rows.index)
+    cover = rows.groupby(workers)[by].agg(["nunique", "size"])
+    best = min(cover.index, key=lambda w: (-cover.loc[w, "nunique"], -cover.loc[w, "size"], w))
+    return rows[workers == best]
+
+
 def describe_cpuinfo(text: str) -> str | None:
     """``"<model name> (<vector extension>)"`` from the text of ``/proc/cpuinfo``; ``None`` without a model name.
 

@@ -91,6 +91,22 @@ def test_idle_rows_leave_out_runs_beside_which_other_work_ran():
     assert list(idle_rows(rows, cores=2)["seconds"]) == [1, 3, 4]
 
 
+def test_times_are_compared_within_one_worker_count():
+    import numpy as np
+    import pandas as pd
+
+    from csc_core.harness.machine import one_worker_count
+
+    # a grid begun with one worker and resumed with two: the second count covers more settings
+    rows = pd.DataFrame({"n_models": [1, 1, 3, 1, 2, 5, 10], "workers": [1, np.nan, 1, 2, 2, 2, 2]})
+    assert list(one_worker_count(rows, "n_models")["n_models"]) == [1, 2, 5, 10]
+    # equal coverage: the count with more rows wins
+    tied = pd.DataFrame({"n_models": [1, 3, 1, 3, 3], "workers": [2, 2, 1, 1, 1]})
+    assert list(one_worker_count(tied, "n_models")["workers"]) == [1, 1, 1]
+    assert one_worker_count(rows.drop(columns="workers"), "n_models").equals(rows.drop(columns="workers"))
+    assert one_worker_count(rows.iloc[:0], "n_models").empty
+
+
 def test_the_machine_busy_seconds_grow_while_this_process_computes():
     from csc_core.harness.machine import busy_cpu_seconds
 
