@@ -501,11 +501,14 @@ glue("effect_six_constant", effect[0.0].mean())
 glue("effect_six_chosen", effect[csc_core.DEFAULTS.lr_decay].mean())
 glue("effect_within", int((effect["difference"].abs() <= effect["difference ±"]).sum()))
 glue("effect_n", len(effect))
+
+
+def difference_text(dataset):  # "+0.020 ± 0.029": one data set's difference with its standard error
+    return f"{effect.loc[dataset, 'difference']:+.3f} ± {effect.loc[dataset, 'difference ±']:.3f}"
+
+
 low = effect["difference"].idxmin()
-glue(
-    "effect_low",
-    Markdown(f"{dataset_label(low)} ({effect.loc[low, 'difference']:+.3f} ± {effect.loc[low, 'difference ±']:.3f})"),
-)
+glue("effect_low", Markdown(f"{dataset_label(low)} ({difference_text(low)})"))
 if worst in effect.index:  # the panel's largest loss under the decay, read without Leiden's luck
     d, se = effect.loc[worst, "difference"], effect.loc[worst, "difference ±"]
     verdict = (
@@ -513,7 +516,7 @@ if worst in effect.index:  # the panel's largest loss under the decay, read with
         if d >= -se
         else "more than its standard error below: the decay costs this set"
     )
-    worst_text = f"The panel's largest loss, on {dataset_label(worst)}, reads {d:+.3f} ± {se:.3f} here, {verdict}."
+    worst_text = f"The panel's largest loss, on {dataset_label(worst)}, reads {difference_text(worst)} here, {verdict}."
 else:
     worst_text = "The panel's largest loss is on a data set this benchmark did not run."
 glue("effect_worst", Markdown(worst_text))
