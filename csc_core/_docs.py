@@ -109,6 +109,16 @@ Returns
 matplotlib.figure.Figure
     The new figure."""
 
+doc_leiden_run = """\
+resolution
+    Leiden resolution (higher gives more clusters).
+seed
+    Seeds Leiden.
+
+Returns
+-------
+Integer labels, one per cell."""
+
 #: The figure texts above, as :func:`doc_params` takes them (both figure modules use this one dict).
 figure_docs = dict(
     doc_ax=doc_ax,

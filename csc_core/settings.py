@@ -59,7 +59,8 @@ class Settings:
         Neighbours of the kNN graph Leiden runs on.
     resolution
         Leiden resolution (higher gives more clusters), or ``"auto"``: chosen per data set without labels
-        (:func:`csc_core.pipeline.resolution.select_resolution`).
+        (:func:`csc_core.pipeline.resolution.select_resolution`), the partition being the medoid of three Leiden
+        starts there (:func:`csc_core.pipeline.medoid.leiden_medoid`).
     """
 
     n_genes: int = 1500

@@ -273,6 +273,10 @@ def training_comparison(
 #: today's resolutions.
 EARLIER_AUTO = dict(lowest=0.3, tolerance=0.02)
 PREVIOUS_AUTO = dict(tolerance=0.0)
+#: The names stored rows carry for ``"auto"`` with one Leiden start (the rule before the medoid of three), and for the
+#: medoid over five evenly spaced resolutions (tried, not kept).
+ONE_START_RULE = "lowest-within-0.2-silhouette-range-0.2-1.0"
+FIVE_RESOLUTIONS_RULE = "lowest-within-0.2-silhouette-range-0.2-1.0-by-0.2-medoid-of-3"
 
 
 def resolution_rules(
@@ -392,6 +396,50 @@ def panel_table(rows: pd.DataFrame, methods=(CSC_LEIDEN, SCANPY, "PCA + KMeans")
     out["warned"] = csc.groupby("dataset")["warned"].apply(lambda w: int(w.astype(str).eq("True").sum()))
     out["seeds"] = csc.groupby("dataset")["seed"].nunique()
     return out.sort_values(["cells", "types"])
+
+
+def rule_comparison(rows: pd.DataFrame, rules: dict) -> pd.DataFrame:
+    """contrastive-sc on the generalisation panel under several rules of ``"auto"``, one line per data set.
+
+    The same data sets and seeds train the same embeddings under every rule (training does not depend on it), so the
+    differences are the clustering's alone. Only the data set × seed pairs that every rule has are compared.
+
+    Parameters
+    ----------
+    rows
+        ``bench/generalisation``'s rows: ``dataset``, ``seed``, ``method``, ``auto_rule``, ``ari``, ``n_cells``.
+    rules
+        Label → the rule's name (``auto_rule``), in the order shown; the last is compared with the first.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by data set (smallest first; a last row ``"mean"``): ``cells``, each label's mean ARI and its standard
+        error over the seeds (``<label> ±``), ``"<last> − <first>"``, scanpy's mean ARI over the same seeds, and
+        ``seeds``.
+    """
+    labels = list(rules)
+    csc = rows[(rows["method"] == CSC_LEIDEN) & rows["auto_rule"].isin(rules.values())]
+    by_rule = {
+        label: csc[csc["auto_rule"] == rule].set_index(["dataset", "seed"])["ari"] for label, rule in rules.items()
+    }
+    common = sorted(set.intersection(*(set(s.index) for s in by_rule.values())))
+    if not common:
+        raise ValueError(f"No data set and seed was run under every rule of {list(rules.values())}.")
+    paired = pd.DataFrame({label: s.loc[common] for label, s in by_rule.items()})
+    scanpy = rows[rows["method"] == SCANPY].groupby(["dataset", "seed"])["ari"].mean()
+    paired[SCANPY] = scanpy.reindex(paired.index)
+    by = paired.groupby(level="dataset")
+    out = pd.DataFrame({"cells": rows.groupby("dataset")["n_cells"].first().astype(int).reindex(by.mean().index)})
+    for label in labels:
+        out[label] = by[label].mean()
+        out[f"{label} ±"] = by[label].sem()
+    out[f"{labels[-1]} − {labels[0]}"] = out[labels[-1]] - out[labels[0]]
+    out[SCANPY] = by[SCANPY].mean()
+    out["seeds"] = by.size()
+    out = out.sort_values("cells", kind="stable")
+    out.loc["mean"] = out.drop(columns=["cells", "seeds"]).mean()
+    return out
 
 
 def sweep_table(rows: pd.DataFrame, setting: str, groups: dict) -> pd.DataFrame:

@@ -9,6 +9,7 @@ import numpy as np
 from tqdm import tqdm
 
 from .graph import knn_graph, leiden_on_graph
+from .medoid import LEIDEN_STARTS
 from .progress import done, stage
 from .resolution import AUTO_MAX_CELLS, AUTO_RESOLUTIONS, resolution_doubt, select_resolution
 
@@ -27,9 +28,10 @@ def leiden(
 
     Builds the graph (:func:`~csc_core.pipeline.graph.knn_graph`) and runs Leiden with igraph
     (:func:`~csc_core.pipeline.graph.leiden_on_graph`). ``resolution="auto"`` chooses it without labels
-    (:func:`~csc_core.pipeline.resolution.select_resolution`, on a sample of
-    :data:`~csc_core.pipeline.resolution.AUTO_MAX_CELLS` cells above that size) and warns when the choice is unsure
-    (:func:`~csc_core.pipeline.resolution.resolution_doubt`).
+    (:func:`~csc_core.pipeline.resolution.select_resolution`) and returns the medoid of three Leiden starts there
+    (:func:`~csc_core.pipeline.medoid.leiden_medoid`); above :data:`~csc_core.pipeline.resolution.AUTO_MAX_CELLS`
+    cells it chooses on a sample of that size and runs one start on all cells (a million-cell Leiden takes minutes).
+    It warns when the choice is unsure (:func:`~csc_core.pipeline.resolution.resolution_doubt`).
 
     Parameters
     ----------
@@ -56,7 +58,8 @@ def leiden(
         raise ValueError(f"resolution must be a number or 'auto', got {resolution!r}.")
     n = np.shape(embedding)[0]
     auto, sampled = resolution == "auto", resolution == "auto" and n > AUTO_MAX_CELLS
-    steps = 1 + ((len(AUTO_RESOLUTIONS) + 1 + 2 * sampled) if auto else 1)
+    search = len(AUTO_RESOLUTIONS) + 1  # a Leiden run per resolution and the silhouettes
+    steps = 1 + ((search + (2 if sampled else LEIDEN_STARTS - 1)) if auto else 1)
     with tqdm(total=steps, desc="clustering", unit="step", disable=not progress, leave=False) as bar:
         t0 = time.perf_counter()
         stage(bar, f"{n_neighbors}-NN graph of {n:,} cells")
@@ -75,7 +78,7 @@ def leiden(
             stage(bar, f"graph of a {AUTO_MAX_CELLS:,}-cell sample")
             sub_graph = knn_graph(sub, n_neighbors=n_neighbors, seed=seed)
             done(bar)
-            best, _, table = select_resolution(sub, sub_graph, seed=seed, bar=bar)
+            best, _, table = select_resolution(sub, sub_graph, seed=seed, medoid=False, bar=bar)
             stage(bar, f"Leiden at resolution {best:g} on all {n:,} cells")
             labels = leiden_on_graph(graph, resolution=best, seed=seed)
             done(bar)

@@ -13,6 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 from tqdm import tqdm
 
+from .._docs import doc_leiden_run, doc_params
 from .progress import done, stage
 
 #: Above this many cells the kNN search is approximate (pynndescent); below, exact (scikit-learn).
@@ -99,6 +100,7 @@ def cache_umap_kernels() -> bool:
     return True
 
 
+@doc_params(doc_leiden_run=doc_leiden_run)
 def leiden_on_graph(graph: sp.spmatrix, *, resolution: float, seed: int = 0) -> np.ndarray:
     """Leiden communities of a graph built by :func:`knn_graph`; every argument explicit (igraph flavour).
 
@@ -111,14 +113,7 @@ def leiden_on_graph(graph: sp.spmatrix, *, resolution: float, seed: int = 0) -> 
     ----------
     graph
         Symmetric weighted adjacency, cells × cells.
-    resolution
-        Leiden resolution (higher gives more clusters).
-    seed
-        Seeds Leiden.
-
-    Returns
-    -------
-    Integer labels, one per cell.
+    {doc_leiden_run}
     """
     n = graph.shape[0]
     if n <= EXACT_KNN_MAX_CELLS:
@@ -137,14 +132,24 @@ def leiden_on_graph(graph: sp.spmatrix, *, resolution: float, seed: int = 0) -> 
             random_state=seed,
         )
         return holder.obs["leiden"].astype(int).to_numpy()
-    return _leiden_igraph(_igraph(graph), resolution=resolution, seed=seed)
+    return leiden_on_igraph(igraph_of(graph), resolution=resolution, seed=seed)
 
 
-def _igraph(graph: sp.spmatrix):
+def igraph_of(graph: sp.spmatrix):
     """An undirected weighted igraph graph with each edge of the symmetric ``graph`` once, built from numpy arrays.
 
-    The garbage collector is paused meanwhile: igraph makes a Python object per edge on the way, which triggers full
-    collections over everything scanpy and torch have loaded — most of the time it took.
+    Convert once and pass the result to :func:`leiden_on_igraph` or :func:`leiden_resolutions` for several Leiden
+    runs on one graph. The garbage collector is paused meanwhile: igraph makes a Python object per edge on the way,
+    which triggers full collections over everything scanpy and torch have loaded — most of the time it took.
+
+    Parameters
+    ----------
+    graph
+        Symmetric weighted adjacency, cells × cells.
+
+    Returns
+    -------
+    An ``igraph.Graph`` with the weights in its ``"weight"`` edge attribute.
     """
     import igraph as ig
 
@@ -160,8 +165,16 @@ def _igraph(graph: sp.spmatrix):
             gc.enable()
 
 
-def _leiden_igraph(g, *, resolution: float, seed: int) -> np.ndarray:
-    """igraph's modularity Leiden (2 iterations, as scanpy runs it), seeded through igraph's random generator."""
+@doc_params(doc_leiden_run=doc_leiden_run)
+def leiden_on_igraph(g, *, resolution: float, seed: int) -> np.ndarray:
+    """igraph's modularity Leiden (2 iterations, as scanpy runs it), seeded through igraph's random generator.
+
+    Parameters
+    ----------
+    g
+        A graph made by :func:`igraph_of`.
+    {doc_leiden_run}
+    """
     import random
 
     import igraph as ig
@@ -176,13 +189,13 @@ def _leiden_igraph(g, *, resolution: float, seed: int) -> np.ndarray:
     return np.asarray(part.membership)
 
 
-def leiden_resolutions(graph: sp.spmatrix, resolutions, *, seed: int = 0, bar: tqdm | None = None) -> list[np.ndarray]:
+def leiden_resolutions(graph, resolutions, *, seed: int = 0, bar: tqdm | None = None) -> list[np.ndarray]:
     """Leiden partitions of ``graph`` at each of ``resolutions`` (igraph flavour, graph converted once).
 
     Parameters
     ----------
     graph
-        Symmetric weighted adjacency, cells × cells.
+        Symmetric weighted adjacency, cells × cells, or the igraph graph :func:`igraph_of` made of it.
     resolutions
         The resolutions to run.
     seed
@@ -194,10 +207,11 @@ def leiden_resolutions(graph: sp.spmatrix, resolutions, *, seed: int = 0, bar: t
     -------
     One label array per resolution.
     """
-    g = _igraph(graph)  # scanpy's tl.leiden would rebuild it from a Python list for every resolution
+    # scanpy's tl.leiden would rebuild the igraph graph from a Python list for every resolution
+    g = igraph_of(graph) if sp.issparse(graph) else graph
     labelings = []
     for r in resolutions:
         stage(bar, f"Leiden at resolution {r:g}")
-        labelings.append(_leiden_igraph(g, resolution=r, seed=seed))
+        labelings.append(leiden_on_igraph(g, resolution=r, seed=seed))
         done(bar)
     return labelings

@@ -263,3 +263,31 @@ def test_sweep_table_averages_the_seeds_run_with_every_value_and_each_group():
     assert table.loc["big"].tolist() == pytest.approx([0.6, 0.8])
     assert table.loc["small"].tolist() == pytest.approx([0.8, 1.0])
     assert table.loc["all"].tolist() == pytest.approx([0.7, 0.9])
+
+
+def test_rule_comparison_pairs_the_seeds_every_rule_ran():
+    rows = []
+    for dataset, n_cells in (("big", 5000), ("small", 100)):
+        for seed in (0, 1, 2):
+            rows.append(dict(dataset=dataset, seed=seed, n_cells=n_cells, method="scanpy", auto_rule="", ari=0.5))
+            rows.append(
+                dict(
+                    dataset=dataset,
+                    seed=seed,
+                    n_cells=n_cells,
+                    method="contrastive-sc",
+                    auto_rule="a",
+                    ari=0.6 + 0.1 * seed,
+                )
+            )
+            if seed < 2:  # rule b has seeds 0 and 1 only: seed 2 of rule a is left out
+                rows.append(
+                    dict(dataset=dataset, seed=seed, n_cells=n_cells, method="contrastive-sc", auto_rule="b", ari=0.9)
+                )
+    t = tables.rule_comparison(pd.DataFrame(rows), {"one": "a", "three": "b"})
+    assert list(t.index) == ["small", "big", "mean"]
+    assert t.loc["big", "one"] == pytest.approx(0.65) and t.loc["big", "three − one"] == pytest.approx(0.25)
+    assert t.loc["big", "seeds"] == 2 and t.loc["big", "scanpy"] == 0.5
+    assert t.loc["big", "one ±"] == pytest.approx(0.05)
+    with pytest.raises(ValueError, match="every rule"):
+        tables.rule_comparison(pd.DataFrame(rows), {"one": "a", "none": "c"})

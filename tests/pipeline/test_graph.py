@@ -77,7 +77,9 @@ def test_leiden_at_several_resolutions_gives_more_clusters_higher_up(blobs):
     g = graph.knn_graph(x, n_neighbors=10)
     low, high = graph.leiden_resolutions(g, [0.1, 5.0], seed=0)
     assert np.unique(low).size < np.unique(high).size
-    np.testing.assert_array_equal(low, graph._leiden_igraph(graph._igraph(g), resolution=0.1, seed=0))  # the lean path
+    np.testing.assert_array_equal(
+        low, graph.leiden_on_igraph(graph.igraph_of(g), resolution=0.1, seed=0)
+    )  # the lean path
 
 
 def test_umap_connectivity_kernels_load_from_numbas_disk_cache_in_a_new_process(blobs, tmp_path):

@@ -85,6 +85,10 @@ def test_select_resolution_reports_each_candidate_and_returns_the_chosen_partiti
     assert table.loc[table["chosen"], "resolution"].item() == best
     assert table.loc[table["chosen"], "n_clusters"].item() == np.unique(labels).size
     assert metrics.scores(truth, labels)["ari"] > 0.95
+    assert table.loc[~table["chosen"], "starts"].eq(1).all() and table.loc[table["chosen"], "starts"].item() in (2, 3)
+    _, one, single = select_resolution(x, g, resolutions=(0.3, 1.0, 3.0), seed=0, medoid=False)
+    assert single["starts"].eq(1).all()
+    np.testing.assert_array_equal(one, graph.leiden_on_graph(g, resolution=best, seed=0))  # the search's own start
 
 
 def test_auto_resolution_finds_the_groups_and_reports_every_candidate(blobs):
