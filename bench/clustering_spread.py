@@ -4,8 +4,9 @@ A seed drives both halves of a run: the encoders' training (initialisation, mini
 clustering (Leiden's random order, the silhouette sample of ``resolution="auto"``). Here each training seed's
 embedding is clustered again with several clustering seeds, with the defaults' Leiden settings. Rows go to
 ``bench/results/clustering_spread.csv``: one per data set, training seed, clustering seed and ``lr_decay``, with the
-processor; a training seed already stored for a data set, ``lr_decay`` and processor is skipped. Averaged over the
-clustering seeds, a change of training (``--lr-decay 0 0.3``) is compared without Leiden's noise.
+processor and the name of the rule ``"auto"`` stood for (``auto_rule``; rows without one were made before the medoid of
+three Leiden starts); a training seed already stored for a data set, ``lr_decay``, processor and rule is skipped.
+Averaged over the clustering seeds, a change of training (``--lr-decay 0 0.3``) is compared without Leiden's noise.
 
     python -m bench clustering-spread [--datasets ...] [--seeds 0 1 2 3 4] [--cluster-seeds 10] [--lr-decay 0 0.3]
 """
@@ -60,6 +61,7 @@ def main(argv=None) -> None:
     from csc_core import DEFAULTS
     from csc_core.harness.machine import processor
     from csc_core.harness.runs import spread_sources, training_effect
+    from csc_core.pipeline.resolution import AUTO_RULE
 
     p = common.parser("clustering-spread", __doc__)
     p.add_argument("--datasets", nargs="+", default=None)
@@ -72,14 +74,18 @@ def main(argv=None) -> None:
     when, table = common.run_stamp(), common.store("clustering_spread")
     common.check_quiet("clustering-spread")
     decays, datasets, cpu = args.lr_decay or [DEFAULTS.lr_decay], common.real_datasets(args.datasets), processor()
+    rule = AUTO_RULE
     for lr_decay in decays:
         for dataset in datasets:
             for seed in args.seeds:
-                if table.contains({"dataset": dataset, "seed": seed, "lr_decay": lr_decay, "cpu": cpu}):
+                if table.contains(
+                    {"dataset": dataset, "seed": seed, "lr_decay": lr_decay, "cpu": cpu, "auto_rule": rule}
+                ):
                     continue
                 load = common.load_average()
                 # one training seed at a time: an interrupted run keeps what it measured
-                new = common.add(table, rows_for(dataset, seed, args.cluster_seeds, lr_decay), run=when, load=load)
+                runs = [{**r, "auto_rule": rule} for r in rows_for(dataset, seed, args.cluster_seeds, lr_decay)]
+                new = common.add(table, runs, run=when, load=load)
                 print(
                     f"{dataset:32s} lr_decay {lr_decay:g}, training seed {seed}: ARI {min(r['ari'] for r in new):.3f}–"
                     f"{max(r['ari'] for r in new):.3f} over {args.cluster_seeds} clustering seeds",
@@ -88,6 +94,7 @@ def main(argv=None) -> None:
     rows = table.load()
     rows = rows[
         (rows["cpu"] == cpu)
+        & (rows["auto_rule"] == rule)
         & rows["lr_decay"].isin(decays)
         & rows["dataset"].isin(datasets)
         & rows["seed"].isin(args.seeds)
