@@ -682,3 +682,39 @@ def coarse_runs(rows: pd.DataFrame, keys, *, method: str = CSC_LEIDEN, told: str
         "coarse_told_ari": float(paired["told"].mean()) if len(paired) else float("nan"),
         "coarse_told_better": int((paired["told"] > paired["ari"]).sum()),
     }
+
+
+def collapsed_runs(rows: pd.DataFrame, method: str, *, fraction: float = 0.5) -> dict:
+    """Runs where ``method``, told the number of cell types, returned fewer than ``fraction`` of that many clusters.
+
+    The deep competitors start from KMeans with the true number of clusters, then move cells between them until
+    fewer than 0.1 % change per epoch (the originals' stopping rule); clusters can empty on the way, and once they have
+    emptied few cells move, so the stage also stops early. Counting these runs says how often "told the number"
+    still ended far from it.
+
+    Parameters
+    ----------
+    rows
+        One row per run, with ``method``, ``n_clusters``, ``n_types``, ``epochs_run`` and ``cluster_epochs``.
+    method
+        The method whose runs are read.
+    fraction
+        A run is collapsed when it ends with fewer than ``fraction × n_types`` clusters.
+
+    Returns
+    -------
+    dict
+        ``runs`` (of ``method``), ``collapsed`` (how many of them collapsed), ``stopped_early`` (collapsed runs whose
+        clustering stage stopped before its epoch limit) and ``fewest_epochs`` / ``fewest_epochs_clusters`` (the
+        shortest collapsed run's epochs and clusters; ``nan`` when none collapsed).
+    """
+    own = rows[rows["method"] == method]
+    collapsed = own[own["n_clusters"] < fraction * own["n_types"]]
+    shortest = collapsed.loc[collapsed["epochs_run"].idxmin()] if len(collapsed) else None
+    return {
+        "runs": len(own),
+        "collapsed": len(collapsed),
+        "stopped_early": int((collapsed["epochs_run"] < collapsed["cluster_epochs"]).sum()),
+        "fewest_epochs": int(shortest["epochs_run"]) if shortest is not None else float("nan"),
+        "fewest_epochs_clusters": int(shortest["n_clusters"]) if shortest is not None else float("nan"),
+    }

@@ -246,6 +246,26 @@ def test_coarse_runs_counts_two_cluster_runs_among_more_types_and_pairs_them_wit
     assert out["coarse_told_ari"] == pytest.approx(0.125)
 
 
+def test_collapsed_runs_counts_runs_told_k_that_ended_with_fewer_than_half_the_clusters():
+    def row(method, n_clusters, epochs_run, n_types=16):
+        return dict(method=method, n_clusters=n_clusters, n_types=n_types, epochs_run=epochs_run, cluster_epochs=200)
+
+    rows = pd.DataFrame(
+        [
+            row("scDeepCluster", 16, 200),  # kept every cluster
+            row("scDeepCluster", 8, 200),  # exactly half: not collapsed
+            row("scDeepCluster", 7, 200),  # collapsed at the epoch limit
+            row("scDeepCluster", 3, 2),  # collapsed and stopped after two epochs
+            row("scziDesk", 1, 5),  # another method: not counted
+        ]
+    )
+    out = tables.collapsed_runs(rows, "scDeepCluster")
+    assert (out["runs"], out["collapsed"], out["stopped_early"]) == (4, 2, 1)
+    assert (out["fewest_epochs"], out["fewest_epochs_clusters"]) == (2, 3)
+    none = tables.collapsed_runs(rows.iloc[:2], "scDeepCluster")
+    assert none["collapsed"] == 0 and np.isnan(none["fewest_epochs"])
+
+
 def test_sweep_table_averages_the_seeds_run_with_every_value_and_each_group():
     rows = pd.DataFrame(
         [
