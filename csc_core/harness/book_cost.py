@@ -31,6 +31,8 @@ STORED_CORES = 2
 BOOK_TARGET_HOURS = 3
 #: What each kind of table runs, as the cost table names it.
 CONTRASTIVE, COMPETITORS = "contrastive-sc & baselines", "competitors"
+#: Columns measuring the whole task its row belongs to (the same on each of its rows; :mod:`csc_core.harness.grid`).
+TASK_COLUMNS = ("task_seconds", "task_cpu_seconds", "other_cpu_seconds")
 #: Columns of a stored row that are results, not the task's identity.
 RESULT_COLUMNS = (
     "method",
@@ -45,10 +47,11 @@ RESULT_COLUMNS = (
     "cpu",
     "load_1min",
     "workers",
+    *TASK_COLUMNS,
 )
-#: Columns naming the version of a task's settings (the ``"auto"`` rule, the competitors' kernel and precision): the
-#: same task under another version costs the same work.
-VERSION_COLUMNS = ("auto_rule", "kernel", "precision")
+#: Columns naming the version of a task's settings (the ``"auto"`` rule, the learning rate's decay, the competitors'
+#: kernel and precision): the same task under another version costs the same work.
+VERSION_COLUMNS = ("auto_rule", "lr_decay", "kernel", "precision")
 #: Columns naming the data a task ran on (a real data set, or a simulated one) and its seed.
 DATA_COLUMNS = ("dataset", "kind", "n_groups", "dropout_mid", "seed")
 
@@ -94,13 +97,14 @@ def task_cells(task: pd.Series) -> int:
 
 
 def task_times(rows: pd.DataFrame) -> pd.DataFrame:
-    """One line per task (the rows one grid call stored together): its wall time, estimated from its rows' seconds.
+    """One line per task (the rows one grid call stored together): its wall time, as measured or from its rows' seconds.
 
-    A contrastive-sc task trains one ensemble that every variant's row counts (``seconds`` = training + that variant's
-    clustering), so the training is counted once: the smallest variant time, plus what each variant adds to it, plus
-    the baselines. A competitor task pretrains one autoencoder both competitors share (``pretrain_seconds``), counted
-    once. A task run by one of ``workers`` parallel local workers had one core; its share of a 2-core machine's wall
-    time is its seconds divided by the workers.
+    A task's wall time is its ``task_seconds`` where the grid recorded it (data, preprocessing and every method).
+    Rows stored before that are summed from their own ``seconds``: a contrastive-sc task trains one ensemble that every
+    variant's row counts (``seconds`` = training + that variant's clustering), so the training is counted once: the
+    smallest variant time, plus what each variant adds to it, plus the baselines. A competitor task pretrains one
+    autoencoder both competitors share (``pretrain_seconds``), counted once. A task run by one of ``workers`` parallel
+    local workers had one core; its share of a 2-core machine's wall time is its seconds divided by the workers.
 
     Parameters
     ----------
@@ -111,7 +115,8 @@ def task_times(rows: pd.DataFrame) -> pd.DataFrame:
     -------
     pandas.DataFrame
         The task's identity columns, ``seconds`` (its own wall time), ``wall`` (``seconds / workers``),
-        ``load_1min`` (the highest of its rows') and ``workers``.
+        ``load_1min`` (the highest of its rows'), ``workers`` and the :data:`TASK_COLUMNS` it recorded (which
+        :func:`csc_core.harness.machine.idle_rows` reads).
     """
     if not len(rows):
         return pd.DataFrame()
@@ -120,7 +125,10 @@ def task_times(rows: pd.DataFrame) -> pd.DataFrame:
     for task, group in rows.groupby(keys, dropna=False, sort=False):
         ensemble = group[group["method"].isin(ENSEMBLE_METHODS)]["seconds"]
         others = group[~group["method"].isin(ENSEMBLE_METHODS)]["seconds"]
-        if "pretrain_seconds" in group and group["pretrain_seconds"].notna().any():
+        measured = {c: group[c].max() for c in TASK_COLUMNS if c in group}  # the same on each of the task's rows
+        if pd.notna(measured.get("task_seconds", np.nan)):
+            seconds = measured["task_seconds"]
+        elif "pretrain_seconds" in group and group["pretrain_seconds"].notna().any():
             seconds = group["seconds"].sum() - (len(group) - 1) * group["pretrain_seconds"].max()
         elif len(ensemble):
             seconds = ensemble.min() + (ensemble - ensemble.min()).sum() + others.sum()
@@ -135,6 +143,7 @@ def task_times(rows: pd.DataFrame) -> pd.DataFrame:
                 "workers": workers,
                 "wall": float(seconds) / workers,
                 "load_1min": group["load_1min"].max() if "load_1min" in group else np.nan,
+                **measured,
             }
         )
     return pd.DataFrame(lines)

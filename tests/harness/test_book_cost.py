@@ -9,10 +9,11 @@ from csc_core.pipeline.resolution import AUTO_RULE
 CPU = "Test CPU (AVX2)"
 
 
-def csc_rows(n_groups, seed=0, *, seconds=10.0, load=1.0, workers=1, rule=AUTO_RULE, cpu=CPU):
+def csc_rows(n_groups, seed=0, *, seconds=10.0, load=1.0, workers=1, rule=AUTO_RULE, cpu=CPU, **measured):
     """One contrastive-sc task on a balanced simulated set: two variants sharing training, and scanpy."""
     task = {"kind": "balanced", "n_groups": n_groups, "dropout_mid": 0.0, "seed": seed, "epochs": 10}
     common = {"cpu": cpu, "load_1min": load, "workers": workers, "auto_rule": rule, "kernel": "torch", "ari": 0.5}
+    common |= measured  # the grid's task columns (task_seconds, ...) and other settings, as stored
     return [
         {**task, **common, "method": "contrastive-sc", "seconds": seconds},
         {**task, **common, "method": "Ensemble K-means", "seconds": seconds + 1},
@@ -20,10 +21,10 @@ def csc_rows(n_groups, seed=0, *, seconds=10.0, load=1.0, workers=1, rule=AUTO_R
     ]
 
 
-def competitor_rows(n_groups, seed=0, *, pretrain=60.0, load=1.0, precision="float32"):
-    """One competitor task: both competitors share the pretrained autoencoder."""
+def competitor_rows(n_groups, seed=0, *, pretrain=60.0, load=1.0, precision="float32", **measured):
+    """One competitor task: both competitors share the pretrained autoencoder (``measured``: its task columns)."""
     task = {"kind": "balanced", "n_groups": n_groups, "dropout_mid": 0.0, "seed": seed, "n_genes": 2000}
-    common = {"cpu": CPU, "load_1min": load, "workers": 1, "kernel": "fast", "precision": precision}
+    common = {"cpu": CPU, "load_1min": load, "workers": 1, "kernel": "fast", "precision": precision, **measured}
     return [
         {**task, **common, "method": "scDeepCluster", "seconds": pretrain + 40, "pretrain_seconds": pretrain},
         {**task, **common, "method": "sczi", "seconds": pretrain + 60, "pretrain_seconds": pretrain},
@@ -43,6 +44,35 @@ def test_competitors_count_their_shared_pretraining_once():
     times = book_cost.task_times(pd.DataFrame(competitor_rows(8, pretrain=60.0)))
     assert times["seconds"].iloc[0] == pytest.approx(60 + 40 + 60)
     assert book_cost.task_cells(times.iloc[0]) == 2000
+
+
+def test_a_task_recorded_by_its_grid_counts_its_own_wall_time_and_stays_one_task():
+    timed = {"task_seconds": 30.0, "task_cpu_seconds": 29.0, "other_cpu_seconds": 0.0}
+    times = book_cost.task_times(pd.DataFrame(csc_rows(4, seconds=10.0, **timed)))
+    assert len(times) == 1 and times["seconds"].iloc[0] == pytest.approx(30.0)  # data and preprocessing included
+    assert times["task_cpu_seconds"].iloc[0] == pytest.approx(29.0)  # carried, so idleness can be judged on it
+    # the same tasks stored again under an earlier rule and learning-rate decay (other wall times): still two tasks
+    rows = (
+        csc_rows(4, seed=0, lr_decay=0.3, **timed)
+        + csc_rows(4, seed=1, lr_decay=0.3, **timed)
+        + csc_rows(4, seed=0, rule="an earlier rule", lr_decay=0.0, **{**timed, "task_seconds": 41.0})
+        + csc_rows(4, seed=1, rule="an earlier rule", lr_decay=0.0, **{**timed, "task_seconds": 43.0})
+    )
+    slower = {**timed, "task_seconds": 50.0, "task_cpu_seconds": 49.0}
+    competitors = competitor_rows(4, seed=0, **timed) + competitor_rows(4, seed=1, **slower)
+    tables = {"simulated": pd.DataFrame(rows), "simulated_competitors": pd.DataFrame(competitors)}
+    cost = book_cost.chapter_cost(tables, cpu=CPU, cores=2)
+    assert list(cost["tasks"]) == [2, 2] and list(cost["measured"]) == [2, 2]
+    assert cost.loc["simulated", "hours"] * 3600 == pytest.approx(60.0)
+    assert cost.loc["simulated_competitors", "hours"] * 3600 == pytest.approx(80.0)
+
+
+def test_a_task_that_did_not_get_its_core_is_not_an_idle_measurement():
+    starved = {"task_seconds": 30.0, "task_cpu_seconds": 6.0, "other_cpu_seconds": 0.0}  # a fifth of a core
+    rows = csc_rows(4, seed=0, task_seconds=30.0, task_cpu_seconds=29.0) + csc_rows(4, seed=1, **starved)
+    cost = book_cost.chapter_cost({"simulated": pd.DataFrame(rows)}, cpu=CPU, cores=2).loc["simulated"]
+    assert (cost["tasks"], cost["measured"], cost["estimated"]) == (2, 1, 1)
+    assert cost["hours"] * 3600 == pytest.approx(60.0)  # the starved task is estimated from the idle one
 
 
 def test_missing_competitor_runs_are_estimated_from_measured_ones_by_their_cells():
